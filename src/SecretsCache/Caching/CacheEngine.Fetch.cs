@@ -1,0 +1,143 @@
+using System.Runtime.ExceptionServices;
+using SecretsCache.Diagnostics;
+
+namespace SecretsCache.Caching;
+
+/// <summary>Single-flight fetching and what a fetch's outcome does to an entry.</summary>
+internal sealed partial class CacheEngine
+{
+    /// <summary>
+    /// Returns the fetch under way for this entry, or starts one. The fetch runs on the engine's own token (disposal and
+    /// <see cref="SecretsCacheOptions.FetchTimeout"/>), never a caller's, so one caller giving up cannot fail the others.
+    /// </summary>
+    private Task<Secret> GetOrStartFetch(CacheEntry entry)
+    {
+        TaskCompletionSource<Secret> completion;
+        lock (entry.Gate)
+        {
+            if (entry.InFlight is { } running)
+            {
+                return running;
+            }
+
+            completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
+            entry.InFlight = completion.Task;
+        }
+
+        _ = RunFetchAsync(entry, completion);
+        return completion.Task;
+    }
+
+    private void RefreshAhead(CacheEntry entry, long now)
+    {
+        if (Volatile.Read(ref entry.InFlight) is not null || entry.Failure is { } failure && now < failure.RetryAt)
+        {
+            return;
+        }
+
+        // Nobody waits on this fetch; its outcome lands in the entry, and a failure starts the key's backoff.
+        _ = GetOrStartFetch(entry);
+    }
+
+    private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion)
+    {
+        var started = _time.GetTimestamp();
+        using var activity = SecretsCacheActivities.StartFetch(in entry.Tags);
+        SecretsCacheMetrics.Add(_metrics.Fetches, in entry.Tags);
+        Secret? result = null;
+        Exception? error = null;
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            try
+            {
+                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            {
+                error = new SecretServiceUnavailableException(
+                    $"Fetching '{entry.Key}' did not finish within {_options.FetchTimeout.TotalSeconds:0.###} s.", entry.Key, "Timeout");
+            }
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+
+        _metrics.FetchDuration.Record(_policy.Duration(_time.GetTimestamp() - started).TotalSeconds, in entry.Tags);
+        if (error is not null)
+        {
+            SecretsCacheActivities.Fail(activity, error);
+        }
+
+        Complete(entry, completion, result, error);
+    }
+
+    /// <summary>Applies a fetch's outcome to the entry, then releases the single-flight slot and the waiters, in that order.</summary>
+    private void Complete(CacheEntry entry, TaskCompletionSource<Secret> completion, Secret? result, Exception? error)
+    {
+        var now = _time.GetTimestamp();
+        if (result is not null)
+        {
+            Store(entry, result, now);
+        }
+        else
+        {
+            error ??= new InvalidOperationException("The source returned no value.");
+            RecordFailure(entry, error, now);
+        }
+
+        lock (entry.Gate)
+        {
+            if (entry.InFlight == completion.Task)
+            {
+                entry.InFlight = null;
+            }
+        }
+
+        if (result is not null)
+        {
+            completion.SetResult(result);
+        }
+        else
+        {
+            completion.SetException(error!);
+            _ = completion.Task.Exception; // Observed here: a refresh-ahead failure has no waiter, and that is fine.
+        }
+    }
+
+    private void Store(CacheEntry entry, Secret secret, long now)
+    {
+        var previous = entry.Value;
+        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(now, entry.Ttl, _random());
+        var fetchedAt = previous is not null && ReferenceEquals(previous.Secret, secret) ? previous.FetchedAt : now;
+        entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
+        entry.Failure = null;
+        Log.Fetched(_logger, entry.Key, secret.Version);
+
+        if (previous is not null && !ReferenceEquals(previous.Secret, secret) && !string.Equals(previous.Secret.Version, secret.Version, StringComparison.Ordinal))
+        {
+            Log.VersionChanged(_logger, entry.Key, previous.Secret.Version, secret.Version);
+            VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
+        }
+    }
+
+    private void RecordFailure(CacheEntry entry, Exception error, long now)
+    {
+        _metrics.RecordFetchError(in entry.Tags, error);
+        if (error is SecretNotFoundException)
+        {
+            // Authoritative: the secret or version is gone, so the old value must not be served.
+            entry.Value = null;
+            entry.Failure = new FailureState(ExceptionDispatchInfo.Capture(error), 1, now + _policy.Ticks(_options.NegativeTtl), IsNotFound: true);
+            Log.NotFound(_logger, entry.Key, _options.NegativeTtl.TotalMilliseconds);
+            return;
+        }
+
+        var attempt = (entry.Failure?.ConsecutiveFailures ?? 0) + 1;
+        var backoff = _policy.Backoff(attempt, _random());
+        entry.Failure = new FailureState(ExceptionDispatchInfo.Capture(error), attempt, now + _policy.Ticks(backoff), IsNotFound: false);
+        Log.FetchFailed(_logger, entry.Key, SecretsCacheMetrics.ErrorTypeOf(error), attempt, backoff.TotalMilliseconds, error);
+    }
+}

@@ -1,0 +1,118 @@
+using SecretsCache.Diagnostics;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Caching;
+
+/// <summary>Loading many references at once through the source's batch API, without breaking single-flight.</summary>
+internal sealed partial class CacheEngine
+{
+    public async Task<WarmUpResult> WarmUpAsync(IEnumerable<string> texts, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(texts, "references");
+        var started = _time.GetTimestamp();
+
+        // Parse everything first: a malformed reference fails the call before any I/O.
+        var requested = texts.Distinct(StringComparer.Ordinal).Select(t => (Text: t, Entry: Resolve(t))).ToList();
+
+        var now = _time.GetTimestamp();
+        var claimed = new List<(CacheEntry Entry, TaskCompletionSource<Secret> Completion)>();
+        var joined = new List<Task<Secret>>();
+        foreach (var entry in requested.Select(r => r.Entry).Distinct())
+        {
+            if (entry.Value is { } value && now < value.ExpiresAt)
+            {
+                continue;
+            }
+
+            lock (entry.Gate)
+            {
+                if (entry.InFlight is { } running)
+                {
+                    joined.Add(running);
+                    continue;
+                }
+
+                var completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
+                entry.InFlight = completion.Task;
+                claimed.Add((entry, completion));
+            }
+        }
+
+        if (claimed.Count > 0)
+        {
+            await FetchClaimedAsync(claimed).ConfigureAwait(false);
+        }
+
+        var pending = claimed.Select(c => c.Completion.Task).Concat(joined).ToArray();
+        try
+        {
+            await Task.WhenAll(pending).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Per-reference errors are reported in the result below.
+        }
+
+        var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
+        var loaded = 0;
+        foreach (var (text, entry) in requested)
+        {
+            if (entry.Value is not null && entry.Failure is null)
+            {
+                loaded++;
+            }
+            else
+            {
+                failures[text] = entry.Failure?.Error.SourceException
+                    ?? new SecretServiceUnavailableException($"'{entry.Key}' could not be loaded.", entry.Key);
+            }
+        }
+
+        Log.WarmedUp(_logger, loaded, requested.Count, _policy.Duration(_time.GetTimestamp() - started).TotalMilliseconds);
+        return new WarmUpResult(loaded, failures);
+    }
+
+    private async Task FetchClaimedAsync(List<(CacheEntry Entry, TaskCompletionSource<Secret> Completion)> claimed)
+    {
+        var started = _time.GetTimestamp();
+        using var activity = SecretsCacheActivities.StartBatchFetch(claimed.Count);
+        IReadOnlyList<FetchOutcome>? outcomes = null;
+        Exception? batchError = null;
+        try
+        {
+            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            try
+            {
+                outcomes = await _source.FetchManyAsync(claimed.Select(c => c.Entry.Reference).ToList(), linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            {
+                batchError = new SecretServiceUnavailableException(
+                    $"Warm-up of {claimed.Count} references did not finish within {_options.FetchTimeout.TotalSeconds:0.###} s.", null, "Timeout");
+            }
+        }
+        catch (Exception ex)
+        {
+            batchError = ex;
+        }
+
+        if (batchError is not null)
+        {
+            SecretsCacheActivities.Fail(activity, batchError);
+        }
+
+        var seconds = _policy.Duration(_time.GetTimestamp() - started).TotalSeconds;
+        for (var i = 0; i < claimed.Count; i++)
+        {
+            var (entry, completion) = claimed[i];
+            SecretsCacheMetrics.Add(_metrics.Fetches, in entry.Tags);
+            _metrics.FetchDuration.Record(seconds, in entry.Tags);
+            var outcome = outcomes is not null && i < outcomes.Count ? outcomes[i] : FetchOutcome.Failure(batchError ?? MissingOutcome(entry));
+            Complete(entry, completion, outcome.Secret, outcome.Error);
+        }
+    }
+
+    private static InvalidOperationException MissingOutcome(CacheEntry entry) =>
+        new($"The source returned no outcome for '{entry.Key}'.");
+}

@@ -1,0 +1,257 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using SecretsCache.Diagnostics;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Caching;
+
+/// <summary>
+/// The cache: lookup and the read path. Fetching (single-flight, refresh-ahead, serve-stale, backoff) is in
+/// <c>CacheEngine.Fetch.cs</c>, batch loading in <c>CacheEngine.WarmUp.cs</c> and the size bound in <c>CacheEngine.Eviction.cs</c>.
+/// </summary>
+internal sealed partial class CacheEngine : IDisposable
+{
+    private readonly ISecretSource _source;
+    private readonly SecretsCacheOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SecretsCacheMetrics _metrics;
+    private readonly Func<double> _random;
+    private readonly CachePolicy _policy;
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly Dictionary<string, TimeSpan> _ttlByKey = new(StringComparer.Ordinal);
+
+    // Canonical key -> entry, plus a fast path from any reference text already seen to its entry (so a hit parses nothing).
+    private readonly ConcurrentDictionary<string, CacheEntry> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CacheEntry> _byText = new(StringComparer.Ordinal);
+    private int _count;
+
+    public CacheEngine(ISecretSource source, SecretsCacheOptions options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
+    {
+        options.ThrowIfInvalid();
+        _source = source;
+        _options = options;
+        _time = timeProvider;
+        _logger = logger;
+        _metrics = metrics;
+#pragma warning disable CA5394 // Jitter, not security.
+        _random = random ?? Random.Shared.NextDouble;
+#pragma warning restore CA5394
+        _policy = new CachePolicy(options, timeProvider.TimestampFrequency);
+        foreach (var (text, ttl) in options.TtlByReference)
+        {
+            _ttlByKey[SecretReference.Parse(text).CanonicalText] = ttl;
+        }
+    }
+
+    /// <summary>Raised after a refresh sees a different version than the one cached. Never carries values.</summary>
+    public event Action<SecretReference, Secret, Secret>? VersionChanged;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public ValueTask<Secret> GetAsync(string text, CancellationToken cancellationToken)
+    {
+        var entry = Resolve(text);
+        var now = _time.GetTimestamp();
+        var value = entry.Value;
+        if (value is not null && now < value.ExpiresAt)
+        {
+            Volatile.Write(ref entry.LastAccess, now);
+            SecretsCacheMetrics.Add(_metrics.Hits, in entry.Tags);
+            if (now >= value.RefreshAt)
+            {
+                RefreshAhead(entry, now);
+            }
+
+            return new ValueTask<Secret>(value.Secret);
+        }
+
+        return GetSlowAsync(entry, value, now, cancellationToken);
+    }
+
+    public async ValueTask<Secret> RefreshAsync(string text, CancellationToken cancellationToken)
+    {
+        var entry = Resolve(text);
+        return await GetOrStartFetch(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public void Invalidate(string text)
+    {
+        var key = SecretReference.Parse(text).CanonicalText;
+        if (_byKey.TryGetValue(key, out var entry))
+        {
+            Remove(entry);
+        }
+    }
+
+    public void InvalidateAll()
+    {
+        foreach (var entry in _byKey.Values)
+        {
+            Remove(entry);
+        }
+    }
+
+    /// <summary>A snapshot for diagnostics and health checks: how many entries are fresh, stale or failing.</summary>
+    public (int Fresh, int Stale, int Failing) Snapshot()
+    {
+        var now = _time.GetTimestamp();
+        int fresh = 0, stale = 0, failing = 0;
+        foreach (var entry in _byKey.Values)
+        {
+            var value = entry.Value;
+            if (value is not null && now < value.ExpiresAt)
+            {
+                fresh++;
+            }
+            else if (value is not null)
+            {
+                stale++;
+            }
+
+            if (entry.Failure is not null)
+            {
+                failing++;
+            }
+        }
+
+        return (fresh, stale, failing);
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed.IsCancellationRequested)
+        {
+            _disposed.Cancel();
+            _disposed.Dispose();
+        }
+    }
+
+    private async ValueTask<Secret> GetSlowAsync(CacheEntry entry, CachedValue? value, long now, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        Volatile.Write(ref entry.LastAccess, now);
+        var failure = entry.Failure;
+        if (failure is not null && now < failure.RetryAt)
+        {
+            // The key is backing off (or a not-found is cached): answer without touching the backend.
+            if (!failure.IsNotFound && value is not null && CanServeStale(value, failure.Error.SourceException, now))
+            {
+                return ServeStale(entry, value, now);
+            }
+
+            failure.Error.Throw();
+        }
+
+        SecretsCacheMetrics.Add(_metrics.Misses, in entry.Tags);
+        var fetch = GetOrStartFetch(entry);
+        if (value is not null && now < value.StaleUntil && !fetch.IsCompleted)
+        {
+            if (_options.StaleFallbackTimeout == TimeSpan.Zero)
+            {
+                return ServeStale(entry, value, now);
+            }
+
+            if (_options.StaleFallbackTimeout < _options.FetchTimeout)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                var delay = Task.Delay(_options.StaleFallbackTimeout, _time, timeout.Token);
+                var first = await Task.WhenAny(fetch, delay).ConfigureAwait(false);
+                await timeout.CancelAsync().ConfigureAwait(false);
+                if (first != fetch)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    return ServeStale(entry, value, _time.GetTimestamp());
+                }
+            }
+        }
+
+        try
+        {
+            return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && value is not null && CanServeStale(value, ex, _time.GetTimestamp()))
+        {
+            return ServeStale(entry, value, _time.GetTimestamp());
+        }
+    }
+
+    private static bool CanServeStale(CachedValue value, Exception error, long now) => now < value.StaleUntil && CachePolicy.IsTransient(error);
+
+    private Secret ServeStale(CacheEntry entry, CachedValue value, long now)
+    {
+        SecretsCacheMetrics.Add(_metrics.StaleServed, in entry.Tags);
+        Log.ServingStale(_logger, entry.Key, _policy.Duration(now - value.FetchedAt).TotalSeconds);
+        return value.Secret;
+    }
+
+    private CacheEntry Resolve(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text, "reference");
+        if (_byText.TryGetValue(text, out var entry) && !entry.Evicted)
+        {
+            return entry;
+        }
+
+        return ResolveSlow(text);
+    }
+
+    private CacheEntry ResolveSlow(string text)
+    {
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        var reference = SecretReference.Parse(text);
+        var key = reference.CanonicalText;
+        while (true)
+        {
+            if (!_byKey.TryGetValue(key, out var entry) || entry.Evicted)
+            {
+                var ttl = _ttlByKey.TryGetValue(key, out var configured) ? configured : _options.DefaultTtl;
+                var candidate = new CacheEntry(reference, ttl, TelemetryTags.For(reference, _options.IncludeNamesInTelemetry), _time.GetTimestamp());
+                if (entry is not null ? !_byKey.TryUpdate(key, candidate, entry) : !_byKey.TryAdd(key, candidate))
+                {
+                    continue; // Lost a race with another thread adding or evicting this key; look again.
+                }
+
+                entry = candidate;
+                if (Interlocked.Increment(ref _count) > _options.MaxEntries)
+                {
+                    EvictOverflow(entry);
+                }
+            }
+
+            lock (entry.Gate)
+            {
+                if (entry.Evicted)
+                {
+                    continue;
+                }
+
+                if (entry.Aliases.Count < CacheEntry.MaxAliases && !entry.Aliases.Contains(text))
+                {
+                    entry.Aliases.Add(text);
+                    _byText[text] = entry;
+                }
+            }
+
+            return entry;
+        }
+    }
+
+    private void Remove(CacheEntry entry)
+    {
+        if (!_byKey.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
+        {
+            return;
+        }
+
+        Interlocked.Decrement(ref _count);
+        lock (entry.Gate)
+        {
+            entry.Evicted = true;
+            foreach (var alias in entry.Aliases)
+            {
+                _byText.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+            }
+        }
+    }
+}

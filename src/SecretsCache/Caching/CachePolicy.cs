@@ -1,0 +1,41 @@
+namespace SecretsCache.Caching;
+
+/// <summary>The pure arithmetic of expiry, refresh-ahead, staleness and backoff. Takes values, returns values; reads no clock.</summary>
+internal readonly struct CachePolicy
+{
+    private readonly SecretsCacheOptions _options;
+    private readonly double _frequency;
+
+    public CachePolicy(SecretsCacheOptions options, long timestampFrequency)
+    {
+        _options = options;
+        _frequency = timestampFrequency;
+    }
+
+    public long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * _frequency);
+
+    public TimeSpan Duration(long ticks) => TimeSpan.FromSeconds(ticks / _frequency);
+
+    /// <summary>The timestamps of a value fetched at <paramref name="now"/>. <paramref name="random"/> is in [0, 1).</summary>
+    public (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(long now, TimeSpan ttl, double random)
+    {
+        // Jitter only shortens: the configured TTL stays an upper bound on how old a fresh value is.
+        var lifetime = Ticks(ttl) * (1 - (_options.TtlJitter * random));
+        var expiresAt = now + (long)lifetime;
+        var refreshAt = _options.RefreshAheadFraction >= 1 ? expiresAt : now + (long)(lifetime * _options.RefreshAheadFraction);
+        return (refreshAt, expiresAt, expiresAt + Ticks(_options.MaxStaleness));
+    }
+
+    /// <summary>
+    /// The pause after the <paramref name="consecutiveFailures"/>-th failure in a row: exponential, capped, with "equal jitter"
+    /// (half fixed, half random) so a failing key always pauses and a fleet's retries spread out.
+    /// </summary>
+    public TimeSpan Backoff(int consecutiveFailures, double random)
+    {
+        var exponent = Math.Min(consecutiveFailures - 1, 30);
+        var raw = Math.Min(_options.FailureBackoff.TotalSeconds * Math.Pow(2, exponent), _options.MaxFailureBackoff.TotalSeconds);
+        return TimeSpan.FromSeconds((raw / 2) + (raw / 2 * random));
+    }
+
+    public static bool IsTransient(Exception error) => error is SecretsCacheException { IsTransient: true };
+}

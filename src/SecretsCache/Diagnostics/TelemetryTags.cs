@@ -1,0 +1,29 @@
+using System.Diagnostics;
+
+namespace SecretsCache.Diagnostics;
+
+/// <summary>Tag names, and the one place that decides which tags a reference gets. Values are never tags.</summary>
+internal static class TelemetryTags
+{
+    public const string Source = "secretscache.source";
+    public const string Kind = "secretscache.kind";
+    public const string Name = "secretscache.name";
+    public const string ErrorType = "error.type";
+    public const string Outcome = "secretscache.outcome";
+    public const string BatchSize = "secretscache.batch.size";
+
+    public static TagList For(SecretReference reference, bool includeName)
+    {
+        var tags = new TagList
+        {
+            { Source, reference.SourceName },
+            { Kind, reference.Kind },
+        };
+        if (includeName)
+        {
+            tags.Add(Name, reference.Name);
+        }
+
+        return tags;
+    }
+}

@@ -1,0 +1,33 @@
+namespace SecretsCache;
+
+/// <summary>
+/// The one entry point: reads secrets and parameters by reference, from an in-memory cache that refreshes itself.
+/// Thread-safe; register one per process (or per region/account) and share it.
+/// </summary>
+public interface ISecretProvider
+{
+    /// <summary>
+    /// Returns the cached value of <paramref name="reference"/>, fetching it on first use. Concurrent callers of a missing key share one fetch;
+    /// cancelling <paramref name="cancellationToken"/> abandons only this caller's wait.
+    /// </summary>
+    /// <exception cref="ArgumentException">The reference is malformed.</exception>
+    /// <exception cref="SecretNotFoundException">The secret, parameter or version does not exist.</exception>
+    /// <exception cref="SecretsCacheException">The value could not be read and no usable stale value exists.</exception>
+    ValueTask<Secret> GetAsync(string reference, CancellationToken cancellationToken = default);
+
+    /// <summary>Fetches <paramref name="reference"/> now, bypassing freshness (joining a fetch already under way), and caches the result.</summary>
+    ValueTask<Secret> RefreshAsync(string reference, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops the cached value of one reference; the next read fetches it.</summary>
+    void Invalidate(string reference);
+
+    /// <summary>Drops every cached value.</summary>
+    void InvalidateAll();
+
+    /// <summary>
+    /// Loads many references in as few backend calls as the APIs allow (for example at Lambda init). Never throws for a
+    /// reference that fails: the result lists failures, and <see cref="WarmUpResult.ThrowIfAnyFailed"/> turns them into one exception.
+    /// </summary>
+    /// <exception cref="ArgumentException">A reference is malformed; nothing is fetched.</exception>
+    Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace SecretsCache;
+
+/// <summary>
+/// One version of a secret or parameter, as fetched. Immutable. The value is reachable only through
+/// <see cref="GetString"/>, <see cref="GetBytes"/> and <see cref="GetJson{T}"/>; <see cref="ToString"/> never shows it.
+/// </summary>
+public sealed class Secret
+{
+    private readonly string? _text;
+    private readonly byte[]? _binary;
+    private byte[]? _textBytes;
+
+    /// <summary>Creates a string secret, for example in a test double of <see cref="ISecretProvider"/>.</summary>
+    public Secret(string name, string value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(value);
+        Name = name;
+        _text = value;
+    }
+
+    /// <summary>Creates a binary secret. The bytes are copied.</summary>
+    public Secret(string name, ReadOnlySpan<byte> value)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        _binary = value.ToArray();
+    }
+
+    /// <summary>The secret's or parameter's name as AWS reports it.</summary>
+    public string Name { get; }
+
+    /// <summary>The full ARN, where the service reports it.</summary>
+    public string? Arn { get; init; }
+
+    /// <summary>The Secrets Manager version id, where there is one.</summary>
+    public string? VersionId { get; init; }
+
+    /// <summary>The Secrets Manager staging labels attached to this version (for example AWSCURRENT).</summary>
+    public IReadOnlyList<string> VersionStages { get; init; } = [];
+
+    /// <summary>The Parameter Store version number, where there is one.</summary>
+    public long? ParameterVersion { get; init; }
+
+    /// <summary>When this value was fetched from AWS (by the provider's <see cref="TimeProvider"/>).</summary>
+    public DateTimeOffset FetchedAt { get; init; }
+
+    /// <summary>True when the value is binary (Secrets Manager <c>SecretBinary</c>).</summary>
+    public bool IsBinary => _binary is not null;
+
+    /// <summary>
+    /// A short, value-free token that changes whenever the value changes: the version id, else the parameter version.
+    /// </summary>
+    public string? Version => VersionId ?? ParameterVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The value as a string.</summary>
+    /// <exception cref="SecretFormatException">The secret is binary.</exception>
+    public string GetString() =>
+        _text ?? throw new SecretFormatException(
+            $"The secret '{Name}' is binary (SecretBinary); read it with GetBytes() instead of as a string.", Name);
+
+    /// <summary>The value as bytes: the binary value, or the UTF-8 encoding of a string value.</summary>
+    public ReadOnlyMemory<byte> GetBytes() => _binary ?? (_textBytes ??= Encoding.UTF8.GetBytes(_text!));
+
+    /// <summary>Deserializes a JSON value through source-generated metadata, so it is trimming- and AOT-safe.</summary>
+    /// <exception cref="SecretFormatException">The value is binary, or is not valid JSON for <typeparamref name="T"/>.</exception>
+    public T GetJson<T>(JsonTypeInfo<T> typeInfo)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        try
+        {
+            var result = _binary is not null
+                ? JsonSerializer.Deserialize(_binary, typeInfo)
+                : JsonSerializer.Deserialize(_text!, typeInfo);
+            return result ?? throw new SecretFormatException($"The secret '{Name}' holds JSON null, not a {typeof(T).Name}.", Name);
+        }
+        catch (JsonException ex)
+        {
+            // JsonException's own message can quote part of the value, so it is neither repeated nor kept as the inner exception.
+            throw new SecretFormatException(
+                $"The secret '{Name}' is not valid JSON for {typeof(T).Name} (path '{ex.Path ?? "$"}', line {ex.LineNumber ?? 0}, byte {ex.BytePositionInLine ?? 0}).",
+                Name);
+        }
+    }
+
+    /// <summary>Describes the secret without its value.</summary>
+    public override string ToString() =>
+        $"Secret {{ Name = {Name}, Version = {Version ?? "(none)"}, Stages = [{string.Join(", ", VersionStages)}], FetchedAt = {FetchedAt:O}, Value = *** }}";
+
+    internal bool HasSameValue(Secret other) =>
+        _binary is not null
+            ? other._binary is not null && _binary.AsSpan().SequenceEqual(other._binary)
+            : string.Equals(_text, other._text, StringComparison.Ordinal);
+}

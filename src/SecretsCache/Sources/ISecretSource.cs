@@ -1,0 +1,24 @@
+namespace SecretsCache.Sources;
+
+/// <summary>
+/// Where the cache engine gets values. Implementations throw the typed <see cref="SecretsCacheException"/> family; they do not cache.
+/// </summary>
+internal interface ISecretSource
+{
+    /// <summary>
+    /// Fetches one reference. <paramref name="current"/> is the value the cache holds, if any: a source that can tell cheaply that
+    /// nothing changed (for example by DescribeSecret) returns that same instance.
+    /// </summary>
+    ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken);
+
+    /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
+    ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
+}
+
+/// <summary>One item of a batch fetch: a value or the error for that item.</summary>
+internal readonly record struct FetchOutcome(Secret? Secret, Exception? Error)
+{
+    public static FetchOutcome Success(Secret secret) => new(secret, null);
+
+    public static FetchOutcome Failure(Exception error) => new(null, error);
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds everything (warnings are errors) and runs every test suite. CI runs exactly this (see .ci/run).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# Tests never reach real AWS: no instance metadata lookups, no ambient profile.
+export AWS_EC2_METADATA_DISABLED=true
+
+for setup in scripts/setup-*.sh; do
+  [ -e "$setup" ] && bash "$setup"
+done
+
+dotnet build SecretsCache.sln -c Release -nologo -clp:ErrorsOnly
+
+log=$(mktemp)
+status=0
+dotnet test SecretsCache.sln -c Release --no-build -nologo 2>&1 | tee "$log" || status=$?
+
+# One plain summary line over all test assemblies.
+awk '/^(Passed|Failed)!/ {
+  for (i = 1; i <= NF; i++) {
+    if ($i == "Failed:")  failed  += $(i+1)
+    if ($i == "Passed:")  passed  += $(i+1)
+    if ($i == "Skipped:") skipped += $(i+1)
+  }
+} END { gsub(",", "", failed); printf "tests: %d passed, %d failed, %d skipped\n", passed, failed, skipped }' "$log"
+rm -f "$log"
+exit $status

@@ -1,0 +1,90 @@
+using System.Collections.Concurrent;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Tests.Fakes;
+
+/// <summary>
+/// An in-memory source with the knobs the engine tests need: values per reference, a version counter, call counts,
+/// an optional gate that holds fetches until released, and injected failures.
+/// </summary>
+internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSource
+{
+    private readonly ConcurrentDictionary<string, (string Value, int Version)> _values = new(StringComparer.Ordinal);
+    private int _calls;
+    private int _batchCalls;
+    private volatile TaskCompletionSource? _gate;
+
+    public int Calls => Volatile.Read(ref _calls);
+
+    public int BatchCalls => Volatile.Read(ref _batchCalls);
+
+    /// <summary>When set, decides per fetch whether to fail instead of answering.</summary>
+    public Func<SecretReference, Exception?>? Fail { get; set; }
+
+    /// <summary>The tokens fetches were given, to prove a caller's cancellation never reaches the shared fetch.</summary>
+    public ConcurrentBag<CancellationToken> Tokens { get; } = [];
+
+    public void Set(string reference, string value)
+    {
+        var key = SecretReference.Parse(reference).CanonicalText;
+        _values.AddOrUpdate(key, (value, 1), (_, old) => (value, old.Version + 1));
+    }
+
+    /// <summary>Holds every fetch until <see cref="Release"/>.</summary>
+    public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public void Release() => _gate?.TrySetResult();
+
+    public async ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        Tokens.Add(cancellationToken);
+        if (_gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return Answer(reference);
+    }
+
+    public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _batchCalls);
+        if (_gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return references.Select(r =>
+        {
+            try
+            {
+                return FetchOutcome.Success(Answer(r));
+            }
+            catch (Exception ex)
+            {
+                return FetchOutcome.Failure(ex);
+            }
+        }).ToList();
+    }
+
+    private Secret Answer(SecretReference reference)
+    {
+        if (Fail?.Invoke(reference) is { } error)
+        {
+            throw error;
+        }
+
+        if (!_values.TryGetValue(reference.CanonicalText, out var entry))
+        {
+            throw new SecretNotFoundException($"'{reference}' was not found.", reference.ToString(), "ResourceNotFoundException");
+        }
+
+        return new Secret(reference.Name, entry.Value)
+        {
+            VersionId = $"v{entry.Version}",
+            VersionStages = ["AWSCURRENT"],
+            FetchedAt = (time ?? TimeProvider.System).GetUtcNow(),
+        };
+    }
+}
