@@ -25,6 +25,14 @@ public interface ISecretProvider
     void InvalidateAll();
 
     /// <summary>
+    /// Reads every Parameter Store parameter under <paramref name="path"/> (for example <c>/app/prod/</c>), following paging, keyed by
+    /// parameter name. Each parameter is then cached, so later reads of <c>ssm:NAME</c> are hits. The listing itself is fetched on
+    /// every call (concurrent calls for one path share a fetch), so a new call sees parameters added or removed since.
+    /// </summary>
+    /// <exception cref="ArgumentException">The path is not a valid Parameter Store path.</exception>
+    Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Loads many references in as few backend calls as the APIs allow (for example at Lambda init). Never throws for a
     /// reference that fails: the result lists failures, and <see cref="WarmUpResult.ThrowIfAnyFailed"/> turns them into one exception.
     /// </summary>

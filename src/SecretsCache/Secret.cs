@@ -31,6 +31,13 @@ public sealed class Secret
         _binary = value.ToArray();
     }
 
+    private Secret(string name, string? text, byte[]? binary)
+    {
+        Name = name;
+        _text = text;
+        _binary = binary;
+    }
+
     /// <summary>The secret's or parameter's name as AWS reports it.</summary>
     public string Name { get; }
 
@@ -90,6 +97,18 @@ public sealed class Secret
     /// <summary>Describes the secret without its value.</summary>
     public override string ToString() =>
         $"Secret {{ Name = {Name}, Version = {Version ?? "(none)"}, Stages = [{string.Join(", ", VersionStages)}], FetchedAt = {FetchedAt:O}, Value = *** }}";
+
+    /// <summary>Wraps a value read off the wire; the byte array is owned by the new secret, not copied.</summary>
+    internal static Secret FromWire(
+        string name, string? text, byte[]? binary, DateTimeOffset fetchedAt, string? arn = null, string? versionId = null, IReadOnlyList<string>? stages = null, long? parameterVersion = null) =>
+        new(name, text, binary)
+        {
+            FetchedAt = fetchedAt,
+            Arn = arn,
+            VersionId = versionId,
+            VersionStages = stages ?? [],
+            ParameterVersion = parameterVersion,
+        };
 
     internal bool HasSameValue(Secret other) =>
         _binary is not null

@@ -1,8 +1,11 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using System.Collections.Concurrent;
+using SecretsCache.Aws.Protocol;
 using SecretsCache.Caching;
 using SecretsCache.Diagnostics;
+using SecretsCache.References;
 using SecretsCache.Sources;
 
 namespace SecretsCache;
@@ -15,6 +18,25 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
 {
     private readonly CacheEngine _engine;
     private readonly SecretsCacheMetrics _metrics;
+    private readonly ISecretSource _source;
+    private readonly ConcurrentDictionary<(string Path, bool Recursive), Lazy<Task<IReadOnlyDictionary<string, Secret>>>> _pathFetches = new();
+
+    /// <summary>Creates a provider that reads from AWS.</summary>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults (region and credentials from the environment).</param>
+    /// <param name="httpClient">The client to send requests with (for example from <c>IHttpClientFactory</c>); one with pooled connections is made when <see langword="null"/>.</param>
+    /// <param name="loggerFactory">Where log messages go.</param>
+    /// <param name="timeProvider">The clock for expiry, backoff and signing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
+    /// <param name="meterFactory">Creates the <c>SecretsCache</c> meter; a process-wide meter when <see langword="null"/>.</param>
+    /// <exception cref="SecretsConfigurationException">The options are invalid or name an endpoint that is not allowed.</exception>
+    public SecretProvider(
+        SecretsCacheOptions? options = null,
+        HttpClient? httpClient = null,
+        ILoggerFactory? loggerFactory = null,
+        TimeProvider? timeProvider = null,
+        IMeterFactory? meterFactory = null)
+        : this(CreateAwsSource(options ??= new SecretsCacheOptions(), httpClient, timeProvider ?? TimeProvider.System), options, timeProvider, loggerFactory, meterFactory)
+    {
+    }
 
     internal SecretProvider(
         ISecretSource source,
@@ -26,6 +48,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
+        _source = source;
         _metrics = new SecretsCacheMetrics(meterFactory);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();
         _engine = new CacheEngine(source, options, timeProvider ?? TimeProvider.System, logger, _metrics, random);
@@ -51,13 +74,55 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     public void InvalidateAll() => _engine.InvalidateAll();
 
     /// <inheritdoc />
+    public Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var normalized = ReferenceParser.ParsePath(path, out var error) ?? throw new ArgumentException(error, nameof(path));
+        var key = (normalized, recursive);
+        // Lazy makes the listing single-flight: GetOrAdd may build two values under contention, but only one is ever started.
+        var fetch = _pathFetches.GetOrAdd(key, static (key, provider) => new(() => provider.FetchPathAsync(key.Path, key.Recursive)), this);
+        return fetch.Value.WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default) =>
         _engine.WarmUpAsync(references, cancellationToken);
 
-    /// <summary>Cancels fetches under way and releases the meter.</summary>
+    /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
     public void Dispose()
     {
         _engine.Dispose();
         _metrics.Dispose();
+        (_source as IDisposable)?.Dispose();
+    }
+
+    private static AwsSecretSource CreateAwsSource(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider)
+    {
+        options.ThrowIfInvalid();
+        return new AwsSecretSource(new AwsJsonClient(options, httpClient, timeProvider), timeProvider, options.Aws.VersionAwareRefresh);
+    }
+
+    private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)
+    {
+        try
+        {
+            await Task.Yield(); // Leave GetOrAdd before doing I/O.
+            var secrets = await _source.FetchPathAsync(path, recursive, CancellationToken.None).ConfigureAwait(false);
+            var byName = new Dictionary<string, Secret>(secrets.Count, StringComparer.Ordinal);
+            foreach (var secret in secrets)
+            {
+                byName[secret.Name] = secret;
+                if (SecretReference.TryParse(ReferenceParser.ParameterStoreScheme + secret.Name, out var reference))
+                {
+                    _engine.Prime(reference, secret);
+                }
+            }
+
+            return byName;
+        }
+        finally
+        {
+            _pathFetches.TryRemove((path, recursive), out _);
+        }
     }
 }

@@ -47,6 +47,15 @@ public sealed class SecretsCacheOptions
     /// </summary>
     public bool IncludeNamesInTelemetry { get; set; }
 
+    /// <summary>How to reach AWS: region, credentials, endpoints.</summary>
+    public AwsOptions Aws { get; } = new();
+
+    /// <summary>Retries of throttling and transient errors.</summary>
+    public RetryOptions Retry { get; } = new();
+
+    /// <summary>Client-side rate limits per service.</summary>
+    public RateLimitOptions RateLimits { get; } = new();
+
     /// <summary>Lists what is wrong with these settings; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -92,6 +101,30 @@ public sealed class SecretsCacheOptions
         if (MaxEntries < 1)
         {
             errors.Add($"{nameof(MaxEntries)} must be at least 1.");
+        }
+
+        RequirePositive(errors, Aws.AttemptTimeout, "Aws.AttemptTimeout");
+        if (Retry.MaxRetryAttempts is < 0 or > 20)
+        {
+            errors.Add("Retry.MaxRetryAttempts must be between 0 and 20.");
+        }
+
+        RequirePositive(errors, Retry.BaseDelay, "Retry.BaseDelay");
+        RequirePositive(errors, Retry.TotalTimeout, "Retry.TotalTimeout");
+        if (Retry.MaxDelay < Retry.BaseDelay)
+        {
+            errors.Add("Retry.MaxDelay must be at least Retry.BaseDelay.");
+        }
+
+        if (double.IsNaN(RateLimits.SecretsManagerRequestsPerSecond) || RateLimits.SecretsManagerRequestsPerSecond < 0
+            || double.IsNaN(RateLimits.ParameterStoreRequestsPerSecond) || RateLimits.ParameterStoreRequestsPerSecond < 0)
+        {
+            errors.Add("RateLimits: requests per second must be 0 (off) or positive.");
+        }
+
+        if (RateLimits.QueueLimit < 0)
+        {
+            errors.Add("RateLimits.QueueLimit must not be negative.");
         }
 
         return errors;

@@ -113,6 +113,21 @@ internal sealed partial class CacheEngine
         }
     }
 
+    /// <summary>Caches a value fetched outside the engine (a path listing), unless a fetch of that key is under way.</summary>
+    public void Prime(SecretReference reference, Secret secret)
+    {
+        var entry = Resolve(reference.CanonicalText);
+        lock (entry.Gate)
+        {
+            if (entry.InFlight is not null)
+            {
+                return;
+            }
+        }
+
+        Store(entry, secret, _time.GetTimestamp());
+    }
+
     private static InvalidOperationException MissingOutcome(CacheEntry entry) =>
         new($"The source returned no outcome for '{entry.Key}'.");
 }

@@ -74,6 +74,37 @@ internal static class ReferenceParser
         return ParseSecretsManager(text, out error);
     }
 
+    /// <summary>Checks a Parameter Store path for GetParametersByPath; returns it without an <c>ssm:</c> prefix.</summary>
+    public static string? ParsePath(string text, out string? error)
+    {
+        var path = text.StartsWith(ParameterStoreScheme, StringComparison.Ordinal) ? text[ParameterStoreScheme.Length..] : text;
+        if (path.Length == 0 || path[0] != '/')
+        {
+            error = "A parameter path must start with '/', for example '/app/prod/'.";
+            return null;
+        }
+
+        if (path.Length > MaxParameterNameLength)
+        {
+            error = $"The parameter path is {path.Length} characters long; the limit is {MaxParameterNameLength}.";
+            return null;
+        }
+
+        if (path.StartsWith(PassthroughPrefix, StringComparison.Ordinal) || path == PassthroughPrefix.TrimEnd('/'))
+        {
+            error = "Secrets Manager references cannot be listed by path; read each secret by name.";
+            return null;
+        }
+
+        if (path.Length > 1 && !IsValidParameterName(path.TrimEnd('/'), out error))
+        {
+            return null;
+        }
+
+        error = null;
+        return path;
+    }
+
     private static SecretReference? ParseSecretsManager(string text, out string? error)
     {
         var queryStart = text.IndexOf('?', StringComparison.Ordinal);

@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Amazon.Runtime;
+using Polly;
+using SecretsCache.Aws.Contracts;
+using SecretsCache.Aws.Endpoints;
+using SecretsCache.Aws.Signing;
+using SecretsCache.Resilience;
+
+namespace SecretsCache.Aws.Protocol;
+
+/// <summary>
+/// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the rate limiter and the retry
+/// pipeline. Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
+/// </summary>
+internal sealed class AwsJsonClient : IDisposable
+{
+    private static readonly MediaTypeHeaderValue JsonContentType = new(RequestSigner.JsonContentType);
+
+    private readonly HttpClient _http;
+    private readonly bool _ownsHttp;
+    private readonly AwsOptions _options;
+    private readonly TimeProvider _time;
+    private readonly Func<string, string?> _environment;
+    private readonly AwsCredentialsSource _credentials;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ClientRateLimiter _secretsManagerLimit;
+    private readonly ClientRateLimiter _parameterStoreLimit;
+    private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
+    private readonly long[] _clockSkewTicks = new long[2];
+    private readonly Lazy<string> _defaultRegion;
+    private readonly TimeSpan _retryBudget;
+
+    public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null)
+    {
+        _options = options.Aws;
+        _time = timeProvider;
+        _environment = environment ?? Environment.GetEnvironmentVariable;
+        _http = httpClient ?? CreateDefaultHttpClient();
+        _ownsHttp = httpClient is null;
+        _credentials = new AwsCredentialsSource(options.Aws.Credentials);
+        _pipeline = RetryPipelineFactory.Create(options.Retry, timeProvider);
+        _retryBudget = options.Retry.TotalTimeout;
+        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
+        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
+        _defaultRegion = new Lazy<string>(ResolveDefaultRegion, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The region used for references that do not name one.</summary>
+    public string DefaultRegion => _defaultRegion.Value;
+
+    /// <summary>The signing-clock correction learned from AWS's Date header after a skew rejection (for diagnostics and tests).</summary>
+    public TimeSpan ClockSkew(AwsService service) => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks[(int)service]));
+
+    public async Task<TResponse> SendAsync<TRequest, TResponse>(
+        AwsService service,
+        string? region,
+        string operation,
+        TRequest request,
+        JsonTypeInfo<TRequest> requestType,
+        JsonTypeInfo<TResponse> responseType,
+        string? reference,
+        CancellationToken cancellationToken)
+    {
+        var call = new Call<TResponse>(
+            service,
+            Endpoint(service, region ?? DefaultRegion),
+            (service == AwsService.SecretsManager ? "secretsmanager." : "AmazonSSM.") + operation,
+            JsonSerializer.SerializeToUtf8Bytes(request, requestType),
+            responseType,
+            reference);
+        try
+        {
+            return await _pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
+        {
+            throw new SecretServiceUnavailableException(
+                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retryBudget.TotalSeconds:0.###} s.", reference, "Timeout", ex);
+        }
+    }
+
+    public void Dispose()
+    {
+        _secretsManagerLimit.Dispose();
+        _parameterStoreLimit.Dispose();
+        if (_ownsHttp)
+        {
+            _http.Dispose();
+        }
+    }
+
+    internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
+
+    private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
+    {
+        await (call.Service == AwsService.SecretsManager ? _secretsManagerLimit : _parameterStoreLimit)
+            .AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+        var credentials = await _credentials.GetAsync().ConfigureAwait(false);
+
+        using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
+        var correctedSkew = false;
+        while (true)
+        {
+            using var message = BuildRequest(call, credentials);
+            HttpResponseMessage response;
+            byte[] body;
+            try
+            {
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+                body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new SecretServiceUnavailableException(
+                    $"AWS {ServiceName(call.Service)} did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}).", call.Reference, "Timeout", ex);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or IOException)
+            {
+                throw new SecretServiceUnavailableException(
+                    $"AWS {ServiceName(call.Service)} could not be reached at {call.Endpoint.Url.Host}: {ex.Message}", call.Reference, "ConnectionError", ex);
+            }
+
+            using (response)
+            {
+                if (response.IsSuccessStatusCode)
+                {
+                    return Deserialize(call, body);
+                }
+
+                var error = ReadError(body);
+                var code = AwsErrorMapper.NormalizeCode(error?.Type);
+                if (!correctedSkew && AwsErrorMapper.IsClockSkew(code, error?.Message) && TryCorrectClock(call.Service, response.Headers.Date))
+                {
+                    correctedSkew = true;
+                    continue; // Re-sign with the corrected clock, as AWS SDKs do; this does not count as a retry.
+                }
+
+                throw AwsErrorMapper.Map(ServiceName(call.Service), (int)response.StatusCode, error?.Type, error?.Message, call.Reference);
+            }
+        }
+    }
+
+    private HttpRequestMessage BuildRequest<TResponse>(Call<TResponse> call, ImmutableCredentials credentials)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, call.Endpoint.Url)
+        {
+            Content = new ByteArrayContent(call.Body),
+            Version = _http.DefaultRequestVersion,
+        };
+        message.Content.Headers.ContentType = JsonContentType;
+        message.Headers.TryAddWithoutValidation(RequestSigner.AmzTarget, call.Target);
+        var signedAt = _time.GetUtcNow().UtcDateTime + ClockSkew(call.Service);
+        RequestSigner.Sign(message, call.Body, credentials, call.Endpoint.SigningRegion, call.Endpoint.SigningService, signedAt);
+        return message;
+    }
+
+    private static TResponse Deserialize<TResponse>(Call<TResponse> call, byte[] body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(body, call.ResponseType)
+                ?? throw new SecretServiceUnavailableException($"AWS {ServiceName(call.Service)} sent an empty answer to {call.Target}.", call.Reference, "EmptyResponse");
+        }
+        catch (JsonException ex)
+        {
+            // The body may hold secret material, so neither it nor the parser's message (which can quote it) is kept.
+            throw new SecretServiceUnavailableException(
+                $"AWS {ServiceName(call.Service)} sent a malformed answer to {call.Target} (invalid JSON at byte {ex.BytePositionInLine ?? 0}).", call.Reference, "MalformedResponse");
+        }
+    }
+
+    private static AwsErrorBody? ReadError(byte[] body)
+    {
+        if (body.Length == 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(body, AwsJsonContext.Default.AwsErrorBody);
+        }
+        catch (JsonException)
+        {
+            return null; // A proxy's HTML page, say: the status code alone decides.
+        }
+    }
+
+    private bool TryCorrectClock(AwsService service, DateTimeOffset? serverDate)
+    {
+        if (serverDate is null)
+        {
+            return false;
+        }
+
+        var skew = serverDate.Value - _time.GetUtcNow();
+        Interlocked.Exchange(ref _clockSkewTicks[(int)service], skew.Ticks);
+        return true;
+    }
+
+    private ResolvedEndpoint Endpoint(AwsService service, string region) =>
+        _endpoints.GetOrAdd((service, region), static (key, client) =>
+        {
+            var (service, region) = key;
+            var url = (service == AwsService.SecretsManager ? client._options.SecretsManagerServiceUrl : client._options.ParameterStoreServiceUrl)
+                ?? client._options.ServiceUrl;
+            return AwsEndpointResolver.Resolve(service, region, new EndpointSettings(url, client._options.UseFips, client._options.UseDualStack), client._environment);
+        }, this);
+
+    private string ResolveDefaultRegion()
+    {
+        var region = _options.Region;
+        if (string.IsNullOrWhiteSpace(region))
+        {
+            region = _environment("AWS_REGION") ?? _environment("AWS_DEFAULT_REGION");
+        }
+
+        if (string.IsNullOrWhiteSpace(region))
+        {
+            try
+            {
+                region = FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
+            }
+            catch (AmazonClientException)
+            {
+                region = null;
+            }
+        }
+
+        return string.IsNullOrWhiteSpace(region)
+            ? throw new SecretsConfigurationException("No AWS region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a region in the AWS profile, or use ARNs (their region is used).")
+            : region;
+    }
+
+    private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
+    {
+        // Pooled connections, recycled so DNS changes of AWS endpoints are picked up.
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    })
+    {
+        Timeout = Timeout.InfiniteTimeSpan, // Attempt and total timeouts are ours, on the TimeProvider.
+    };
+
+    private sealed record Call<TResponse>(
+        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference);
+}

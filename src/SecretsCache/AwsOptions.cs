@@ -1,0 +1,37 @@
+using Amazon.Runtime;
+
+namespace SecretsCache;
+
+/// <summary>How the provider reaches AWS: region, credentials, endpoints and refresh behaviour.</summary>
+public sealed class AwsOptions
+{
+    /// <summary>The default region (for example <c>eu-west-1</c>). When unset: <c>AWS_REGION</c>, then the profile, then instance metadata. An ARN's own region always wins.</summary>
+    public string? Region { get; set; }
+
+    /// <summary>Explicit credentials. When unset, AWSSDK.Core's default chain is used: environment, profile, SSO, web identity, container, instance metadata.</summary>
+    public AWSCredentials? Credentials { get; set; }
+
+    /// <summary>An endpoint for both services (for example a loopback emulator). Must be <c>https://</c>, or <c>http://</c> on a loopback address only.</summary>
+    public string? ServiceUrl { get; set; }
+
+    /// <summary>An endpoint for Secrets Manager only (for example a VPC endpoint); wins over <see cref="ServiceUrl"/>.</summary>
+    public string? SecretsManagerServiceUrl { get; set; }
+
+    /// <summary>An endpoint for Parameter Store only; wins over <see cref="ServiceUrl"/>.</summary>
+    public string? ParameterStoreServiceUrl { get; set; }
+
+    /// <summary>Use FIPS endpoints (also <c>AWS_USE_FIPS_ENDPOINT=true</c>).</summary>
+    public bool UseFips { get; set; }
+
+    /// <summary>Use dual-stack (IPv6) endpoints (also <c>AWS_USE_DUALSTACK_ENDPOINT=true</c>).</summary>
+    public bool UseDualStack { get; set; }
+
+    /// <summary>
+    /// When a cached Secrets Manager value expires, call DescribeSecret first and GetSecretValue only if the version changed.
+    /// Cheaper for large secrets; needs <c>secretsmanager:DescribeSecret</c>. Default off.
+    /// </summary>
+    public bool VersionAwareRefresh { get; set; }
+
+    /// <summary>The timeout of one HTTP attempt. Default 10 seconds.</summary>
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,30 @@
+namespace SecretsCache;
+
+/// <summary>What a request over the client-side rate limit does.</summary>
+public enum RateLimitBehavior
+{
+    /// <summary>Wait for a token (bounded by the call's time budget). The default.</summary>
+    Wait,
+
+    /// <summary>Fail at once with <see cref="SecretThrottledException"/> (error code <c>ClientRateLimited</c>).</summary>
+    FailFast,
+}
+
+/// <summary>
+/// Client-side token buckets, one per service, that keep this process under the AWS quotas. Requests are never dropped silently:
+/// they wait or fail, as <see cref="Behavior"/> says.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Secrets Manager requests per second from this process. Default 1,000 (the regional quota for GetSecretValue is 10,000/s, our fleet bar 5,500/s). 0 disables.</summary>
+    public double SecretsManagerRequestsPerSecond { get; set; } = 1_000;
+
+    /// <summary>Parameter Store requests per second from this process. Default 40 (the standard-throughput quota). 0 disables.</summary>
+    public double ParameterStoreRequestsPerSecond { get; set; } = 40;
+
+    /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>
+    public RateLimitBehavior Behavior { get; set; } = RateLimitBehavior.Wait;
+
+    /// <summary>How many requests may wait per service before further ones fail. Default 10,000.</summary>
+    public int QueueLimit { get; set; } = 10_000;
+}
