@@ -3,17 +3,16 @@ using System.Threading.RateLimiting;
 namespace SecretsCache.Resilience;
 
 /// <summary>
-/// A token bucket for one service (burst: one second's worth), refilled by a timer on the provider's <see cref="TimeProvider"/> so
-/// tests can drive it. Over the limit a request waits in a bounded queue or fails fast; it is never dropped silently.
+/// A token bucket for one service (burst: one second's worth). Over the limit a request waits in a bounded queue or fails fast;
+/// it is never dropped silently. System.Threading.RateLimiting refills on its own monotonic clock, not the provider's TimeProvider.
 /// </summary>
 internal sealed class ClientRateLimiter : IDisposable
 {
     private readonly TokenBucketRateLimiter? _bucket;
-    private readonly ITimer? _refill;
     private readonly RateLimitBehavior _behavior;
     private readonly string _service;
 
-    public ClientRateLimiter(string service, double requestsPerSecond, RateLimitOptions options, TimeProvider timeProvider)
+    public ClientRateLimiter(string service, double requestsPerSecond, RateLimitOptions options)
     {
         _service = service;
         _behavior = options.Behavior;
@@ -31,11 +30,10 @@ internal sealed class ClientRateLimiter : IDisposable
             TokenLimit = Math.Max(tokensPerPeriod, (int)Math.Ceiling(requestsPerSecond)),
             TokensPerPeriod = tokensPerPeriod,
             ReplenishmentPeriod = period,
-            AutoReplenishment = false,
+            AutoReplenishment = true,
             QueueLimit = options.Behavior == RateLimitBehavior.Wait ? options.QueueLimit : 0,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        _refill = timeProvider.CreateTimer(static state => ((TokenBucketRateLimiter)state!).TryReplenish(), _bucket, period, period);
     }
 
     public async ValueTask AcquireAsync(string? reference, CancellationToken cancellationToken)
@@ -59,7 +57,6 @@ internal sealed class ClientRateLimiter : IDisposable
 
     public void Dispose()
     {
-        _refill?.Dispose();
         _bucket?.Dispose();
     }
 }

@@ -43,8 +43,8 @@ internal sealed class AwsJsonClient : IDisposable
         _credentials = new AwsCredentialsSource(options.Aws.Credentials);
         _pipeline = RetryPipelineFactory.Create(options.Retry, timeProvider);
         _retryBudget = options.Retry.TotalTimeout;
-        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
-        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
+        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits);
+        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits);
         _defaultRegion = new Lazy<string>(ResolveDefaultRegion, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
