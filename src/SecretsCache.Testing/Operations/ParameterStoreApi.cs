@@ -162,6 +162,10 @@ internal static partial class ParameterStoreApi
         {
             return Regex.IsMatch(value, pattern, RegexOptions.None, TimeSpan.FromSeconds(1));
         }
+        catch (RegexMatchTimeoutException)
+        {
+            return false;
+        }
         catch (ArgumentException)
         {
             throw new AwsErrorException("InvalidAllowedPatternException", "The allowed pattern is not a valid regular expression.");

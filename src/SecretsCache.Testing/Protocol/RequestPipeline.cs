@@ -130,6 +130,13 @@ internal sealed class RequestPipeline(
                 };
                 return Fail(outcome, error.StatusCode, error.Code, error.AwsMessage);
             }
+#pragma warning disable CA1031 // An emulator defect must still answer AWS-shaped (and be counted), not drop the connection.
+            catch (Exception defect)
+#pragma warning restore CA1031
+            {
+                var internalError = target.IsSecretsManager ? "InternalServiceError" : "InternalServerError";
+                return Fail(EmulatorOutcome.Error, 500, internalError, $"Emulator defect: {defect.GetType().Name}: {defect.Message}");
+            }
         }
     }
 
