@@ -16,8 +16,10 @@ internal sealed partial class SecretStore
                 return null;
             }
 
+            // A full ARN ends in "-" and six random characters; without them it is a partial ARN naming the secret.
             var rest = secretId[arns.SecretPrefix.Length..];
-            var byFullArn = _byName.Values.FirstOrDefault(r => string.Equals(r.Arn, secretId, StringComparison.Ordinal));
+            var byFullArn = rest.Length > 7 && rest[^7] == '-' && _byName.GetValueOrDefault(rest[..^7]) is { } candidate
+                && string.Equals(candidate.Arn, secretId, StringComparison.Ordinal) ? candidate : null;
             record = byFullArn ?? _byName.GetValueOrDefault(rest);
         }
         else
