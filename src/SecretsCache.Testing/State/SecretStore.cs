@@ -1,0 +1,244 @@
+using System.Security.Cryptography;
+using SecretsCache.Testing.Protocol;
+
+namespace SecretsCache.Testing.State;
+
+/// <summary>
+/// The Secrets Manager state with AWS's rules for versions and staging labels: a new AWSCURRENT moves the old one to
+/// AWSPREVIOUS, labels are unique within a secret, unlabelled versions are deprecated and pruned past 100, and a
+/// deleted secret stays "marked for deletion" until its recovery window ends.
+/// </summary>
+internal sealed partial class SecretStore(AwsArns arns, Func<DateTimeOffset> clock)
+{
+    public const string Current = "AWSCURRENT";
+    public const string Previous = "AWSPREVIOUS";
+    private const int MaxVersions = 100;
+    private const string SuffixAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    private const string NameAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-";
+
+    private readonly object _lock = new();
+    private readonly Dictionary<string, SecretRecord> _byName = new(StringComparer.Ordinal);
+
+    public SecretWriteResult Create(string name, string? secretString, byte[]? secretBinary, string? description = null, string? kmsKeyId = null, IReadOnlyList<KeyValuePair<string, string>>? tags = null, string? clientRequestToken = null)
+    {
+        if (name.Length == 0 || name.Any(c => !NameAlphabet.Contains(c, StringComparison.Ordinal)))
+        {
+            throw InvalidParameter("Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!");
+        }
+
+        CheckOneValue(secretString, secretBinary);
+        lock (_lock)
+        {
+            var now = clock();
+            if (Find(name, now) is { } existing)
+            {
+                throw existing.DeletedDate is null
+                    ? new AwsErrorException("ResourceExistsException", $"The operation failed because the secret {name} already exists.")
+                    : InvalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
+            }
+
+            var arn = arns.SecretPrefix + name + "-" + RandomNumberGenerator.GetString(SuffixAlphabet, 6);
+            var record = new SecretRecord(name, arn, now) { Description = description, KmsKeyId = kmsKeyId };
+            if (tags is not null)
+            {
+                record.Tags.AddRange(tags);
+            }
+
+            string? versionId = null;
+            IReadOnlyList<string> stages = [];
+            if (secretString is not null || secretBinary is not null)
+            {
+                var version = new SecretVersion(clientRequestToken ?? NewVersionId(), secretString, secretBinary, now);
+                version.Stages.Add(Current);
+                record.Versions.Add(version);
+                versionId = version.VersionId;
+                stages = [Current];
+            }
+
+            _byName[name] = record;
+            return new SecretWriteResult(arn, name, versionId, stages);
+        }
+    }
+
+    public SecretWriteResult PutValue(string secretId, string? secretString, byte[]? secretBinary, IReadOnlyList<string>? versionStages = null, string? clientRequestToken = null)
+    {
+        if (secretString is null && secretBinary is null)
+        {
+            throw InvalidParameter("You must provide either SecretString or SecretBinary.");
+        }
+
+        CheckOneValue(secretString, secretBinary);
+        lock (_lock)
+        {
+            var now = clock();
+            var record = ResolveLive(secretId, now);
+            if (clientRequestToken is not null && record.WithId(clientRequestToken) is { } existing)
+            {
+                // A retried request with the same token and value is idempotent; a different value is a conflict.
+                if (string.Equals(existing.SecretString, secretString, StringComparison.Ordinal) && SameBytes(existing.SecretBinary, secretBinary))
+                {
+                    return new SecretWriteResult(record.Arn, record.Name, existing.VersionId, [.. existing.Stages]);
+                }
+
+                throw new AwsErrorException("ResourceExistsException", "You can't modify an existing version, you can only create a new version.");
+            }
+
+            var version = new SecretVersion(clientRequestToken ?? NewVersionId(), secretString, secretBinary, now);
+            var stages = versionStages is { Count: > 0 } ? versionStages.Distinct(StringComparer.Ordinal).ToList() : [Current];
+            if (record.WithStage(Current) is null && !stages.Contains(Current, StringComparer.Ordinal))
+            {
+                // The first value of a secret always becomes AWSCURRENT.
+                stages.Add(Current);
+            }
+
+            record.Versions.Add(version);
+            foreach (var stage in stages)
+            {
+                AttachStage(record, version, stage);
+            }
+
+            record.LastChangedDate = now;
+            PruneDeprecated(record);
+            return new SecretWriteResult(record.Arn, record.Name, version.VersionId, [.. version.Stages]);
+        }
+    }
+
+    public SecretWriteResult UpdateStage(string secretId, string stage, string? moveToVersionId, string? removeFromVersionId)
+    {
+        lock (_lock)
+        {
+            var now = clock();
+            var record = ResolveLive(secretId, now);
+            var holder = record.WithStage(stage);
+            if (moveToVersionId is not null)
+            {
+                var target = record.WithId(moveToVersionId)
+                    ?? throw InvalidParameter($"The version ID {moveToVersionId} doesn't exist in the secret.");
+                if (holder is not null && holder != target)
+                {
+                    if (removeFromVersionId is null)
+                    {
+                        throw InvalidParameter($"The parameter RemoveFromVersionId can't be empty. Staging label {stage} is currently attached to version {holder.VersionId}, so you must explicitly reference that version in RemoveFromVersionId.");
+                    }
+
+                    if (!string.Equals(removeFromVersionId, holder.VersionId, StringComparison.Ordinal))
+                    {
+                        throw InvalidParameter($"The staging label {stage} is currently attached to version {holder.VersionId}, not to the version in RemoveFromVersionId.");
+                    }
+                }
+
+                AttachStage(record, target, stage);
+            }
+            else if (removeFromVersionId is not null)
+            {
+                var version = record.WithId(removeFromVersionId)
+                    ?? throw InvalidParameter($"The version ID {removeFromVersionId} doesn't exist in the secret.");
+                if (!version.Stages.Contains(stage))
+                {
+                    throw InvalidParameter($"The staging label {stage} is not attached to the version in RemoveFromVersionId.");
+                }
+
+                if (string.Equals(stage, Current, StringComparison.Ordinal))
+                {
+                    throw InvalidParameter("You can't remove the staging label AWSCURRENT. Move it to another version with MoveToVersionId instead.");
+                }
+
+                version.Stages.Remove(stage);
+            }
+            else
+            {
+                throw InvalidParameter("You must specify MoveToVersionId or RemoveFromVersionId.");
+            }
+
+            record.LastChangedDate = now;
+            PruneDeprecated(record);
+            return new SecretWriteResult(record.Arn, record.Name, null, []);
+        }
+    }
+
+    public SecretWriteResult Delete(string secretId, long? recoveryWindowInDays, bool forceDeleteWithoutRecovery)
+    {
+        if (forceDeleteWithoutRecovery && recoveryWindowInDays is not null)
+        {
+            throw InvalidParameter("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+        }
+
+        if (recoveryWindowInDays is < 7 or > 30)
+        {
+            throw InvalidParameter("The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).");
+        }
+
+        lock (_lock)
+        {
+            var now = clock();
+            var record = ResolveLive(secretId, now);
+            if (forceDeleteWithoutRecovery)
+            {
+                _byName.Remove(record.Name);
+                return new SecretWriteResult(record.Arn, record.Name, null, [], now);
+            }
+
+            record.DeletedDate = now;
+            record.DeletionDate = now.AddDays(recoveryWindowInDays ?? 30);
+            return new SecretWriteResult(record.Arn, record.Name, null, [], record.DeletionDate);
+        }
+    }
+
+    /// <summary>The version selected by id and/or stage (AWSCURRENT when neither is given).</summary>
+    public SecretValue GetValue(string secretId, string? versionId, string? versionStage)
+    {
+        lock (_lock)
+        {
+            var now = clock();
+            var record = ResolveLive(secretId, now);
+            SecretVersion? version;
+            if (versionId is not null)
+            {
+                version = record.WithId(versionId);
+                if (version is null || (versionStage is not null && !version.Stages.Contains(versionStage)))
+                {
+                    throw NotFound($"Secrets Manager can't find the specified secret value for VersionId: {versionId}");
+                }
+            }
+            else
+            {
+                var stage = versionStage ?? Current;
+                version = record.WithStage(stage) ?? throw NotFound($"Secrets Manager can't find the specified secret value for staging label: {stage}");
+            }
+
+            record.LastAccessedDate = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero);
+            return new SecretValue(record.Arn, record.Name, version.VersionId, version.SecretString, version.SecretBinary, [.. version.Stages], version.CreatedDate);
+        }
+    }
+
+    public SecretDescription Describe(string secretId)
+    {
+        lock (_lock)
+        {
+            return Snapshot(Resolve(secretId, clock()));
+        }
+    }
+
+    /// <summary>Every secret not marked for deletion, by name.</summary>
+    public IReadOnlyList<SecretDescription> ListLive()
+    {
+        lock (_lock)
+        {
+            var now = clock();
+            return _byName.Values.ToList()
+                .Where(r => Find(r.Name, now) is { DeletedDate: null })
+                .OrderBy(r => r.Name, StringComparer.Ordinal)
+                .Select(Snapshot)
+                .ToList();
+        }
+    }
+
+    /// <summary>The secret's name, or null when it does not exist (used to match access rules).</summary>
+    public string? TryResolveName(string secretId)
+    {
+        lock (_lock)
+        {
+            return Find(secretId, clock())?.Name;
+        }
+    }
+}
