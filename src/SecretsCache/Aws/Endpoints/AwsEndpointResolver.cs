@@ -7,7 +7,7 @@ namespace SecretsCache.Aws.Endpoints;
 internal static class AwsEndpointResolver
 {
     /// <summary>The message for a missing region.</summary>
-    public const string NoRegionMessage = "No region: set SecretsCacheOptions.Region, AWS_REGION, or a profile region";
+    public const string NoRegionMessage = "No region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a profile region";
 
     /// <summary>Turns FIPS on when <c>true</c>.</summary>
     public const string FipsVariable = "AWS_USE_FIPS_ENDPOINT";
@@ -46,13 +46,13 @@ internal static class AwsEndpointResolver
             if (useFips)
             {
                 throw new SecretsConfigurationException(
-                    $"Invalid Configuration: FIPS and custom endpoint are not supported (the endpoint comes from {custom.Source}; FIPS is on through {(settings.UseFips ? "the UseFips option" : FipsVariable)}).");
+                    $"Invalid Configuration: FIPS and custom endpoint are not supported (the endpoint comes from {custom.Source}; FIPS is on through {(settings.UseFips ? "SecretsCacheOptions.Aws.UseFips" : FipsVariable)}).");
             }
 
             if (useDualStack)
             {
                 throw new SecretsConfigurationException(
-                    $"Invalid Configuration: Dualstack and custom endpoint are not supported (the endpoint comes from {custom.Source}; dual-stack is on through {(settings.UseDualStack ? "the UseDualStack option" : DualStackVariable)}).");
+                    $"Invalid Configuration: Dualstack and custom endpoint are not supported (the endpoint comes from {custom.Source}; dual-stack is on through {(settings.UseDualStack ? "SecretsCacheOptions.Aws.UseDualStack" : DualStackVariable)}).");
             }
 
             url = custom.Url;

@@ -7,7 +7,7 @@ namespace SecretsCache.Aws.Endpoints;
 internal sealed record CustomEndpoint(Uri Url, string Source)
 {
     /// <summary>The option's name as users see it in messages.</summary>
-    public const string ServiceUrlSetting = "SecretsCacheOptions.ServiceUrl";
+    public const string ServiceUrlSetting = "SecretsCacheOptions.Aws.ServiceUrl (or the per-service URL)";
 
     /// <summary>The endpoint variable for every service.</summary>
     public const string GlobalVariable = "AWS_ENDPOINT_URL";

@@ -115,7 +115,7 @@ public sealed class CustomEndpointTests
     {
         var ex = Rejected(serviceUrl);
 
-        Assert.Contains("SecretsCacheOptions.ServiceUrl", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SecretsCacheOptions.Aws.ServiceUrl", ex.Message, StringComparison.Ordinal);
         Assert.Contains($"'{host}'", ex.Message, StringComparison.Ordinal);
         Assert.Contains("loopback", ex.Message, StringComparison.Ordinal);
     }
@@ -135,7 +135,7 @@ public sealed class CustomEndpointTests
     {
         var ex = Rejected(serviceUrl);
 
-        Assert.Contains("SecretsCacheOptions.ServiceUrl", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SecretsCacheOptions.Aws.ServiceUrl", ex.Message, StringComparison.Ordinal);
         Assert.Contains("is not an absolute https:// URL", ex.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", ex.Message, StringComparison.Ordinal);
     }
@@ -172,15 +172,15 @@ public sealed class CustomEndpointTests
     }
 
     [Theory]
-    [InlineData(true, false, "Invalid Configuration: FIPS and custom endpoint are not supported", "the UseFips option")]
-    [InlineData(true, true, "Invalid Configuration: FIPS and custom endpoint are not supported", "the UseFips option")]
-    [InlineData(false, true, "Invalid Configuration: Dualstack and custom endpoint are not supported", "the UseDualStack option")]
+    [InlineData(true, false, "Invalid Configuration: FIPS and custom endpoint are not supported", "SecretsCacheOptions.Aws.UseFips")]
+    [InlineData(true, true, "Invalid Configuration: FIPS and custom endpoint are not supported", "SecretsCacheOptions.Aws.UseFips")]
+    [InlineData(false, true, "Invalid Configuration: Dualstack and custom endpoint are not supported", "SecretsCacheOptions.Aws.UseDualStack")]
     public void A_custom_endpoint_with_fips_or_dual_stack_is_the_rule_sets_error(bool fips, bool dualStack, string ruleSetMessage, string source)
     {
         var ex = Assert.Throws<SecretsConfigurationException>(() => Resolve(AwsService.SecretsManager, "http://localhost:4566", AllEndpointVariables, fips, dualStack));
 
         Assert.StartsWith(ruleSetMessage, ex.Message, StringComparison.Ordinal);
-        Assert.Contains("SecretsCacheOptions.ServiceUrl", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("SecretsCacheOptions.Aws.ServiceUrl", ex.Message, StringComparison.Ordinal);
         Assert.Contains(source, ex.Message, StringComparison.Ordinal);
     }
 

@@ -16,7 +16,7 @@ public sealed class RegionAndFlagTests
     {
         var ex = Assert.Throws<SecretsConfigurationException>(() => Resolve(AwsService.SecretsManager, region!));
 
-        Assert.Equal("No region: set SecretsCacheOptions.Region, AWS_REGION, or a profile region", ex.Message);
+        Assert.Equal("No region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a profile region", ex.Message);
     }
 
     [Fact]
