@@ -8,7 +8,7 @@ internal sealed class EmulatorState(AwsArns arns, Func<DateTimeOffset> clock)
 {
     public AwsArns Arns { get; } = arns;
 
-    public SecretStore Secrets { get; } = new(arns, clock);
+    public EmulatedSecretStore Secrets { get; } = new(arns, clock);
 
     public ParameterStore Parameters { get; } = new(arns, clock);
 

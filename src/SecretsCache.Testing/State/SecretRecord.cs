@@ -1,6 +1,6 @@
 namespace SecretsCache.Testing.State;
 
-/// <summary>One secret and its versions. Mutated only under the <see cref="SecretStore"/> lock.</summary>
+/// <summary>One secret and its versions. Mutated only under the <see cref="EmulatedSecretStore"/> lock.</summary>
 internal sealed class SecretRecord(string name, string arn, DateTimeOffset createdDate)
 {
     public string Name { get; } = name;

@@ -3,7 +3,7 @@ using SecretsCache.Testing.Protocol;
 namespace SecretsCache.Testing.State;
 
 /// <summary>Lookup and staging-label rules shared by the operations; callers hold the lock.</summary>
-internal sealed partial class SecretStore
+internal sealed partial class EmulatedSecretStore
 {
     /// <summary>Finds a secret by name, full ARN, or ARN without the random suffix; purges it once its recovery window has passed.</summary>
     private SecretRecord? Find(string secretId, DateTimeOffset now)

@@ -8,7 +8,7 @@ namespace SecretsCache.Testing.State;
 /// AWSPREVIOUS, labels are unique within a secret, unlabelled versions are deprecated and pruned past 100, and a
 /// deleted secret stays "marked for deletion" until its recovery window ends.
 /// </summary>
-internal sealed partial class SecretStore(AwsArns arns, Func<DateTimeOffset> clock)
+internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOffset> clock)
 {
     public const string Current = "AWSCURRENT";
     public const string Previous = "AWSPREVIOUS";
