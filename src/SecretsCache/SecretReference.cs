@@ -75,11 +75,11 @@ public sealed class SecretReference : IEquatable<SecretReference>
 
     /// <summary>Parses a reference, throwing an <see cref="ArgumentException"/> that says what is wrong.</summary>
     /// <exception cref="ArgumentException">The text is empty, too long, or not a valid reference.</exception>
-    public static SecretReference Parse(string text)
+    public static SecretReference Parse(string reference)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var result = ReferenceParser.Parse(text, out var error);
-        return result ?? throw new ArgumentException(error, nameof(text));
+        ArgumentNullException.ThrowIfNull(reference);
+        var result = ReferenceParser.Parse(reference, out var error);
+        return result ?? throw new ArgumentException(error, nameof(reference));
     }
 
     /// <summary>Parses a reference without throwing.</summary>
