@@ -14,5 +14,7 @@ internal sealed class AwsErrorBody
     [JsonPropertyName("Message")]
     public string? UpperMessage { get; init; }
 
+    // Not a wire member: without [JsonIgnore] it would claim the name "Message" too, and the serializer would refuse the type.
+    [JsonIgnore]
     public string? Message => LowerMessage ?? UpperMessage;
 }
