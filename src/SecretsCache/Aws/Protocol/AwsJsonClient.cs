@@ -220,9 +220,15 @@ internal sealed class AwsJsonClient : IDisposable
                 service, region, new EndpointSettings(client.ConfiguredUrl(service), client._options.UseFips, client._options.UseDualStack), client._environment);
         }, this);
 
-    /// <summary>The endpoint option in force for a service: its own URL, else <see cref="AwsOptions.ServiceUrl"/>.</summary>
-    private string? ConfiguredUrl(AwsService service) =>
-        (service == AwsService.SecretsManager ? _options.SecretsManagerServiceUrl : _options.ParameterStoreServiceUrl) ?? _options.ServiceUrl;
+    /// <summary>
+    /// The endpoint option in force for a service: its own URL, else <see cref="AwsOptions.ServiceUrl"/>. A blank per-service
+    /// URL (an empty configuration value) counts as unset, as blank values do everywhere else.
+    /// </summary>
+    private string? ConfiguredUrl(AwsService service)
+    {
+        var own = service == AwsService.SecretsManager ? _options.SecretsManagerServiceUrl : _options.ParameterStoreServiceUrl;
+        return string.IsNullOrWhiteSpace(own) ? _options.ServiceUrl : own;
+    }
 
     private string ResolveDefaultRegion()
     {
