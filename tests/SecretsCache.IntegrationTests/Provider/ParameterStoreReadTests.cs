@@ -121,6 +121,25 @@ public sealed class ParameterStoreReadTests(AwsFixture fixture) : ProviderTestBa
     }
 
     [Fact]
+    public async Task Concurrent_GetPathAsync_calls_for_one_path_share_one_listing()
+    {
+        var root = ParameterRoot();
+        for (var i = 0; i < 12; i++)
+        {
+            Aws.PutParameter($"{root}k{i:00}", "v" + i, "String");
+        }
+
+        Aws.Faults.Latency = TimeSpan.FromMilliseconds(100); // keeps the listing in flight while the other callers join it
+        var provider = CreateProvider();
+
+        var listings = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => provider.GetPathAsync(root)));
+
+        Assert.All(listings, l => Assert.Same(listings[0], l));
+        Assert.Equal(12, listings[0].Count);
+        Assert.Equal(2, Aws.Requests.Count(GetParametersByPath));
+    }
+
+    [Fact]
     public async Task GetPathAsync_of_an_empty_path_is_empty()
     {
         var provider = CreateProvider();

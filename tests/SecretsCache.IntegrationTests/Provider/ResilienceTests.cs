@@ -126,6 +126,36 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
     }
 
     [Fact]
+    public async Task A_transient_failure_in_the_middle_of_a_path_listing_retries_only_that_page()
+    {
+        var root = ParameterRoot();
+        for (var i = 0; i < 25; i++)
+        {
+            Aws.PutParameter($"{root}k{i:00}", "v" + i, "String");
+        }
+
+        using var handler = new CountingHandler
+        {
+            BeforeSend = attempt =>
+            {
+                if (attempt == 2)
+                {
+                    Aws.Faults.FailNext(1, 503, "AmazonSSM.GetParametersByPath"); // the second page's first attempt
+                }
+            },
+        };
+        using var http = handler.CreateClient();
+        var provider = CreateProvider(http: http);
+
+        var listing = await provider.GetPathAsync(root);
+
+        Assert.Equal(25, listing.Count);
+        Assert.Equal(
+            [EmulatorOutcome.Ok, EmulatorOutcome.Fault, EmulatorOutcome.Ok, EmulatorOutcome.Ok],
+            Aws.Requests.Snapshot().Select(r => r.Outcome));
+    }
+
+    [Fact]
     public async Task Not_found_access_denied_decryption_and_validation_errors_are_never_retried()
     {
         var missing = SecretName("missing");
