@@ -16,7 +16,7 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
         {
             var stage = reference.VersionStage ?? ReferenceParser.CurrentStage;
             var currentId = await CurrentVersionIdAsync(reference, stage, cancellationToken).ConfigureAwait(false);
-            if (string.Equals(currentId, current.VersionId, StringComparison.Ordinal))
+            if (currentId is not null && string.Equals(currentId, current.VersionId, StringComparison.Ordinal))
             {
                 return current; // Unchanged: the cached value stays, and no GetSecretValue is spent.
             }
@@ -93,7 +93,10 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
             AwsJsonContext.Default.DescribeSecretResponse,
             reference.ToString(),
             cancellationToken).ConfigureAwait(false);
-        return VersionWithStage(description.VersionIdsToStages, stage);
+
+        // A secret scheduled for deletion keeps its versions in DescribeSecret but can no longer be read: answer "unknown"
+        // so GetSecretValue gives the authoritative error instead of the cached value being renewed.
+        return description.DeletedDate is null ? VersionWithStage(description.VersionIdsToStages, stage) : null;
     }
 
     internal static string? VersionWithStage(Dictionary<string, List<string>>? versions, string stage) =>

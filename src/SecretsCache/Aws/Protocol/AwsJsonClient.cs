@@ -38,6 +38,15 @@ internal sealed class AwsJsonClient : IDisposable
         _options = options.Aws;
         _time = timeProvider;
         _environment = environment ?? Environment.GetEnvironmentVariable;
+
+        // A custom endpoint that is not allowed (plain http:// to a non-loopback host, user info, a query) is a deployment
+        // error: refuse it here, as SecretProvider's constructor documents, rather than on every read. Done before the
+        // HttpClient is made so nothing is left undisposed.
+        foreach (var service in (ReadOnlySpan<AwsService>)[AwsService.SecretsManager, AwsService.ParameterStore])
+        {
+            _ = CustomEndpoint.Find(service, ConfiguredUrl(service), _environment);
+        }
+
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials);
@@ -207,10 +216,19 @@ internal sealed class AwsJsonClient : IDisposable
         _endpoints.GetOrAdd((service, region), static (key, client) =>
         {
             var (service, region) = key;
-            var url = (service == AwsService.SecretsManager ? client._options.SecretsManagerServiceUrl : client._options.ParameterStoreServiceUrl)
-                ?? client._options.ServiceUrl;
-            return AwsEndpointResolver.Resolve(service, region, new EndpointSettings(url, client._options.UseFips, client._options.UseDualStack), client._environment);
+            return AwsEndpointResolver.Resolve(
+                service, region, new EndpointSettings(client.ConfiguredUrl(service), client._options.UseFips, client._options.UseDualStack), client._environment);
         }, this);
+
+    /// <summary>
+    /// The endpoint option in force for a service: its own URL, else <see cref="AwsOptions.ServiceUrl"/>. A blank per-service
+    /// URL (an empty configuration value) counts as unset, as blank values do everywhere else.
+    /// </summary>
+    private string? ConfiguredUrl(AwsService service)
+    {
+        var own = service == AwsService.SecretsManager ? _options.SecretsManagerServiceUrl : _options.ParameterStoreServiceUrl;
+        return string.IsNullOrWhiteSpace(own) ? _options.ServiceUrl : own;
+    }
 
     private string ResolveDefaultRegion()
     {

@@ -1,0 +1,317 @@
+using System.Net;
+using SecretsCache.IntegrationTests.Provider.Support;
+using SecretsCache.Testing;
+
+namespace SecretsCache.IntegrationTests.Provider;
+
+/// <summary>
+/// Retries, throttling, timeouts, resets and the errors that are never retried. The emulator's clock is frozen, so its
+/// quotas refill and its latency ends only when a test says so; the provider runs on the real clock.
+/// </summary>
+public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTestBase(fixture), IClassFixture<FrozenClockAwsFixture>
+{
+    private const string GetSecretValue = "secretsmanager.GetSecretValue";
+    private const string GetParameter = "AmazonSSM.GetParameter";
+
+    private readonly FrozenClockAwsFixture _fixture = fixture;
+
+    [Fact]
+    public async Task Two_503s_then_success_is_one_read_of_exactly_three_requests()
+    {
+        var name = SecretName("flaky");
+        Aws.CreateSecret(name, "eventually");
+        Aws.Faults.FailNext(2, 503, GetSecretValue);
+        var provider = CreateProvider();
+
+        var secret = await provider.GetAsync(name);
+
+        Assert.Equal("eventually", secret.GetString());
+        Assert.Equal(3, Aws.Requests.Count(GetSecretValue));
+        Assert.Equal([EmulatorOutcome.Fault, EmulatorOutcome.Fault, EmulatorOutcome.Ok], Aws.Requests.Snapshot().Select(r => r.Outcome));
+    }
+
+    [Fact]
+    public async Task Five_hundreds_past_the_retry_budget_surface_as_service_unavailable_after_max_attempts_plus_one()
+    {
+        var name = SecretName("down");
+        Aws.CreateSecret(name, "down-value");
+        Aws.Faults.FailNext(10, 500, GetSecretValue);
+        var logs = new CapturingLoggerFactory();
+        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = 2, logs: logs);
+
+        var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(name).AsTask());
+
+        Assert.True(error.IsTransient);
+        Assert.Equal("InternalServiceError", error.ErrorCode);
+        Assert.Equal(3, Aws.Requests.Count(GetSecretValue));
+        NoValueLeaks.InException(error, "down-value");
+        NoValueLeaks.InLogs(logs, "down-value");
+    }
+
+    [Fact]
+    public async Task Concurrent_reads_under_a_quota_that_never_refills_succeed_or_throttle_within_max_attempts_plus_one()
+    {
+        const int reads = 6;
+        const int maxRetries = 3;
+        var names = Enumerable.Range(0, reads).Select(_ => SecretName("quota")).ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "q-" + name);
+        }
+
+        Aws.Faults.SetQuota("sm", 2, GetSecretValue); // a burst of 2, and the frozen clock never adds a token
+        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = maxRetries);
+
+        var outcomes = await Task.WhenAll(names.Select(async name =>
+        {
+            try
+            {
+                return (Value: await provider.GetStringAsync(name), Error: (Exception?)null);
+            }
+            catch (Exception ex)
+            {
+                return (Value: (string?)null, Error: ex);
+            }
+        }));
+
+        var succeeded = outcomes.Count(o => o.Error is null);
+        Assert.Equal(2, succeeded);
+        Assert.All(outcomes.Where(o => o.Error is not null), o =>
+        {
+            var throttled = Assert.IsType<SecretThrottledException>(o.Error);
+            Assert.Equal("ThrottlingException", throttled.ErrorCode);
+            Assert.True(throttled.IsTransient);
+        });
+
+        // Each throttled read made exactly MaxRetryAttempts + 1 requests; each successful one made one.
+        Assert.Equal(succeeded + ((reads - succeeded) * (maxRetries + 1)), Aws.Requests.Count(GetSecretValue));
+        Assert.Equal((reads - succeeded) * (maxRetries + 1), Aws.Requests.Throttled);
+    }
+
+    [Fact]
+    public async Task Concurrent_reads_under_a_quota_all_succeed_through_retries_as_tokens_come_back()
+    {
+        const int reads = 6;
+        const int maxRetries = 5;
+        var names = Enumerable.Range(0, reads).Select(_ => SecretName("refill")).ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "r-" + name);
+        }
+
+        Aws.Faults.SetQuota("sm", 2, GetSecretValue);
+
+        // Every throttled answer lets half a second pass on the emulator's clock: one token back per refusal.
+        using var handler = new CountingHandler
+        {
+            AfterReceive = async response =>
+            {
+                if (response.StatusCode == HttpStatusCode.BadRequest && (await response.Content.ReadAsStringAsync()).Contains("ThrottlingException", StringComparison.Ordinal))
+                {
+                    _fixture.Clock.Advance(TimeSpan.FromMilliseconds(500));
+                }
+            },
+        };
+        using var http = handler.CreateClient();
+        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = maxRetries, http: http);
+
+        var values = await Task.WhenAll(names.Select(name => provider.GetStringAsync(name).AsTask()));
+
+        Assert.Equal(names.Select(n => "r-" + n), values);
+        var requests = Aws.Requests.Count(GetSecretValue);
+        Assert.Equal(reads, requests - Aws.Requests.Throttled);
+        Assert.True(Aws.Requests.Throttled > 0, "The quota never throttled, so nothing was retried.");
+        Assert.InRange(requests, reads + 1, reads * (maxRetries + 1));
+        Assert.Equal(requests, handler.Sent);
+    }
+
+    [Fact]
+    public async Task A_transient_failure_in_the_middle_of_a_path_listing_retries_only_that_page()
+    {
+        var root = ParameterRoot();
+        for (var i = 0; i < 25; i++)
+        {
+            Aws.PutParameter($"{root}k{i:00}", "v" + i, "String");
+        }
+
+        using var handler = new CountingHandler
+        {
+            BeforeSend = attempt =>
+            {
+                if (attempt == 2)
+                {
+                    Aws.Faults.FailNext(1, 503, "AmazonSSM.GetParametersByPath"); // the second page's first attempt
+                }
+            },
+        };
+        using var http = handler.CreateClient();
+        var provider = CreateProvider(http: http);
+
+        var listing = await provider.GetPathAsync(root);
+
+        Assert.Equal(25, listing.Count);
+        Assert.Equal(
+            [EmulatorOutcome.Ok, EmulatorOutcome.Fault, EmulatorOutcome.Ok, EmulatorOutcome.Ok],
+            Aws.Requests.Snapshot().Select(r => r.Outcome));
+    }
+
+    [Fact]
+    public async Task Not_found_access_denied_decryption_and_validation_errors_are_never_retried()
+    {
+        var missing = SecretName("missing");
+        var denied = SecretName("denied");
+        Aws.CreateSecret(denied, "denied-secret-value");
+        Aws.DenyAccess(denied);
+        var undecryptable = SecretName("kms");
+        Aws.CreateSecret(undecryptable, "kms-secret-value");
+        Aws.FailDecryption(undecryptable);
+        var deleted = SecretName("deleted");
+        Aws.CreateSecret(deleted, "deleted-secret-value");
+        Aws.DeleteSecret(deleted); // scheduled for deletion: InvalidRequestException
+        var parameter = ParameterRoot() + "p";
+        Aws.PutParameter(parameter, "parameter-secret-value");
+        var deniedParameter = ParameterRoot() + "denied";
+        Aws.PutParameter(deniedParameter, "denied-parameter-value");
+        Aws.DenyAccess(deniedParameter);
+        var undecryptableParameter = ParameterRoot() + "kms";
+        Aws.PutParameter(undecryptableParameter, "kms-parameter-value");
+        Aws.FailDecryption(undecryptableParameter);
+        var logs = new CapturingLoggerFactory();
+        var provider = CreateProvider(logs: logs);
+        string[] values = ["denied-secret-value", "kms-secret-value", "deleted-secret-value", "parameter-secret-value", "denied-parameter-value", "kms-parameter-value"];
+
+        async Task<T> ExpectAsync<T>(string reference, string operation)
+            where T : SecretsCacheException
+        {
+            var before = Aws.Requests.Count(operation);
+            var error = await Assert.ThrowsAsync<T>(() => provider.GetAsync(reference).AsTask());
+            Assert.Equal(before + 1, Aws.Requests.Count(operation));
+            Assert.False(error.IsTransient);
+            NoValueLeaks.InException(error, values);
+            return error;
+        }
+
+        var notFound = await ExpectAsync<SecretNotFoundException>(missing, GetSecretValue);
+        var accessDenied = await ExpectAsync<SecretAccessDeniedException>(denied, GetSecretValue);
+        var decryption = await ExpectAsync<SecretDecryptionException>(undecryptable, GetSecretValue);
+        var invalid = await ExpectAsync<SecretRequestException>(deleted, GetSecretValue);
+        Aws.Faults.FailNextWith("ValidationException", 1, GetParameter);
+        var validation = await ExpectAsync<SecretRequestException>("ssm:" + parameter, GetParameter);
+        var parameterNotFound = await ExpectAsync<SecretNotFoundException>("ssm:" + ParameterRoot() + "none", GetParameter);
+        var parameterDenied = await ExpectAsync<SecretAccessDeniedException>("ssm:" + deniedParameter, GetParameter);
+        var parameterKms = await ExpectAsync<SecretDecryptionException>("ssm:" + undecryptableParameter, GetParameter);
+
+        Assert.Equal("ResourceNotFoundException", notFound.ErrorCode);
+        Assert.Equal("AccessDeniedException", accessDenied.ErrorCode);
+        Assert.Contains("kms:Decrypt", accessDenied.Message, StringComparison.Ordinal);
+        Assert.Equal("DecryptionFailure", decryption.ErrorCode);
+        Assert.Equal("InvalidRequestException", invalid.ErrorCode);
+        Assert.Equal("ValidationException", validation.ErrorCode);
+        Assert.Equal("ParameterNotFound", parameterNotFound.ErrorCode);
+        Assert.Contains("kms:Decrypt", parameterDenied.Message, StringComparison.Ordinal);
+        Assert.Equal("InvalidKeyId", parameterKms.ErrorCode);
+        Assert.Equal(8, Aws.Requests.Total);
+        NoValueLeaks.InLogs(logs, values);
+
+        // A validation error is not cached as not-found: once the fault is gone, the key reads again (after its backoff).
+        provider.Invalidate("ssm:" + parameter);
+        Assert.Equal("parameter-secret-value", await provider.GetStringAsync("ssm:" + parameter));
+    }
+
+    [Fact]
+    public async Task Connection_resets_are_retried_as_transient()
+    {
+        var name = SecretName("reset");
+        Aws.CreateSecret(name, "after-resets");
+        Aws.Faults.ResetNextConnections(2, GetSecretValue);
+        var provider = CreateProvider();
+
+        Assert.Equal("after-resets", await provider.GetStringAsync(name));
+        Assert.Equal(
+            [EmulatorOutcome.ConnectionReset, EmulatorOutcome.ConnectionReset, EmulatorOutcome.Ok],
+            Aws.Requests.Snapshot().Select(r => r.Outcome));
+    }
+
+    [Fact]
+    public async Task A_connection_reset_without_retries_left_surfaces_as_service_unavailable()
+    {
+        var name = SecretName("reset-once");
+        Aws.CreateSecret(name, "unreached");
+        Aws.Faults.ResetNextConnections(1, GetSecretValue);
+        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = 0);
+
+        var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(name).AsTask());
+
+        Assert.Equal("ConnectionError", error.ErrorCode);
+        Assert.True(error.IsTransient);
+        Assert.Equal(1, Aws.Requests.Count(GetSecretValue));
+    }
+
+    [Fact]
+    public async Task An_attempt_slower_than_AttemptTimeout_is_abandoned_and_retried()
+    {
+        var name = SecretName("slow");
+        Aws.CreateSecret(name, "second-attempt");
+        Aws.Faults.Latency = TimeSpan.FromHours(1); // on the frozen clock: the first attempt is never answered
+
+        // The second attempt goes out with the latency gone.
+        using var handler = new CountingHandler { BeforeSend = attempt => Aws.Faults.Latency = attempt >= 2 ? TimeSpan.Zero : Aws.Faults.Latency };
+        using var http = handler.CreateClient();
+        var provider = CreateProvider(o => o.Aws.AttemptTimeout = TimeSpan.FromSeconds(2), http: http); // ample for the answered attempt on a busy machine
+
+        Assert.Equal("second-attempt", await provider.GetStringAsync(name));
+        Assert.Equal(2, handler.Sent);
+        Assert.Equal([EmulatorOutcome.Ok], Aws.Requests.Snapshot().Select(r => r.Outcome)); // the abandoned attempt was never answered
+    }
+
+    [Fact]
+    public async Task Attempts_that_all_time_out_surface_as_service_unavailable_after_max_attempts_plus_one()
+    {
+        var name = SecretName("hung");
+        Aws.CreateSecret(name, "never-answered");
+        Aws.Faults.Latency = TimeSpan.FromHours(1);
+        using var handler = new CountingHandler();
+        using var http = handler.CreateClient();
+        var provider = CreateProvider(
+            o =>
+            {
+                o.Aws.AttemptTimeout = TimeSpan.FromMilliseconds(200);
+                o.Retry.MaxRetryAttempts = 2;
+            },
+            http: http);
+
+        var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(name).AsTask());
+
+        Assert.Equal("Timeout", error.ErrorCode);
+        Assert.True(error.IsTransient);
+        Assert.Equal(3, handler.Sent);
+        Assert.Equal(0, Aws.Requests.Count(GetSecretValue));
+    }
+
+    [Fact]
+    public async Task Fail_fast_client_rate_limit_refuses_requests_over_it_before_they_reach_the_emulator()
+    {
+        var names = Enumerable.Range(0, 5).Select(_ => SecretName("limited")).ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "l-" + name);
+        }
+
+        var provider = CreateProvider(o =>
+        {
+            o.RateLimits.Behavior = RateLimitBehavior.FailFast;
+            o.RateLimits.SecretsManagerRequestsPerSecond = 0.001; // one token, then one more every 1,000 s
+        });
+
+        Assert.Equal("l-" + names[0], await provider.GetStringAsync(names[0]));
+        foreach (var name in names.Skip(1))
+        {
+            var error = await Assert.ThrowsAsync<SecretThrottledException>(() => provider.GetAsync(name).AsTask());
+            Assert.Equal("ClientRateLimited", error.ErrorCode);
+            NoValueLeaks.InException(error, "l-" + name);
+        }
+
+        Assert.Equal(1, Aws.Requests.Total);
+        Assert.Equal(0, Aws.Requests.Throttled);
+    }
+}
