@@ -255,6 +255,23 @@ internal static class ReferenceParser
                 return null;
             }
         }
+        else if (text.StartsWith(PassthroughPrefix + "arn:", StringComparison.Ordinal))
+        {
+            // A secret ARN through the passthrough: arn:partition:secretsmanager:region:account:secret:name, then an optional :selector.
+            var parts = text[PassthroughPrefix.Length..].Split(':');
+            if (parts.Length is < 7 or > 8)
+            {
+                return Fail("A passthrough ARN must look like '/aws/reference/secretsmanager/arn:aws:secretsmanager:region:account-id:secret:name[:stage]'.", out error);
+            }
+
+            var secretArn = string.Join(':', parts[..7]);
+            if (AwsArn.TryParse(secretArn, out error) is not { Service: "secretsmanager", Resource: var resource } || !resource.StartsWith("secret:", StringComparison.Ordinal))
+            {
+                return Fail(error ?? "A passthrough ARN must name a Secrets Manager secret.", out error);
+            }
+
+            return ParsePassthroughArn(PassthroughPrefix + secretArn, resource["secret:".Length..], parts.Length == 8 ? parts[7] : null, out error);
+        }
         else
         {
             var colon = text.IndexOf(':', StringComparison.Ordinal);
@@ -314,6 +331,11 @@ internal static class ReferenceParser
             return Fail($"A passthrough reference must name a secret after '{PassthroughPrefix}'.", out error);
         }
 
+        return ParsePassthroughArn(name, secretName, selector, out error);
+    }
+
+    private static SecretReference? ParsePassthroughArn(string name, string secretName, string? selector, out string? error)
+    {
         if (!IsValidSecretName(secretName, out error))
         {
             return null;

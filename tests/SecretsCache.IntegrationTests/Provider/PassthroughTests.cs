@@ -35,6 +35,23 @@ public sealed class PassthroughTests(AwsFixture fixture) : ProviderTestBase(fixt
     }
 
     [Fact]
+    public async Task Passthrough_by_secret_ARN_reads_the_secret_with_and_without_a_stage()
+    {
+        var name = SecretName("pt-arn");
+        var arn = Aws.CreateSecret(name, "old");
+        Aws.PutSecretValue(name, "new");
+        var provider = CreateProvider();
+
+        var current = await provider.GetAsync(Prefix + arn);
+        var previous = await provider.GetAsync($"{Prefix}{arn}:AWSPREVIOUS");
+
+        Assert.Equal("new", current.GetString());
+        Assert.Equal("old", previous.GetString());
+        Assert.Equal(arn, current.Arn);
+        Assert.Equal(2, Aws.Requests.Count(GetParameter));
+    }
+
+    [Fact]
     public async Task Passthrough_with_AWSPREVIOUS_reads_the_previous_version()
     {
         var name = SecretName("pt-prev");

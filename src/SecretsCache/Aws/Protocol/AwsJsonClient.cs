@@ -30,7 +30,7 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly ClientRateLimiter _parameterStoreLimit;
     private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
     private readonly long[] _clockSkewTicks = new long[2];
-    private readonly Lazy<string> _defaultRegion;
+    private string? _defaultRegion;
     private readonly TimeSpan _retryBudget;
 
     public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null)
@@ -54,11 +54,11 @@ internal sealed class AwsJsonClient : IDisposable
         _retryBudget = options.Retry.TotalTimeout;
         _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits);
         _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits);
-        _defaultRegion = new Lazy<string>(ResolveDefaultRegion, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The region used for references that do not name one.</summary>
-    public string DefaultRegion => _defaultRegion.Value;
+    /// <remarks>Only a success is cached, so a region configured after a failed lookup (a profile written later) is still found.</remarks>
+    public string DefaultRegion => _defaultRegion ??= ResolveDefaultRegion();
 
     /// <summary>The signing-clock correction learned from AWS's Date header after a skew rejection (for diagnostics and tests).</summary>
     public TimeSpan ClockSkew(AwsService service) => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks[(int)service]));

@@ -1,0 +1,36 @@
+namespace SecretsCache.Tests.References;
+
+/// <summary>A secret ARN read through the Parameter Store passthrough keeps its colons: only a selector after the ARN is split off.</summary>
+public sealed class PassthroughArnTests
+{
+    private const string Arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db-AbCdEf";
+
+    [Theory]
+    [InlineData("/aws/reference/secretsmanager/" + Arn)]
+    [InlineData("ssm:/aws/reference/secretsmanager/" + Arn)]
+    public void A_passthrough_ARN_is_one_name(string text)
+    {
+        var reference = SecretReference.Parse(text);
+        Assert.True(reference.IsPassthrough);
+        Assert.Equal(SecretStore.ParameterStore, reference.Store);
+        Assert.Equal("/aws/reference/secretsmanager/" + Arn, reference.Name);
+        Assert.Null(reference.VersionStage);
+        Assert.Null(reference.VersionId);
+    }
+
+    [Fact]
+    public void A_selector_after_the_ARN_picks_the_stage()
+    {
+        var reference = SecretReference.Parse("/aws/reference/secretsmanager/" + Arn + ":AWSPREVIOUS");
+        Assert.Equal("/aws/reference/secretsmanager/" + Arn, reference.Name);
+        Assert.Equal("AWSPREVIOUS", reference.VersionStage);
+        Assert.Equal("ssm:/aws/reference/secretsmanager/" + Arn + ":AWSPREVIOUS", reference.ToString());
+    }
+
+    [Theory]
+    [InlineData("/aws/reference/secretsmanager/arn:aws:ssm:us-east-1:123456789012:parameter/x")]
+    [InlineData("/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:12345:secret:x")]
+    [InlineData("/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:123456789012:secret:x:AWSCURRENT:extra")]
+    public void A_malformed_passthrough_ARN_is_rejected(string text) =>
+        Assert.Throws<ArgumentException>(() => SecretReference.Parse(text));
+}
