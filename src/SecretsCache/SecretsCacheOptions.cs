@@ -5,6 +5,9 @@ namespace SecretsCache;
 /// </summary>
 public sealed class SecretsCacheOptions
 {
+    // The longest delay a timer (and so a CancellationTokenSource timeout) accepts: uint.MaxValue - 1 ms, about 49.7 days.
+    private static readonly TimeSpan MaxTimerDuration = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
     /// <summary>How long a fetched value is fresh. Default 5 minutes.</summary>
     public TimeSpan DefaultTtl { get; set; } = Defaults.Ttl;
 
@@ -84,6 +87,12 @@ public sealed class SecretsCacheOptions
         RequireNonNegative(errors, NegativeTtl, nameof(NegativeTtl));
         RequirePositive(errors, FailureBackoff, nameof(FailureBackoff));
         RequirePositive(errors, FetchTimeout, nameof(FetchTimeout));
+        if (FetchTimeout > MaxTimerDuration)
+        {
+            // The fetch budget is a timer; a longer one would make every fetch fail with ArgumentOutOfRangeException.
+            errors.Add($"{nameof(FetchTimeout)} must be at most {MaxTimerDuration.TotalDays:0.#} days.");
+        }
+
         if (MaxFailureBackoff < FailureBackoff)
         {
             errors.Add($"{nameof(MaxFailureBackoff)} must be at least {nameof(FailureBackoff)}.");
