@@ -19,16 +19,17 @@ internal sealed partial class CacheEngine
         var joined = new List<Task<Secret>>();
         foreach (var entry in requested.Select(r => r.Entry).Distinct())
         {
-            if (entry.Value is { } value && now < value.ExpiresAt)
-            {
-                continue;
-            }
-
             lock (entry.Gate)
             {
                 if (entry.InFlight is { } running)
                 {
                     joined.Add(running);
+                    continue;
+                }
+
+                // Checked under the gate, after the in-flight check: a fetch that finished since then has stored its value.
+                if (entry.Value is { } value && now < value.ExpiresAt)
+                {
                     continue;
                 }
 
