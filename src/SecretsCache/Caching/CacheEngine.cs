@@ -188,6 +188,7 @@ internal sealed partial class CacheEngine : IDisposable
     private CacheEntry Resolve(string text)
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this); // Before the fast path: a disposed cache serves no hits.
         if (_byText.TryGetValue(text, out var entry) && !entry.Evicted)
         {
             return entry;
