@@ -238,11 +238,11 @@ internal sealed partial class CacheEngine : IDisposable
         }
     }
 
-    private void Remove(CacheEntry entry)
+    private bool Remove(CacheEntry entry)
     {
         if (!_byKey.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
         {
-            return;
+            return false;
         }
 
         Interlocked.Decrement(ref _count);
@@ -254,5 +254,7 @@ internal sealed partial class CacheEngine : IDisposable
                 _byText.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
             }
         }
+
+        return true;
     }
 }
