@@ -109,32 +109,38 @@ internal sealed partial class CacheEngine
     private void Complete(CacheEntry entry, TaskCompletionSource<Secret> completion, Secret? result, Exception? error)
     {
         var now = _time.GetTimestamp();
-        if (result is not null)
+        try
         {
-            Store(entry, result, now);
-        }
-        else
-        {
-            error ??= new InvalidOperationException("The source returned no value.");
-            RecordFailure(entry, error, now);
-        }
-
-        lock (entry.Gate)
-        {
-            if (entry.InFlight == completion.Task)
+            if (result is not null)
             {
-                entry.InFlight = null;
+                Store(entry, result, now);
+            }
+            else
+            {
+                error ??= new InvalidOperationException("The source returned no value.");
+                RecordFailure(entry, error, now);
             }
         }
+        finally
+        {
+            // Even if a logger or meter listener threw above, the slot is freed and the waiters answered; else the key wedges.
+            lock (entry.Gate)
+            {
+                if (entry.InFlight == completion.Task)
+                {
+                    entry.InFlight = null;
+                }
+            }
 
-        if (result is not null)
-        {
-            completion.SetResult(result);
-        }
-        else
-        {
-            completion.SetException(error!);
-            _ = completion.Task.Exception; // Observed here: a refresh-ahead failure has no waiter, and that is fine.
+            if (result is not null)
+            {
+                completion.SetResult(result);
+            }
+            else
+            {
+                completion.SetException(error!);
+                _ = completion.Task.Exception; // Observed here: a refresh-ahead failure has no waiter, and that is fine.
+            }
         }
     }
 
@@ -150,7 +156,15 @@ internal sealed partial class CacheEngine
         if (previous is not null && !ReferenceEquals(previous.Secret, secret) && !string.Equals(previous.Secret.Version, secret.Version, StringComparison.Ordinal))
         {
             Log.VersionChanged(_logger, entry.Key, previous.Secret.Version, secret.Version);
-            VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
+            try
+            {
+                VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
+            }
+            catch (Exception ex)
+            {
+                // A subscriber's bug is logged, not allowed to fail the fetch (or the rest of a warm-up batch).
+                Log.VersionChangedHandlerFailed(_logger, entry.Key, ex);
+            }
         }
     }
 
