@@ -56,9 +56,11 @@ internal sealed partial class CacheEngine
 
         var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
         var loaded = 0;
+        var end = _time.GetTimestamp();
         foreach (var (text, entry) in requested)
         {
-            if (entry.Value is not null && entry.Failure is null)
+            // A failure beside a still-fresh value is a refresh that failed (for example refresh-ahead), not a failed load.
+            if (entry.Value is { } value && (entry.Failure is null || end < value.ExpiresAt))
             {
                 loaded++;
             }
