@@ -41,7 +41,9 @@ internal sealed partial class CacheEngine
 
         if (claimed.Count > 0)
         {
-            await FetchClaimedAsync(claimed).ConfigureAwait(false);
+            // Not awaited here: the batch runs on the engine's token and completes every claimed entry (FetchClaimedAsync
+            // catches the source's errors), while this caller waits below on its own token, like a GetAsync caller does.
+            _ = FetchClaimedAsync(claimed);
         }
 
         var pending = claimed.Select(c => c.Completion.Task).Concat(joined).ToArray();
