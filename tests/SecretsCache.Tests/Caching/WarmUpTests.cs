@@ -149,4 +149,40 @@ public sealed class WarmUpTests
 
         Assert.All(References, r => Assert.Equal(1, cache.Source.FetchesOf(r)));
     }
+
+    [Fact]
+    public async Task Cancelling_a_warm_up_abandons_the_wait_but_the_batch_still_fills_the_cache()
+    {
+        using var cache = CacheHarness.Create();
+        cache.Source.Set("app/a", "a");
+        cache.Source.Hold();
+        using var cancel = new CancellationTokenSource();
+
+        var warmUp = cache.Provider.WarmUpAsync(["app/a"], cancel.Token);
+        await cancel.CancelAsync();
+        Eventually.True(() => warmUp.IsCompleted, "the cancelled warm-up to return without waiting for the held batch");
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => warmUp);
+        Assert.False(Assert.Single(cache.Source.Tokens).IsCancellationRequested);
+        var read = cache.ReadAsync("app/a"); // joins the batch still under way
+        cache.Source.Release();
+        Assert.Equal("a", await read);
+        Assert.Equal(0, cache.Source.Calls);
+    }
+
+    [Fact]
+    public async Task A_key_with_a_fresh_value_counts_as_loaded_even_after_a_failed_refresh_ahead()
+    {
+        using var cache = CacheHarness.Create(o => o.RefreshAheadFraction = 0.5);
+        cache.Source.Set("app/a", "a");
+        await cache.ReadAsync("app/a");
+        cache.Time.Advance(cache.Options.DefaultTtl / 2);
+        cache.Source.Fail = Errors.Throttled;
+        Assert.Equal("a", await cache.ReadAsync("app/a")); // starts a refresh that fails; the value stays fresh
+
+        var result = await cache.Provider.WarmUpAsync(["app/a"]);
+
+        Assert.True(result.Succeeded, string.Join(", ", result.Failures.Select(f => $"{f.Key}: {f.Value.GetType().Name}")));
+        Assert.Equal(1, result.Loaded);
+    }
 }
