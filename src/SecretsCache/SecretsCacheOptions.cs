@@ -59,11 +59,17 @@ public sealed class SecretsCacheOptions
             errors.Add($"{nameof(DefaultTtl)} must be positive.");
         }
 
+        var ttlByKey = new Dictionary<string, (string Reference, TimeSpan Ttl)>(StringComparer.Ordinal);
         foreach (var (reference, ttl) in TtlByReference)
         {
-            if (!SecretReference.TryParse(reference, out _))
+            if (!SecretReference.TryParse(reference, out var parsed))
             {
                 errors.Add($"{nameof(TtlByReference)} names '{reference}', which is not a valid reference.");
+            }
+            else if (!ttlByKey.TryAdd(parsed.CanonicalText, (reference, ttl)) && ttlByKey[parsed.CanonicalText].Ttl != ttl)
+            {
+                // Two spellings of one reference with different TTLs: whichever came last would silently win.
+                errors.Add($"{nameof(TtlByReference)} gives '{ttlByKey[parsed.CanonicalText].Reference}' and '{reference}', the same reference, different TTLs.");
             }
 
             if (ttl <= TimeSpan.Zero)
