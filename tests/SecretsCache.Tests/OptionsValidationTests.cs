@@ -11,6 +11,13 @@ public sealed class OptionsValidationTests
         { "DefaultTtl", o => o.DefaultTtl = TimeSpan.FromSeconds(-1) },
         { "TtlByReference", o => o.TtlByReference["not a reference"] = TimeSpan.FromMinutes(1) },
         { "TtlByReference['app/db']", o => o.TtlByReference["app/db"] = TimeSpan.Zero },
+        {
+            "TtlByReference gives 'app/db' and 'sm:app/db?stage=AWSCURRENT'", o =>
+            {
+                o.TtlByReference["app/db"] = TimeSpan.FromMinutes(1);
+                o.TtlByReference["sm:app/db?stage=AWSCURRENT"] = TimeSpan.FromMinutes(2);
+            }
+        },
         { "TtlJitter", o => o.TtlJitter = -0.01 },
         { "TtlJitter", o => o.TtlJitter = 0.51 },
         { "TtlJitter", o => o.TtlJitter = double.NaN },
@@ -95,6 +102,8 @@ public sealed class OptionsValidationTests
             DefaultTtl = TimeSpan.MaxValue,
         };
         options.TtlByReference["ssm:/app/x:3"] = TimeSpan.FromTicks(1);
+        options.TtlByReference["app/db"] = TimeSpan.FromMinutes(1);
+        options.TtlByReference["sm:app/db"] = TimeSpan.FromMinutes(1); // two spellings, one TTL: no conflict
 
         Assert.Empty(options.Validate());
         using var provider = new SecretProvider(new FakeSecretSource(), options);
