@@ -173,4 +173,23 @@ public sealed class ServeStaleTests
 
         Assert.Equal("one", await cache.ReadAsync("app/db"));
     }
+
+    [Fact]
+    public async Task When_StaleFallbackTimeout_is_not_shorter_than_FetchTimeout_a_hung_refresh_serves_stale_at_the_timeout()
+    {
+        using var cache = await CachedThenExpiredAsync(o =>
+        {
+            o.StaleFallbackTimeout = TimeSpan.FromSeconds(30);
+            o.FetchTimeout = TimeSpan.FromSeconds(10);
+        });
+        cache.Source.Hold();
+
+        var read = cache.ReadAsync("app/db");
+        Eventually.True(() => cache.Source.Calls == 2, "the refresh to reach the source");
+        cache.Time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromTicks(1));
+        Assert.False(read.IsCompleted);
+        cache.Time.Advance(TimeSpan.FromTicks(1));
+
+        Assert.Equal("one", await read);
+    }
 }
