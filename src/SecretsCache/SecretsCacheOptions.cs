@@ -5,6 +5,9 @@ namespace SecretsCache;
 /// </summary>
 public sealed class SecretsCacheOptions
 {
+    // The longest delay a timer (and so a CancellationTokenSource timeout) accepts: uint.MaxValue - 1 ms, about 49.7 days.
+    private static readonly TimeSpan MaxTimerDuration = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
     /// <summary>How long a fetched value is fresh. Default 5 minutes.</summary>
     public TimeSpan DefaultTtl { get; set; } = Defaults.Ttl;
 
@@ -65,11 +68,17 @@ public sealed class SecretsCacheOptions
             errors.Add($"{nameof(DefaultTtl)} must be positive.");
         }
 
+        var ttlByKey = new Dictionary<string, (string Reference, TimeSpan Ttl)>(StringComparer.Ordinal);
         foreach (var (reference, ttl) in TtlByReference)
         {
-            if (!SecretReference.TryParse(reference, out _))
+            if (!SecretReference.TryParse(reference, out var parsed))
             {
                 errors.Add($"{nameof(TtlByReference)} names '{reference}', which is not a valid reference.");
+            }
+            else if (!ttlByKey.TryAdd(parsed.CanonicalText, (reference, ttl)) && ttlByKey[parsed.CanonicalText].Ttl != ttl)
+            {
+                // Two spellings of one reference with different TTLs: whichever came last would silently win.
+                errors.Add($"{nameof(TtlByReference)} gives '{ttlByKey[parsed.CanonicalText].Reference}' and '{reference}', the same reference, different TTLs.");
             }
 
             if (ttl <= TimeSpan.Zero)
@@ -93,6 +102,12 @@ public sealed class SecretsCacheOptions
         RequireNonNegative(errors, NegativeTtl, nameof(NegativeTtl));
         RequirePositive(errors, FailureBackoff, nameof(FailureBackoff));
         RequirePositive(errors, FetchTimeout, nameof(FetchTimeout));
+        if (FetchTimeout > MaxTimerDuration)
+        {
+            // The fetch budget is a timer; a longer one would make every fetch fail with ArgumentOutOfRangeException.
+            errors.Add($"{nameof(FetchTimeout)} must be at most {MaxTimerDuration.TotalDays:0.#} days.");
+        }
+
         if (MaxFailureBackoff < FailureBackoff)
         {
             errors.Add($"{nameof(MaxFailureBackoff)} must be at least {nameof(FailureBackoff)}.");

@@ -31,13 +31,16 @@ internal sealed partial class CacheEngine
                     break;
                 }
 
-                Remove(entry);
-                evicted++;
+                if (Remove(entry))
+                {
+                    // Counted per entry, so evictions carry the same source and kind tags as every other instrument.
+                    SecretsCacheMetrics.Add(_metrics.Evictions, in entry.Tags);
+                    evicted++;
+                }
             }
 
             if (evicted > 0)
             {
-                SecretsCacheMetrics.Add(_metrics.Evictions, default, evicted);
                 Log.Evicted(_logger, evicted, _options.MaxEntries);
             }
         }

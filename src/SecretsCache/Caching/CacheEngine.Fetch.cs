@@ -9,8 +9,10 @@ internal sealed partial class CacheEngine
     /// <summary>
     /// Returns the fetch under way for this entry, or starts one. The fetch runs on the engine's own token (disposal and
     /// <see cref="SecretsCacheOptions.FetchTimeout"/>), never a caller's, so one caller giving up cannot fail the others.
+    /// Unless <paramref name="force"/> is set, an outcome that landed after the caller looked at the entry (a fresh value,
+    /// or a failure still backing off) is returned instead: the caller missed only because that fetch was finishing.
     /// </summary>
-    private Task<Secret> GetOrStartFetch(CacheEntry entry)
+    private Task<Secret> GetOrStartFetch(CacheEntry entry, bool force)
     {
         TaskCompletionSource<Secret> completion;
         lock (entry.Gate)
@@ -18,6 +20,21 @@ internal sealed partial class CacheEngine
             if (entry.InFlight is { } running)
             {
                 return running;
+            }
+
+            if (!force)
+            {
+                // Complete() applies an outcome before it frees the slot, so under the gate a finished fetch is visible.
+                var now = _time.GetTimestamp();
+                if (entry.Value is { } value && now < value.ExpiresAt)
+                {
+                    return Task.FromResult(value.Secret);
+                }
+
+                if (entry.Failure is { } failure && now < failure.RetryAt)
+                {
+                    return Task.FromException<Secret>(failure.Error.SourceException);
+                }
             }
 
             completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,7 +45,7 @@ internal sealed partial class CacheEngine
         return completion.Task;
     }
 
-    private void RefreshAhead(CacheEntry entry, long now)
+    private void RefreshAhead(CacheEntry entry, CachedValue seen, long now)
     {
         if (Volatile.Read(ref entry.InFlight) is not null || entry.Failure is { } failure && now < failure.RetryAt)
         {
@@ -36,7 +53,21 @@ internal sealed partial class CacheEngine
         }
 
         // Nobody waits on this fetch; its outcome lands in the entry, and a failure starts the key's backoff.
-        _ = GetOrStartFetch(entry);
+        TaskCompletionSource<Secret> completion;
+        lock (entry.Gate)
+        {
+            // Checked again under the gate: a refresh that finished since this hit read the entry has already replaced the
+            // value (or recorded a failure that is backing off), and must not be repeated.
+            if (entry.InFlight is not null || !ReferenceEquals(entry.Value, seen) || entry.Failure is { } recent && now < recent.RetryAt)
+            {
+                return;
+            }
+
+            completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
+            entry.InFlight = completion.Task;
+        }
+
+        _ = RunFetchAsync(entry, completion);
     }
 
     private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion)
@@ -78,32 +109,38 @@ internal sealed partial class CacheEngine
     private void Complete(CacheEntry entry, TaskCompletionSource<Secret> completion, Secret? result, Exception? error)
     {
         var now = _time.GetTimestamp();
-        if (result is not null)
+        try
         {
-            Store(entry, result, now);
-        }
-        else
-        {
-            error ??= new InvalidOperationException("The source returned no value.");
-            RecordFailure(entry, error, now);
-        }
-
-        lock (entry.Gate)
-        {
-            if (entry.InFlight == completion.Task)
+            if (result is not null)
             {
-                entry.InFlight = null;
+                Store(entry, result, now);
+            }
+            else
+            {
+                error ??= new InvalidOperationException("The source returned no value.");
+                RecordFailure(entry, error, now);
             }
         }
+        finally
+        {
+            // Even if a logger or meter listener threw above, the slot is freed and the waiters answered; else the key wedges.
+            lock (entry.Gate)
+            {
+                if (entry.InFlight == completion.Task)
+                {
+                    entry.InFlight = null;
+                }
+            }
 
-        if (result is not null)
-        {
-            completion.SetResult(result);
-        }
-        else
-        {
-            completion.SetException(error!);
-            _ = completion.Task.Exception; // Observed here: a refresh-ahead failure has no waiter, and that is fine.
+            if (result is not null)
+            {
+                completion.SetResult(result);
+            }
+            else
+            {
+                completion.SetException(error!);
+                _ = completion.Task.Exception; // Observed here: a refresh-ahead failure has no waiter, and that is fine.
+            }
         }
     }
 
@@ -119,7 +156,15 @@ internal sealed partial class CacheEngine
         if (previous is not null && !ReferenceEquals(previous.Secret, secret) && !string.Equals(previous.Secret.Version, secret.Version, StringComparison.Ordinal))
         {
             Log.VersionChanged(_logger, entry.Key, previous.Secret.Version, secret.Version);
-            VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
+            try
+            {
+                VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
+            }
+            catch (Exception ex)
+            {
+                // A subscriber's bug is logged, not allowed to fail the fetch (or the rest of a warm-up batch).
+                Log.VersionChangedHandlerFailed(_logger, entry.Key, ex);
+            }
         }
     }
 

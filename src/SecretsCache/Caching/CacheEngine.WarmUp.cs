@@ -19,16 +19,17 @@ internal sealed partial class CacheEngine
         var joined = new List<Task<Secret>>();
         foreach (var entry in requested.Select(r => r.Entry).Distinct())
         {
-            if (entry.Value is { } value && now < value.ExpiresAt)
-            {
-                continue;
-            }
-
             lock (entry.Gate)
             {
                 if (entry.InFlight is { } running)
                 {
                     joined.Add(running);
+                    continue;
+                }
+
+                // Checked under the gate, after the in-flight check: a fetch that finished since then has stored its value.
+                if (entry.Value is { } value && now < value.ExpiresAt)
+                {
                     continue;
                 }
 
@@ -40,7 +41,9 @@ internal sealed partial class CacheEngine
 
         if (claimed.Count > 0)
         {
-            await FetchClaimedAsync(claimed).ConfigureAwait(false);
+            // Not awaited here: the batch runs on the engine's token and completes every claimed entry (FetchClaimedAsync
+            // catches the source's errors), while this caller waits below on its own token, like a GetAsync caller does.
+            _ = FetchClaimedAsync(claimed);
         }
 
         var pending = claimed.Select(c => c.Completion.Task).Concat(joined).ToArray();
@@ -55,9 +58,11 @@ internal sealed partial class CacheEngine
 
         var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
         var loaded = 0;
+        var end = _time.GetTimestamp();
         foreach (var (text, entry) in requested)
         {
-            if (entry.Value is not null && entry.Failure is null)
+            // A failure beside a still-fresh value is a refresh that failed (for example refresh-ahead), not a failed load.
+            if (entry.Value is { } value && (entry.Failure is null || end < value.ExpiresAt))
             {
                 loaded++;
             }

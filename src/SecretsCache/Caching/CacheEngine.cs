@@ -60,7 +60,7 @@ internal sealed partial class CacheEngine : IDisposable
             SecretsCacheMetrics.Add(_metrics.Hits, in entry.Tags);
             if (now >= value.RefreshAt)
             {
-                RefreshAhead(entry, now);
+                RefreshAhead(entry, value, now);
             }
 
             return new ValueTask<Secret>(value.Secret);
@@ -72,7 +72,7 @@ internal sealed partial class CacheEngine : IDisposable
     public async ValueTask<Secret> RefreshAsync(string text, CancellationToken cancellationToken)
     {
         var entry = Resolve(text);
-        return await GetOrStartFetch(entry).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await GetOrStartFetch(entry, force: true).WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public void Invalidate(string text)
@@ -144,7 +144,7 @@ internal sealed partial class CacheEngine : IDisposable
         }
 
         SecretsCacheMetrics.Add(_metrics.Misses, in entry.Tags);
-        var fetch = GetOrStartFetch(entry);
+        var fetch = GetOrStartFetch(entry, force: false);
         if (value is not null && now < value.StaleUntil && !fetch.IsCompleted)
         {
             if (_options.StaleFallbackTimeout == TimeSpan.Zero)
@@ -188,6 +188,7 @@ internal sealed partial class CacheEngine : IDisposable
     private CacheEntry Resolve(string text)
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this); // Before the fast path: a disposed cache serves no hits.
         if (_byText.TryGetValue(text, out var entry) && !entry.Evicted)
         {
             return entry;
@@ -237,11 +238,11 @@ internal sealed partial class CacheEngine : IDisposable
         }
     }
 
-    private void Remove(CacheEntry entry)
+    private bool Remove(CacheEntry entry)
     {
         if (!_byKey.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
         {
-            return;
+            return false;
         }
 
         Interlocked.Decrement(ref _count);
@@ -253,5 +254,7 @@ internal sealed partial class CacheEngine : IDisposable
                 _byText.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
             }
         }
+
+        return true;
     }
 }

@@ -12,7 +12,15 @@ internal readonly struct CachePolicy
         _frequency = timestampFrequency;
     }
 
-    public long Ticks(TimeSpan duration) => (long)(duration.TotalSeconds * _frequency);
+    // Durations are capped at a quarter of the timestamp range, so "now + TTL + staleness" cannot overflow: a TimeSpan.MaxValue
+    // TTL, MaxStaleness or NegativeTtl means "practically forever", not a wrapped-around time that has already passed.
+    private const long MaxTicks = long.MaxValue / 4;
+
+    public long Ticks(TimeSpan duration)
+    {
+        var ticks = duration.TotalSeconds * _frequency;
+        return ticks >= MaxTicks ? MaxTicks : (long)ticks;
+    }
 
     public TimeSpan Duration(long ticks) => TimeSpan.FromSeconds(ticks / _frequency);
 

@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(7, LogLevel.Information, "Warm-up loaded {Loaded} of {Total} references in {ElapsedMs:F1} ms")]
     public static partial void WarmedUp(ILogger logger, int loaded, int total, double elapsedMs);
+
+    [LoggerMessage(8, LogLevel.Error, "A VersionChanged subscriber failed for {Reference}")]
+    public static partial void VersionChangedHandlerFailed(ILogger logger, string reference, Exception exception);
 }

@@ -10,25 +10,41 @@ namespace SecretsCache.Tests.Fakes;
 internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSource
 {
     private readonly ConcurrentDictionary<string, (string Value, int Version)> _values = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _fetchesByKey = new(StringComparer.Ordinal);
     private int _calls;
     private int _batchCalls;
     private volatile TaskCompletionSource? _gate;
 
+    /// <summary>Single fetches started (counted before any hold).</summary>
     public int Calls => Volatile.Read(ref _calls);
 
+    /// <summary>Batch fetches started (counted before any hold).</summary>
     public int BatchCalls => Volatile.Read(ref _batchCalls);
 
     /// <summary>When set, decides per fetch whether to fail instead of answering.</summary>
     public Func<SecretReference, Exception?>? Fail { get; set; }
 
+    /// <summary>When true, each fetch yields to the thread pool before answering, so it completes on another thread.</summary>
+    public bool AnswerAsynchronously { get; set; }
+
     /// <summary>The tokens fetches were given, to prove a caller's cancellation never reaches the shared fetch.</summary>
     public ConcurrentBag<CancellationToken> Tokens { get; } = [];
+
+    /// <summary>The references of each batch call, in call order.</summary>
+    public ConcurrentQueue<IReadOnlyList<SecretReference>> Batches { get; } = new();
+
+    /// <summary>How many times one reference was fetched, singly or as an item of a batch.</summary>
+    public int FetchesOf(string reference) =>
+        _fetchesByKey.TryGetValue(SecretReference.Parse(reference).CanonicalText, out var count) ? count : 0;
 
     public void Set(string reference, string value)
     {
         var key = SecretReference.Parse(reference).CanonicalText;
         _values.AddOrUpdate(key, (value, 1), (_, old) => (value, old.Version + 1));
     }
+
+    /// <summary>Deletes a value: later fetches answer not-found.</summary>
+    public void Remove(string reference) => _values.TryRemove(SecretReference.Parse(reference).CanonicalText, out _);
 
     /// <summary>Holds every fetch until <see cref="Release"/>.</summary>
     public void Hold() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -38,10 +54,16 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
     public async ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _calls);
+        _fetchesByKey.AddOrUpdate(reference.CanonicalText, 1, (_, n) => n + 1);
         Tokens.Add(cancellationToken);
         if (_gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        if (AnswerAsynchronously)
+        {
+            await Task.Yield();
         }
 
         return Answer(reference);
@@ -50,9 +72,21 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _batchCalls);
+        Batches.Enqueue(references.ToArray());
+        foreach (var reference in references)
+        {
+            _fetchesByKey.AddOrUpdate(reference.CanonicalText, 1, (_, n) => n + 1);
+        }
+
+        Tokens.Add(cancellationToken);
         if (_gate is { } gate)
         {
             await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        if (AnswerAsynchronously)
+        {
+            await Task.Yield();
         }
 
         return references.Select(r =>
