@@ -14,5 +14,6 @@ internal sealed class AwsErrorBody
     [JsonPropertyName("Message")]
     public string? UpperMessage { get; init; }
 
+    [JsonIgnore]
     public string? Message => LowerMessage ?? UpperMessage;
 }
