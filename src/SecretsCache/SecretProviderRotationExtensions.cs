@@ -8,6 +8,8 @@ namespace SecretsCache;
 /// </summary>
 public static class SecretProviderRotationExtensions
 {
+    private static readonly RotationOptions DefaultOptions = new(); // Never handed out, so never changed.
+
     /// <summary>
     /// Runs <paramref name="operation"/> with the value of <paramref name="reference"/>. When it throws an exception that
     /// <see cref="RotationOptions.IsAuthenticationFailure"/> accepts, the secret is refreshed (at most once per
@@ -62,7 +64,7 @@ public static class SecretProviderRotationExtensions
     {
         if (options is null)
         {
-            return new RotationOptions();
+            return DefaultOptions;
         }
 
         var errors = options.Validate();

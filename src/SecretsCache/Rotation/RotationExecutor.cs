@@ -17,13 +17,17 @@ internal static class RotationExecutor
     public static async ValueTask<T> ExecuteAsync<T>(
         ISecretProvider provider, string reference, Func<Secret, CancellationToken, ValueTask<T>> operation, RotationOptions options, CancellationToken cancellationToken)
     {
-        var parsed = SecretReference.Parse(reference);
-        var key = parsed.CanonicalText;
-        var pendingKey = options.TryPendingVersion ? PendingReferenceOf(parsed) : null;
+        // The fast path reads the cache with the caller's text (a hit parses nothing) and parses only when a pin exists or on failure.
         var state = RotationState.For(provider);
+        var current = await provider.GetAsync(reference, cancellationToken).ConfigureAwait(false);
+        (string Key, string? PendingKey)? keys = null;
+        var (secret, usedPending) = (current, false);
+        if (options.TryPendingVersion && state.HasPins)
+        {
+            keys = KeysOf(reference, options);
+            (secret, usedPending) = await ChooseAsync(provider, state, keys.Value.Key, keys.Value.PendingKey, current, cancellationToken).ConfigureAwait(false);
+        }
 
-        var current = await provider.GetAsync(key, cancellationToken).ConfigureAwait(false);
-        var (secret, usedPending) = await ChooseAsync(provider, state, key, pendingKey, current, cancellationToken).ConfigureAwait(false);
         Exception failure;
         try
         {
@@ -34,8 +38,15 @@ internal static class RotationExecutor
             failure = ex;
         }
 
+        var (key, pendingKey) = keys ?? KeysOf(reference, options);
         var recovery = new Recovery<T>(provider, key, pendingKey, operation, options, state, cancellationToken);
         return await recovery.RunAsync(current, secret, usedPending, failure).ConfigureAwait(false);
+    }
+
+    private static (string Key, string? PendingKey) KeysOf(string reference, RotationOptions options)
+    {
+        var parsed = SecretReference.Parse(reference);
+        return (parsed.CanonicalText, options.TryPendingVersion ? PendingReferenceOf(parsed) : null);
     }
 
     /// <summary>The AWSPENDING spelling of a Secrets Manager reference (plain or passthrough) that names no version; else null.</summary>

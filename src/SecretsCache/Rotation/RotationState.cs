@@ -17,6 +17,9 @@ internal sealed class RotationState
 
     public static RotationState For(ISecretProvider provider) => States.GetValue(provider, static _ => new RotationState());
 
+    /// <summary>False in the common case, so the fast path of <c>ExecuteAsync</c> skips parsing the reference.</summary>
+    public bool HasPins => !_pendingPins.IsEmpty;
+
     public bool TryGetPin(string key, out string refusedCurrentVersion) => _pendingPins.TryGetValue(key, out refusedCurrentVersion!);
 
     public void Pin(string key, string refusedCurrentVersion) => _pendingPins[key] = refusedCurrentVersion;
