@@ -32,4 +32,19 @@ internal static class Defaults
 
     /// <summary>The time budget of one shared fetch, retries included.</summary>
     public static readonly TimeSpan FetchTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The least time between two forced refreshes (<see cref="ISecretProvider.RefreshAsync"/>, rotation re-fetches) of one reference.
+    /// A credential that is simply wrong then costs at most one backend call per reference per interval, whatever the load.
+    /// </summary>
+    public static readonly TimeSpan MinForcedRefreshInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long <c>ExecuteAsync</c> keeps looking for a working credential after an authentication failure.</summary>
+    public static readonly TimeSpan RotationTimeBudget = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first pause between rotation re-checks; it doubles per re-check, with jitter.</summary>
+    public static readonly TimeSpan RotationRecheckDelay = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest pause between rotation re-checks: the forced-refresh interval, so each re-check can see a fresh value.</summary>
+    public static readonly TimeSpan RotationMaxRecheckDelay = TimeSpan.FromSeconds(5);
 }

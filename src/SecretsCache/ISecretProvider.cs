@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Primitives;
+
 namespace SecretsCache;
 
 /// <summary>
@@ -15,7 +17,11 @@ public interface ISecretProvider
     /// <exception cref="SecretsCacheException">The value could not be read and no usable stale value exists.</exception>
     ValueTask<Secret> GetAsync(string reference, CancellationToken cancellationToken = default);
 
-    /// <summary>Fetches <paramref name="reference"/> now, bypassing freshness (joining a fetch already under way), and caches the result.</summary>
+    /// <summary>
+    /// Fetches <paramref name="reference"/> now, bypassing freshness (joining a fetch already under way), and caches the result.
+    /// Forced refreshes are rate-limited per reference (<see cref="SecretsCacheOptions.MinForcedRefreshInterval"/>): inside the
+    /// interval this returns the cached value without calling AWS.
+    /// </summary>
     ValueTask<Secret> RefreshAsync(string reference, CancellationToken cancellationToken = default);
 
     /// <summary>Drops the cached value of one reference; the next read fetches it.</summary>
@@ -38,4 +44,23 @@ public interface ISecretProvider
     /// </summary>
     /// <exception cref="ArgumentException">A reference is malformed; nothing is fetched.</exception>
     Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Raised once per version change seen by a refresh (not once per caller), with the reference and version ids, never values.
+    /// Handlers run before the callers waiting on that refresh resume; keep them quick, and do not block on the provider inside
+    /// them. A handler that throws is logged and does not affect the cache. The default implementation never raises it.
+    /// </summary>
+    event EventHandler<SecretChangedEventArgs>? SecretChanged
+    {
+        add { }
+        remove { }
+    }
+
+    /// <summary>
+    /// A token that fires at the next version change of <paramref name="reference"/> (any spelling), for
+    /// <c>ChangeToken.OnChange</c>, configuration reloads and pool resets. Each token fires once; ask for a new one after it fires.
+    /// The default implementation returns a token that never fires.
+    /// </summary>
+    /// <exception cref="ArgumentException">The reference is malformed.</exception>
+    IChangeToken GetChangeToken(string reference) => Rotation.NeverChangeToken.Instance;
 }

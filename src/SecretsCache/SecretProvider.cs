@@ -1,11 +1,13 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Primitives;
 using System.Collections.Concurrent;
 using SecretsCache.Aws.Protocol;
 using SecretsCache.Caching;
 using SecretsCache.Diagnostics;
 using SecretsCache.References;
+using SecretsCache.Rotation;
 using SecretsCache.Sources;
 
 namespace SecretsCache;
@@ -19,6 +21,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     private readonly CacheEngine _engine;
     private readonly SecretsCacheMetrics _metrics;
     private readonly ISecretSource _source;
+    private readonly SecretChangeNotifier _changes;
     private readonly ConcurrentDictionary<(string Path, bool Recursive), Lazy<Task<IReadOnlyDictionary<string, Secret>>>> _pathFetches = new();
 
     /// <summary>Creates a provider that reads from AWS.</summary>
@@ -51,13 +54,29 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         _source = source;
         _metrics = new SecretsCacheMetrics(meterFactory);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();
-        _engine = new CacheEngine(source, options, timeProvider ?? TimeProvider.System, logger, _metrics, random);
+        TimeProvider = timeProvider ?? TimeProvider.System;
+        Logger = logger;
+        _engine = new CacheEngine(source, options, TimeProvider, logger, _metrics, random);
+        _changes = new SecretChangeNotifier(this, logger);
+        _engine.VersionChanged += _changes.OnVersionChanged;
+    }
+
+    /// <inheritdoc />
+    public event EventHandler<SecretChangedEventArgs>? SecretChanged
+    {
+        add => _changes.Changed += value;
+        remove => _changes.Changed -= value;
     }
 
     /// <summary>How many references the cache holds.</summary>
     public int Count => _engine.Count;
 
     internal CacheEngine Engine => _engine;
+
+    /// <summary>The clock of expiry and backoff, which rotation re-checks also use.</summary>
+    internal TimeProvider TimeProvider { get; }
+
+    internal ILogger Logger { get; }
 
     /// <inheritdoc />
     public ValueTask<Secret> GetAsync(string reference, CancellationToken cancellationToken = default) =>
@@ -87,6 +106,13 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     /// <inheritdoc />
     public Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default) =>
         _engine.WarmUpAsync(references, cancellationToken);
+
+    /// <inheritdoc />
+    public IChangeToken GetChangeToken(string reference)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return _changes.GetChangeToken(SecretReference.Parse(reference).CanonicalText);
+    }
 
     /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
     public void Dispose()

@@ -45,6 +45,14 @@ public sealed class SecretsCacheOptions
     public TimeSpan FetchTimeout { get; set; } = Defaults.FetchTimeout;
 
     /// <summary>
+    /// The least time between two forced refreshes of one reference (<see cref="ISecretProvider.RefreshAsync"/> and the rotation
+    /// re-fetch of <c>ExecuteAsync</c>). A forced refresh inside the interval joins the fetch under way or returns the cached value
+    /// without calling AWS, so a wrong credential cannot flood the backend however many callers fail. Zero turns the limit off.
+    /// Default 5 seconds.
+    /// </summary>
+    public TimeSpan MinForcedRefreshInterval { get; set; } = Defaults.MinForcedRefreshInterval;
+
+    /// <summary>
     /// Whether metric and activity tags may carry secret and parameter names (never values). Off by default because
     /// names can be sensitive and make tags high-cardinality.
     /// </summary>
@@ -100,6 +108,7 @@ public sealed class SecretsCacheOptions
         RequireNonNegative(errors, MaxStaleness, nameof(MaxStaleness));
         RequireNonNegative(errors, StaleFallbackTimeout, nameof(StaleFallbackTimeout));
         RequireNonNegative(errors, NegativeTtl, nameof(NegativeTtl));
+        RequireNonNegative(errors, MinForcedRefreshInterval, nameof(MinForcedRefreshInterval));
         RequirePositive(errors, FailureBackoff, nameof(FailureBackoff));
         RequirePositive(errors, FetchTimeout, nameof(FetchTimeout));
         if (FetchTimeout > MaxTimerDuration)

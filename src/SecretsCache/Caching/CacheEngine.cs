@@ -72,7 +72,7 @@ internal sealed partial class CacheEngine : IDisposable
     public async ValueTask<Secret> RefreshAsync(string text, CancellationToken cancellationToken)
     {
         var entry = Resolve(text);
-        return await GetOrStartFetch(entry, force: true).WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await ForcedRefreshAsync(entry, cancellationToken).ConfigureAwait(false); // Rate-limited: CacheEngine.Rotation.cs.
     }
 
     public void Invalidate(string text)

@@ -1,0 +1,65 @@
+namespace SecretsCache;
+
+/// <summary>
+/// How <see cref="SecretProviderRotationExtensions.ExecuteAsync{T}"/> recovers when an operation is refused because its
+/// credential was rotated. The one thing to get right is <see cref="IsAuthenticationFailure"/>: only exceptions it accepts are
+/// retried; every other exception passes through untouched.
+/// </summary>
+public sealed class RotationOptions
+{
+    /// <summary>
+    /// Decides whether an exception thrown by the operation means "this credential was refused". Default
+    /// <see cref="AuthenticationFailurePredicates.Any"/> (PostgreSQL, MySQL/MariaDB, SQL Server, Oracle and HTTP 401, matched by
+    /// error code). Combine your own with <see cref="AuthenticationFailurePredicates.AnyOf"/>.
+    /// </summary>
+    public Func<Exception, bool> IsAuthenticationFailure { get; set; } = AuthenticationFailurePredicates.Any;
+
+    /// <summary>
+    /// How long, from the first authentication failure, to keep looking for a working value before throwing
+    /// <see cref="SecretRotationException"/>. Default 30 seconds.
+    /// </summary>
+    public TimeSpan TimeBudget { get; set; } = Defaults.RotationTimeBudget;
+
+    /// <summary>The first pause between re-checks of the secret; it doubles per re-check, with jitter. Default 500 ms.</summary>
+    public TimeSpan RecheckDelay { get; set; } = Defaults.RotationRecheckDelay;
+
+    /// <summary>The cap on the pause between re-checks. Default 5 seconds.</summary>
+    public TimeSpan MaxRecheckDelay { get; set; } = Defaults.RotationMaxRecheckDelay;
+
+    /// <summary>
+    /// When the current version is refused and unchanged, try the <c>AWSPENDING</c> version of a Secrets Manager reference (a
+    /// rotation may have changed the database before moving <c>AWSCURRENT</c>), and keep using it until <c>AWSCURRENT</c> moves.
+    /// Default on.
+    /// </summary>
+    public bool TryPendingVersion { get; set; } = true;
+
+    /// <summary>Jitter source in [0, 1); tests pin it.</summary>
+    internal Func<double>? Random { get; set; }
+
+    /// <summary>Lists what is wrong with these settings; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (IsAuthenticationFailure is null)
+        {
+            errors.Add($"{nameof(IsAuthenticationFailure)} must be set.");
+        }
+
+        if (TimeBudget < TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(TimeBudget)} must not be negative.");
+        }
+
+        if (RecheckDelay <= TimeSpan.Zero)
+        {
+            errors.Add($"{nameof(RecheckDelay)} must be positive.");
+        }
+
+        if (MaxRecheckDelay < RecheckDelay)
+        {
+            errors.Add($"{nameof(MaxRecheckDelay)} must be at least {nameof(RecheckDelay)}.");
+        }
+
+        return errors;
+    }
+}
