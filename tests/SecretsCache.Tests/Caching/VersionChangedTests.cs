@@ -19,6 +19,7 @@ public sealed class VersionChangedTests
 
         await cache.Provider.RefreshAsync("app/db"); // same version: no signal
         cache.Source.Set("app/db", "two");
+        cache.Time.Advance(cache.Options.MinForcedRefreshInterval); // forced refreshes are rate-limited per reference
         await cache.Provider.RefreshAsync("app/db");
 
         var change = Assert.Single(changes);
