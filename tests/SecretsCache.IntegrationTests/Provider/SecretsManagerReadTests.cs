@@ -128,7 +128,11 @@ public sealed class SecretsManagerReadTests(AwsFixture fixture) : ProviderTestBa
     {
         var name = SecretName("describe");
         Aws.CreateSecret(name, "unchanged");
-        var provider = CreateProvider(o => o.Aws.VersionAwareRefresh = true);
+        var provider = CreateProvider(o =>
+        {
+            o.Aws.VersionAwareRefresh = true;
+            o.MinForcedRefreshInterval = TimeSpan.Zero; // two forced refreshes back to back, each must reach AWS
+        });
 
         var first = await provider.GetAsync(name);
         var refreshed = await provider.RefreshAsync(name);
