@@ -51,6 +51,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid(); // Before the meter exists, so invalid options leave nothing behind.
         _source = source;
         _metrics = new SecretsCacheMetrics(meterFactory);
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();

@@ -25,7 +25,7 @@ internal sealed partial class CacheEngine
             if (!force)
             {
                 // Complete() applies an outcome before it frees the slot, so under the gate a finished fetch is visible.
-                var now = _time.GetTimestamp();
+                var now = _clock.Now();
                 if (entry.Value is { } value && now < value.ExpiresAt)
                 {
                     return Task.FromResult(value.Secret);
@@ -72,7 +72,7 @@ internal sealed partial class CacheEngine
 
     private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion)
     {
-        var started = _time.GetTimestamp();
+        var started = _time.GetTimestamp(); // precise, for the duration metric
         using var activity = SecretsCacheActivities.StartFetch(in entry.Tags);
         SecretsCacheMetrics.Add(_metrics.Fetches, in entry.Tags);
         Secret? result = null;
@@ -96,7 +96,7 @@ internal sealed partial class CacheEngine
             error = ex;
         }
 
-        _metrics.FetchDuration.Record(_policy.Duration(_time.GetTimestamp() - started).TotalSeconds, in entry.Tags);
+        _metrics.FetchDuration.Record(_time.GetElapsedTime(started).TotalSeconds, in entry.Tags);
         if (error is not null)
         {
             SecretsCacheActivities.Fail(activity, error);
@@ -108,7 +108,7 @@ internal sealed partial class CacheEngine
     /// <summary>Applies a fetch's outcome to the entry, then releases the single-flight slot and the waiters, in that order.</summary>
     private void Complete(CacheEntry entry, TaskCompletionSource<Secret> completion, Secret? result, Exception? error)
     {
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         try
         {
             if (result is not null)

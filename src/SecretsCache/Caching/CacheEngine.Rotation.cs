@@ -20,7 +20,7 @@ internal sealed partial class CacheEngine
         var interval = _policy.Ticks(_options.MinForcedRefreshInterval);
         Task<Secret>? fetch = null;
         TaskCompletionSource<Secret>? started = null;
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         lock (entry.Gate)
         {
             if (entry.InFlight is { } running)

@@ -9,12 +9,12 @@ internal sealed partial class CacheEngine
     public async Task<WarmUpResult> WarmUpAsync(IEnumerable<string> texts, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(texts, "references");
-        var started = _time.GetTimestamp();
+        var started = _time.GetTimestamp(); // precise, for the duration metric
 
         // Parse everything first: a malformed reference fails the call before any I/O.
         var requested = texts.Distinct(StringComparer.Ordinal).Select(t => (Text: t, Entry: Resolve(t))).ToList();
 
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         var claimed = new List<(CacheEntry Entry, TaskCompletionSource<Secret> Completion)>();
         var joined = new List<Task<Secret>>();
         foreach (var entry in requested.Select(r => r.Entry).Distinct())
@@ -58,7 +58,7 @@ internal sealed partial class CacheEngine
 
         var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
         var loaded = 0;
-        var end = _time.GetTimestamp();
+        var end = _clock.Now();
         foreach (var (text, entry) in requested)
         {
             // A failure beside a still-fresh value is a refresh that failed (for example refresh-ahead), not a failed load.
@@ -73,13 +73,13 @@ internal sealed partial class CacheEngine
             }
         }
 
-        Log.WarmedUp(_logger, loaded, requested.Count, _policy.Duration(_time.GetTimestamp() - started).TotalMilliseconds);
+        Log.WarmedUp(_logger, loaded, requested.Count, _time.GetElapsedTime(started).TotalMilliseconds);
         return new WarmUpResult(loaded, failures);
     }
 
     private async Task FetchClaimedAsync(List<(CacheEntry Entry, TaskCompletionSource<Secret> Completion)> claimed)
     {
-        var started = _time.GetTimestamp();
+        var started = _time.GetTimestamp(); // precise, for the duration metric
         using var activity = SecretsCacheActivities.StartBatchFetch(claimed.Count);
         IReadOnlyList<FetchOutcome>? outcomes = null;
         Exception? batchError = null;
@@ -107,7 +107,7 @@ internal sealed partial class CacheEngine
             SecretsCacheActivities.Fail(activity, batchError);
         }
 
-        var seconds = _policy.Duration(_time.GetTimestamp() - started).TotalSeconds;
+        var seconds = _time.GetElapsedTime(started).TotalSeconds;
         for (var i = 0; i < claimed.Count; i++)
         {
             var (entry, completion) = claimed[i];
@@ -130,7 +130,7 @@ internal sealed partial class CacheEngine
             }
         }
 
-        Store(entry, secret, _time.GetTimestamp());
+        Store(entry, secret, _clock.Now());
     }
 
     private static InvalidOperationException MissingOutcome(CacheEntry entry) =>

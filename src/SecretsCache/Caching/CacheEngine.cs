@@ -18,6 +18,7 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly SecretsCacheMetrics _metrics;
     private readonly Func<double> _random;
     private readonly CachePolicy _policy;
+    private readonly EngineClock _clock;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Dictionary<string, TimeSpan> _ttlByKey = new(StringComparer.Ordinal);
 
@@ -37,7 +38,8 @@ internal sealed partial class CacheEngine : IDisposable
 #pragma warning disable CA5394 // Jitter, not security.
         _random = random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394
-        _policy = new CachePolicy(options, timeProvider.TimestampFrequency);
+        _clock = new EngineClock(timeProvider);
+        _policy = new CachePolicy(options, _clock.Frequency);
         foreach (var (text, ttl) in options.TtlByReference)
         {
             _ttlByKey[SecretReference.Parse(text).CanonicalText] = ttl;
@@ -52,7 +54,7 @@ internal sealed partial class CacheEngine : IDisposable
     public ValueTask<Secret> GetAsync(string text, CancellationToken cancellationToken)
     {
         var entry = Resolve(text);
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         var value = entry.Value;
         if (value is not null && now < value.ExpiresAt)
         {
@@ -95,7 +97,7 @@ internal sealed partial class CacheEngine : IDisposable
     /// <summary>A snapshot for diagnostics and health checks: how many entries are fresh, stale or failing.</summary>
     public (int Fresh, int Stale, int Failing) Snapshot()
     {
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         int fresh = 0, stale = 0, failing = 0;
         foreach (var entry in _byKey.Values)
         {
@@ -161,7 +163,7 @@ internal sealed partial class CacheEngine : IDisposable
                 if (first != fetch)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    return ServeStale(entry, value, _time.GetTimestamp());
+                    return ServeStale(entry, value, _clock.Now());
                 }
             }
         }
@@ -170,9 +172,9 @@ internal sealed partial class CacheEngine : IDisposable
         {
             return await fetch.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && value is not null && CanServeStale(value, ex, _time.GetTimestamp()))
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested && value is not null && CanServeStale(value, ex, _clock.Now()))
         {
-            return ServeStale(entry, value, _time.GetTimestamp());
+            return ServeStale(entry, value, _clock.Now());
         }
     }
 
@@ -207,7 +209,7 @@ internal sealed partial class CacheEngine : IDisposable
             if (!_byKey.TryGetValue(key, out var entry) || entry.Evicted)
             {
                 var ttl = _ttlByKey.TryGetValue(key, out var configured) ? configured : _options.DefaultTtl;
-                var candidate = new CacheEntry(reference, ttl, TelemetryTags.For(reference, _options.IncludeNamesInTelemetry), _time.GetTimestamp());
+                var candidate = new CacheEntry(reference, ttl, TelemetryTags.For(reference, _options.IncludeNamesInTelemetry), _clock.Now());
                 if (entry is not null ? !_byKey.TryUpdate(key, candidate, entry) : !_byKey.TryAdd(key, candidate))
                 {
                     continue; // Lost a race with another thread adding or evicting this key; look again.
