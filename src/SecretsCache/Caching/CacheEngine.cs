@@ -27,6 +27,9 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly ConcurrentDictionary<string, CacheEntry> _byText = new(StringComparer.Ordinal);
     private int _count;
 
+    /// <summary>Serving stale is logged at most once per entry per this interval; the stale-served metric counts every read.</summary>
+    internal static readonly TimeSpan StaleLogInterval = TimeSpan.FromSeconds(10);
+
     public CacheEngine(ISecretSource source, SecretsCacheOptions options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
     {
         options.ThrowIfInvalid();
@@ -182,8 +185,14 @@ internal sealed partial class CacheEngine : IDisposable
 
     private Secret ServeStale(CacheEntry entry, CachedValue value, long now)
     {
-        SecretsCacheMetrics.Add(_metrics.StaleServed, in entry.Tags);
-        Log.ServingStale(_logger, entry.Key, _policy.Duration(now - value.FetchedAt).TotalSeconds);
+        SecretsCacheMetrics.Add(_metrics.StaleServed, in entry.Tags); // every read is counted; the log is rate-limited
+        var lastLog = Volatile.Read(ref entry.LastStaleLog);
+        if ((lastLog == long.MinValue || now - lastLog >= _policy.Ticks(StaleLogInterval))
+            && Interlocked.CompareExchange(ref entry.LastStaleLog, now, lastLog) == lastLog)
+        {
+            Log.ServingStale(_logger, entry.Key, _policy.Duration(now - value.FetchedAt).TotalSeconds);
+        }
+
         return value.Secret;
     }
 

@@ -41,6 +41,9 @@ internal sealed class CacheEntry
 
     public long LastAccess;
 
+    /// <summary>When serving stale was last logged for this entry (engine clock), so an outage logs once per interval, not per read.</summary>
+    public long LastStaleLog = long.MinValue;
+
     public volatile bool Evicted;
 }
 

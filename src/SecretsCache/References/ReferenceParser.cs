@@ -277,7 +277,9 @@ internal static class ReferenceParser
             var colon = text.IndexOf(':', StringComparison.Ordinal);
             name = colon < 0 ? text : text[..colon];
             selector = colon < 0 ? null : text[(colon + 1)..];
-            if (!IsValidParameterName(name, out error))
+
+            // A passthrough names a secret, whose names allow + = @ too; ParsePassthrough checks it as a secret name.
+            if (!name.StartsWith(PassthroughPrefix, StringComparison.Ordinal) && !IsValidParameterName(name, out error))
             {
                 return null;
             }

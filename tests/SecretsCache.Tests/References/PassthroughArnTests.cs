@@ -34,3 +34,21 @@ public sealed class PassthroughArnTests
     public void A_malformed_passthrough_ARN_is_rejected(string text) =>
         Assert.Throws<ArgumentException>(() => SecretReference.Parse(text));
 }
+
+/// <summary>Passthrough names are secret names: the characters Secrets Manager allows (+ = @) are accepted.</summary>
+public sealed class PassthroughNameTests
+{
+    [Theory]
+    [InlineData("/aws/reference/secretsmanager/team+app=prod@db")]
+    [InlineData("ssm:/aws/reference/secretsmanager/team+app=prod@db:AWSPREVIOUS")]
+    public void Secret_name_characters_are_allowed(string text)
+    {
+        var reference = SecretReference.Parse(text);
+        Assert.True(reference.IsPassthrough);
+        Assert.StartsWith("/aws/reference/secretsmanager/team+app=prod@db", reference.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Characters_no_secret_name_allows_are_still_rejected() =>
+        Assert.Throws<ArgumentException>(() => SecretReference.Parse("/aws/reference/secretsmanager/app db"));
+}
