@@ -38,7 +38,8 @@ internal static class SecretsCacheOptionsBinder
                 case "AWS": BindAws(child, options.Aws, reader); break;
                 case "RETRY": BindRetry(child, options.Retry, reader); break;
                 case "RATELIMITS": BindRateLimits(child, options.RateLimits, reader); break;
-                default: reader.Unknown(child); break;
+                // A sub-section is a named provider's options (SecretsCache:eu:...), bound by that registration.
+                default: if (child.Value is not null) { reader.Unknown(child); } break;
             }
         }
 
