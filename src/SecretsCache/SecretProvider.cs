@@ -79,6 +79,9 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>Counts fresh, expired, stale-served and failing entries, for health checks. Never includes names or values.</summary>
+    public SecretsCacheHealth GetHealth() => _engine.GetHealth();
+
     /// <inheritdoc />
     public ValueTask<Secret> GetAsync(string reference, CancellationToken cancellationToken = default) =>
         _engine.GetAsync(reference, cancellationToken);

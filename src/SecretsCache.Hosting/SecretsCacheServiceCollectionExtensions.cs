@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using SecretsCache.Hosting.DependencyInjection;
+
+namespace SecretsCache.Hosting;
+
+/// <summary>Registers <see cref="ISecretProvider"/> in a service collection.</summary>
+public static class SecretsCacheServiceCollectionExtensions
+{
+    /// <summary>The configuration section bound by default: <c>SecretsCache</c> (named providers: <c>SecretsCache:NAME</c>).</summary>
+    public const string DefaultSectionName = "SecretsCache";
+
+    /// <summary>
+    /// Registers a singleton <see cref="SecretProvider"/> (also as <see cref="ISecretProvider"/>), its options bound from the
+    /// container's <see cref="IConfiguration"/> section <c>SecretsCache</c> and then changed by <paramref name="configure"/>.
+    /// Options are validated when the host starts.
+    /// </summary>
+    public static IServiceCollection AddSecretsCache(this IServiceCollection services, Action<SecretsCacheOptions>? configure = null) =>
+        Register(services, Options.DefaultName, configuration: null, configure);
+
+    /// <summary>Registers the default provider with options bound from <paramref name="configuration"/> (a section such as <c>SecretsCache</c>), then <paramref name="configure"/>.</summary>
+    public static IServiceCollection AddSecretsCache(this IServiceCollection services, IConfiguration configuration, Action<SecretsCacheOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Register(services, Options.DefaultName, configuration, configure);
+    }
+
+    /// <summary>
+    /// Registers a named provider, resolved as the keyed service <paramref name="name"/> (<c>[FromKeyedServices("eu")] ISecretProvider</c>),
+    /// its options bound from the section <c>SecretsCache:NAME</c> and then changed by <paramref name="configure"/>.
+    /// </summary>
+    public static IServiceCollection AddSecretsCache(this IServiceCollection services, string name, Action<SecretsCacheOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return Register(services, name, configuration: null, configure);
+    }
+
+    /// <summary>Registers a named (keyed) provider with options bound from <paramref name="configuration"/>, then <paramref name="configure"/>.</summary>
+    public static IServiceCollection AddSecretsCache(this IServiceCollection services, string name, IConfiguration configuration, Action<SecretsCacheOptions>? configure = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Register(services, name, configuration, configure);
+    }
+
+    private static IServiceCollection Register(IServiceCollection services, string name, IConfiguration? configuration, Action<SecretsCacheOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = services.AddOptions<SecretsCacheOptions>(name);
+        if (configuration is not null)
+        {
+            options.Configure(o => SecretsCacheOptionsBinder.Bind(configuration, o));
+        }
+        else
+        {
+            var section = string.IsNullOrEmpty(name) ? DefaultSectionName : DefaultSectionName + ":" + name;
+            options.Configure<IServiceProvider>((o, sp) =>
+            {
+                if (sp.GetService<IConfiguration>() is { } root)
+                {
+                    SecretsCacheOptionsBinder.Bind(root.GetSection(section), o);
+                }
+            });
+        }
+
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecretsCacheOptions>, SecretsCacheOptionsValidator>());
+        SecretProviderFactory.AddHttpClient(services, name);
+        if (string.IsNullOrEmpty(name))
+        {
+            services.TryAddSingleton(static sp => SecretProviderFactory.Create(sp, Options.DefaultName));
+            services.TryAddSingleton<ISecretProvider>(static sp => sp.GetRequiredService<SecretProvider>());
+        }
+        else
+        {
+            services.TryAddKeyedSingleton(name, static (sp, key) => SecretProviderFactory.Create(sp, (string)key!));
+            services.TryAddKeyedSingleton<ISecretProvider>(name, static (sp, key) => sp.GetRequiredKeyedService<SecretProvider>(key));
+        }
+
+        return services;
+    }
+}
