@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace SecretsCache.FleetSimulator;
+
+/// <summary>
+/// One application instance: its own <see cref="SecretProvider"/> and <see cref="HttpClient"/>, a warm-up at start, then a paced
+/// caller loop. Reads never block the loop: a read that does not complete synchronously is finished by a continuation.
+/// </summary>
+internal sealed class Instance : IDisposable
+{
+    private const int MaxOutstanding = 2_000;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+
+    private readonly Fleet _fleet;
+    private readonly string[] _references;
+    private readonly bool[] _loaded;
+    private readonly int[] _missesInFlight;
+    private readonly Random _random;
+    private readonly HttpClient _http;
+    private readonly SecretProvider? _bypass;
+    private int _outstanding;
+
+    public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
+    {
+        _fleet = fleet;
+        Index = index;
+        _references = fleet.References;
+        _loaded = new bool[_references.Length];
+        _missesInFlight = new int[_references.Length];
+        RotationSeenAt = new long[_references.Length];
+        _random = new Random(index * 7919);
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        Provider = new SecretProvider(options, _http);
+        if (bypassOptions is not null)
+        {
+            _bypass = new SecretProvider(bypassOptions, _http);
+        }
+    }
+
+    public int Index { get; }
+
+    /// <summary>Reads (and emulated extra fetches) not finished yet.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public SecretProvider Provider { get; }
+
+    /// <summary>Stopwatch timestamp when the instance held every reference (0 while it does not).</summary>
+    public long ReadyAt { get; private set; }
+
+    /// <summary>References the warm-up call could not load.</summary>
+    public int WarmUpFailures { get; private set; }
+
+    /// <summary>Per secret: when a caller of this instance first read the rotated version (0: not yet).</summary>
+    public long[] RotationSeenAt { get; }
+
+    /// <summary>Warms up, waits until every reference is held (or the deadline), then serves until <paramref name="stop"/>.</summary>
+    public async Task RunAsync(long serveDeadline, CancellationToken stop)
+    {
+        await Task.Yield();
+        try
+        {
+            await WarmUpAsync(stop);
+            while (!AllLoaded() && Stopwatch.GetTimestamp() < serveDeadline && !stop.IsCancellationRequested)
+            {
+                // Readiness: re-read what the warm-up missed, through GetAsync (which honours the key's failure backoff).
+                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
+                await Task.WhenAll(Enumerable.Range(0, _references.Length).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
+            }
+
+            if (AllLoaded())
+            {
+                ReadyAt = Stopwatch.GetTimestamp();
+            }
+
+            var serving = ServeAsync(stop);
+            while (!AllLoaded() && !stop.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
+                await Task.WhenAll(Enumerable.Range(0, _references.Length).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
+                if (AllLoaded())
+                {
+                    ReadyAt = Stopwatch.GetTimestamp();
+                }
+            }
+
+            await serving;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Provider.Dispose();
+        _bypass?.Dispose();
+        _http.Dispose();
+    }
+
+    private async Task WarmUpAsync(CancellationToken stop)
+    {
+        if (_fleet.Disabled.HasFlag(Mechanism.Batching))
+        {
+            // Batching off: one GetAsync per reference, all at once (what an app without WarmUpAsync does at start).
+            await Task.WhenAll(Enumerable.Range(0, _references.Length).Select(k => LoadAsync(k, stop)));
+            WarmUpFailures = _loaded.Count(l => !l);
+            return;
+        }
+
+        var result = await Provider.WarmUpAsync(_references, stop);
+        for (var k = 0; k < _references.Length; k++)
+        {
+            _loaded[k] = !result.Failures.ContainsKey(_references[k]);
+        }
+
+        WarmUpFailures = result.Failures.Count;
+    }
+
+    private async Task LoadAsync(int k, CancellationToken stop)
+    {
+        try
+        {
+            await Provider.GetAsync(_references[k], stop);
+            Volatile.Write(ref _loaded[k], true);
+        }
+        catch (Exception) when (!stop.IsCancellationRequested)
+        {
+            // Counted by the fleet's backend view; the readiness loop tries again.
+        }
+    }
+
+    private bool AllLoaded() => Array.TrueForAll(_loaded, static l => l);
+
+    /// <summary>The caller load: <see cref="Fleet.ReadsPerInstance"/> reads a second over random references, paced in 100 ms ticks.</summary>
+    private async Task ServeAsync(CancellationToken stop)
+    {
+        var rate = _fleet.ReadsPerInstance;
+        var started = Stopwatch.GetTimestamp();
+        long issued = 0;
+        using var timer = new PeriodicTimer(Tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                var due = (long)(elapsed * rate) - issued;
+                var cap = (long)Math.Ceiling(rate * 0.5); // Never catch up more than half a second of lag at once.
+                if (due > cap)
+                {
+                    issued += due - cap;
+                    due = cap;
+                }
+
+                for (var i = 0; i < due; i++)
+                {
+                    Read(_random.Next(_references.Length));
+                }
+
+                issued += due;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Read(int k)
+    {
+        var stats = _fleet.Current;
+        if (Volatile.Read(ref _outstanding) >= MaxOutstanding)
+        {
+            Interlocked.Increment(ref stats.Skipped);
+            return;
+        }
+
+        Interlocked.Increment(ref stats.Reads);
+        var started = Stopwatch.GetTimestamp();
+        ValueTask<Secret> pending;
+        try
+        {
+            pending = Provider.GetAsync(_references[k]);
+        }
+        catch (Exception ex)
+        {
+            stats.Latency.RecordTicks(Stopwatch.GetTimestamp() - started);
+            stats.RecordError(ex, _loaded[k]);
+            return;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var secret = pending.Result;
+            var now = Stopwatch.GetTimestamp();
+            stats.Latency.RecordTicks(now - started);
+            OnValue(k, secret, now);
+            return;
+        }
+
+        Interlocked.Increment(ref stats.AsyncReads);
+        Interlocked.Increment(ref _outstanding);
+        var leader = Interlocked.Increment(ref _missesInFlight[k]) == 1;
+        if (!leader && _bypass is not null)
+        {
+            // Single-flight off (emulated): a caller that would have joined the fetch under way fetches on its own.
+            _ = BypassFetchAsync(k);
+        }
+
+        _ = CompleteAsync(pending, k, started, stats);
+    }
+
+    private async Task CompleteAsync(ValueTask<Secret> pending, int k, long started, CallerStats stats)
+    {
+        try
+        {
+            var secret = await pending;
+            var now = Stopwatch.GetTimestamp();
+            stats.Latency.RecordTicks(now - started);
+            OnValue(k, secret, now);
+        }
+        catch (Exception ex)
+        {
+            // After the run stopped, providers are disposed and waiting reads are cancelled: not a scenario's error.
+            var target = ReferenceEquals(_fleet.Current, _fleet.Shutdown) ? _fleet.Shutdown : stats;
+            target.Latency.RecordTicks(Stopwatch.GetTimestamp() - started);
+            target.RecordError(ex, _loaded[k]);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _missesInFlight[k]);
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+
+    private async Task BypassFetchAsync(int k)
+    {
+        Interlocked.Increment(ref _outstanding);
+        try
+        {
+            // Invalidate, then refresh: a new entry, so this fetch joins nothing.
+            _bypass!.Invalidate(_references[k]);
+            await _bypass.RefreshAsync(_references[k]);
+        }
+        catch (Exception)
+        {
+            // The extra fetch's outcome is not the caller's; the backend view counts it.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+
+    private void OnValue(int k, Secret secret, long now)
+    {
+        if (!_loaded[k])
+        {
+            Volatile.Write(ref _loaded[k], true);
+        }
+
+        if (Volatile.Read(ref _fleet.RotatedVersions[k]) is { } version)
+        {
+            if (string.Equals(secret.VersionId, version, StringComparison.Ordinal))
+            {
+                if (RotationSeenAt[k] == 0)
+                {
+                    RotationSeenAt[k] = now;
+                }
+            }
+            else
+            {
+                _fleet.OldVersionServed(now);
+            }
+        }
+    }
+}
