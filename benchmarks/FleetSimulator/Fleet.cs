@@ -11,6 +11,9 @@ internal sealed record Phase(Scenario Scenario, double StartSecond, double EndSe
     public List<string> Notes { get; } = [];
 
     public List<(double Second, string Label)> Markers { get; } = [];
+
+    /// <summary>The longest thread-pool queue seen in this phase (a health check of the simulator itself).</summary>
+    public long MaxQueued { get; set; }
 }
 
 /// <summary>
@@ -22,6 +25,7 @@ internal sealed class Fleet
     public const string SecretsManagerQuotaName = "GetSecretValue+DescribeSecret";
     private readonly Settings _settings;
     private readonly List<Instance> _instances = [];
+    private readonly ManualResetEventSlim _finished = new();
     private CallerStats _current = new();
     private long _startTicks;
 
@@ -37,6 +41,8 @@ internal sealed class Fleet
     }
 
     public Mechanism Disabled { get; }
+
+    public int SecretCount => _settings.Secrets;
 
     public string[] References { get; }
 
@@ -81,6 +87,19 @@ internal sealed class Fleet
         _startTicks = Stopwatch.GetTimestamp();
         Timeline = new RequestTimeline(start, maxSeconds);
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds));
+
+        // A watchdog on its own thread: if the thread pool is starved, nothing scheduled on it can end the run.
+        var watchdog = new Thread(() =>
+        {
+            if (!_finished.Wait(TimeSpan.FromSeconds(maxSeconds + 60)))
+            {
+                Console.WriteLine($"FleetSimulator: the run did not finish within {maxSeconds + 60} s (the process is saturated); exiting.");
+                Console.Out.Flush();
+                Environment.Exit(3);
+            }
+        })
+        { IsBackground = true, Name = "watchdog" };
+        watchdog.Start();
         using var stopPolling = new CancellationTokenSource();
         var polling = PollAsync(aws, stopPolling.Token);
         var running = new List<Task>();
@@ -161,6 +180,8 @@ internal sealed class Fleet
             {
                 instance.Dispose();
             }
+
+            _finished.Set();
         }
     }
 
@@ -174,8 +195,8 @@ internal sealed class Fleet
         }
 
         // The fleet's share of each quota: the client-side buckets are per process, so each instance gets quota / instances.
-        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.SecretsManagerQuota / _settings.Instances;
-        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.ParameterStoreQuota / _settings.Instances;
+        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.SecretsManagerQuota / _settings.Instances;
+        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.ParameterStoreQuota / _settings.Instances;
         if (Disabled.HasFlag(Mechanism.Jitter))
         {
             options.TtlJitter = 0;
@@ -205,7 +226,15 @@ internal sealed class Fleet
     {
         var ready = _instances.Where(i => i.ReadyAt != 0).Select(i => Seconds(i.ReadyAt) - phase.StartSecond).Order().ToList();
         var warmUpFailed = _instances.Count(i => i.WarmUpFailures > 0);
-        phase.Notes.Add($"instances holding every reference by the end of the phase: {ready.Count} of {_instances.Count}");
+        var secretsReady = _instances.Where(i => i.SecretsReadyAt != 0).Select(i => Seconds(i.SecretsReadyAt) - phase.StartSecond).Order().ToList();
+        if (secretsReady.Count > 0)
+        {
+            phase.Notes.Add($"instances holding every **secret** by the end of the phase: {secretsReady.Count} of {_instances.Count}; median {secretsReady[secretsReady.Count / 2]:0.00} s, " +
+                (secretsReady.Count == _instances.Count ? $"**every instance's secrets warm after {secretsReady[^1]:0.00} s**" : $"slowest {secretsReady[^1]:0.00} s"));
+        }
+
+        DeploySecretsWarmSeconds = secretsReady.Count == _instances.Count ? secretsReady[^1] : double.NaN;
+        phase.Notes.Add($"instances holding every reference (secrets and parameters) by the end of the phase: {ready.Count} of {_instances.Count}");
         if (ready.Count > 0)
         {
             phase.Notes.Add($"time until warm: median {ready[ready.Count / 2]:0.00} s, " +
@@ -231,6 +260,8 @@ internal sealed class Fleet
     }
 
     public double DeployWarmSeconds { get; private set; } = double.NaN;
+
+    public double DeploySecretsWarmSeconds { get; private set; } = double.NaN;
 
     public int DeployReady { get; private set; }
 
@@ -294,6 +325,11 @@ internal sealed class Fleet
             while (await timer.WaitForNextTickAsync(stop))
             {
                 Timeline!.Poll(aws.Requests);
+                if (Phases.Count > 0)
+                {
+                    Phases[^1].MaxQueued = Math.Max(Phases[^1].MaxQueued, ThreadPool.PendingWorkItemCount);
+                }
+
                 if (++tick % 5 == 0)
                 {
                     process.Refresh();

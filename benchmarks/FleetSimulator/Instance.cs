@@ -9,7 +9,7 @@ namespace SecretsCache.FleetSimulator;
 /// </summary>
 internal sealed class Instance : IDisposable
 {
-    private const int MaxOutstanding = 2_000;
+    private const int MaxOutstanding = 200;
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
 
     private readonly Fleet _fleet;
@@ -19,6 +19,7 @@ internal sealed class Instance : IDisposable
     private readonly Random _random;
     private readonly HttpClient _http;
     private readonly SecretProvider? _bypass;
+    private readonly int _secrets;
     private int _outstanding;
 
     public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
@@ -26,6 +27,7 @@ internal sealed class Instance : IDisposable
         _fleet = fleet;
         Index = index;
         _references = fleet.References;
+        _secrets = fleet.SecretCount;
         _loaded = new bool[_references.Length];
         _missesInFlight = new int[_references.Length];
         RotationSeenAt = new long[_references.Length];
@@ -57,6 +59,9 @@ internal sealed class Instance : IDisposable
 
     /// <summary>Stopwatch timestamp when the instance held every reference (0 while it does not).</summary>
     public long ReadyAt { get; private set; }
+
+    /// <summary>Stopwatch timestamp when the instance held every Secrets Manager reference (0 while it does not).</summary>
+    public long SecretsReadyAt { get; private set; }
 
     /// <summary>References the warm-up call could not load.</summary>
     public int WarmUpFailures { get; private set; }
@@ -140,7 +145,15 @@ internal sealed class Instance : IDisposable
         }
     }
 
-    private bool AllLoaded() => Array.TrueForAll(_loaded, static l => l);
+    private bool AllLoaded()
+    {
+        if (SecretsReadyAt == 0 && Array.TrueForAll(_loaded[.._secrets], static l => l))
+        {
+            SecretsReadyAt = Stopwatch.GetTimestamp();
+        }
+
+        return Array.TrueForAll(_loaded, static l => l);
+    }
 
     /// <summary>The caller load: <see cref="Fleet.ReadsPerInstance"/> reads a second over random references, paced in 100 ms ticks.</summary>
     private async Task ServeAsync(CancellationToken stop)
@@ -193,8 +206,8 @@ internal sealed class Instance : IDisposable
         }
         catch (Exception ex)
         {
-            stats.Latency.RecordTicks(Stopwatch.GetTimestamp() - started);
-            stats.RecordError(ex, _loaded[k]);
+            Histogram(stats, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            stats.RecordError(ex, _loaded[k], k >= _secrets);
             return;
         }
 
@@ -202,7 +215,7 @@ internal sealed class Instance : IDisposable
         {
             var secret = pending.Result;
             var now = Stopwatch.GetTimestamp();
-            stats.Latency.RecordTicks(now - started);
+            Histogram(stats, k).RecordTicks(now - started);
             OnValue(k, secret, now);
             return;
         }
@@ -225,15 +238,15 @@ internal sealed class Instance : IDisposable
         {
             var secret = await pending;
             var now = Stopwatch.GetTimestamp();
-            stats.Latency.RecordTicks(now - started);
+            Histogram(stats, k).RecordTicks(now - started);
             OnValue(k, secret, now);
         }
         catch (Exception ex)
         {
             // After the run stopped, providers are disposed and waiting reads are cancelled: not a scenario's error.
             var target = ReferenceEquals(_fleet.Current, _fleet.Shutdown) ? _fleet.Shutdown : stats;
-            target.Latency.RecordTicks(Stopwatch.GetTimestamp() - started);
-            target.RecordError(ex, _loaded[k]);
+            Histogram(target, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            target.RecordError(ex, _loaded[k], k >= _secrets);
         }
         finally
         {
@@ -260,6 +273,8 @@ internal sealed class Instance : IDisposable
             Interlocked.Decrement(ref _outstanding);
         }
     }
+
+    private LatencyHistogram Histogram(CallerStats stats, int k) => k < _secrets ? stats.Latency : stats.ParameterLatency;
 
     private void OnValue(int k, Secret secret, long now)
     {

@@ -84,7 +84,11 @@ internal sealed class LatencyHistogram
 /// <summary>What callers saw during one scenario: reads, errors, latency. Counters only; nothing allocates per read.</summary>
 internal sealed class CallerStats
 {
+    /// <summary>Latency of reads of Secrets Manager references.</summary>
     public readonly LatencyHistogram Latency = new();
+
+    /// <summary>Latency of reads of Parameter Store references.</summary>
+    public readonly LatencyHistogram ParameterLatency = new();
     public long Reads;
     public long AsyncReads;
     public long Skipped;
@@ -97,7 +101,7 @@ internal sealed class CallerStats
 
     public readonly ConcurrentDictionary<string, long> ErrorTypes = new(StringComparer.Ordinal);
 
-    public void RecordError(Exception error, bool hadValue)
+    public void RecordError(Exception error, bool hadValue, bool parameter)
     {
         if (hadValue)
         {
@@ -108,7 +112,7 @@ internal sealed class CallerStats
             Interlocked.Increment(ref ErrorsCold);
         }
 
-        var type = error is SecretsCacheException { } e ? $"{e.GetType().Name}" : error.GetType().Name;
+        var type = (parameter ? "parameter " : "secret ") + error.GetType().Name + (hadValue ? " (stale value existed)" : " (cold)");
         ErrorTypes.AddOrUpdate(type, 1, static (_, n) => n + 1);
     }
 }

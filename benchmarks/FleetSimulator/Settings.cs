@@ -54,6 +54,9 @@ internal sealed record Settings
 
     public int MaxConnectionsPerServer { get; init; } = 2;
 
+    /// <summary>Each instance's client-side rate limit, as a fraction of its fair share (quota / instances).</summary>
+    public double RateShare { get; init; } = 1;
+
     public IReadOnlyList<Scenario> Scenarios { get; init; } = [Scenario.Deploy, Scenario.Steady, Scenario.Rotation, Scenario.Outage];
 
     public Mechanism Disabled { get; init; }
@@ -90,6 +93,7 @@ internal sealed record Settings
                 "--ssm-quota" => s with { ParameterStoreQuota = Number() },
                 "--outage-seconds" => s with { OutageSeconds = Number() },
                 "--max-connections" => s with { MaxConnectionsPerServer = (int)Number() },
+                "--rate-share" => s with { RateShare = Number() },
                 "--scenario" => s with { Scenarios = ParseScenarios(Next()) },
                 "--disable" => s with { Disabled = ParseMechanisms(Next()) },
                 "--compare" => s with { Compare = true },
