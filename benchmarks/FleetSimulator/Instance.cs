@@ -21,6 +21,7 @@ internal sealed class Instance : IDisposable
     private readonly SecretProvider? _bypass;
     private readonly int _secrets;
     private int _outstanding;
+    private int _warmUpFailures;
 
     public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
     {
@@ -60,11 +61,12 @@ internal sealed class Instance : IDisposable
     /// <summary>Stopwatch timestamp when the instance held every reference (0 while it does not).</summary>
     public long ReadyAt { get; private set; }
 
+
     /// <summary>Stopwatch timestamp when the instance held every Secrets Manager reference (0 while it does not).</summary>
     public long SecretsReadyAt { get; private set; }
 
     /// <summary>References the warm-up call could not load.</summary>
-    public int WarmUpFailures { get; private set; }
+    public int WarmUpFailures => Volatile.Read(ref _warmUpFailures);
 
     /// <summary>Per secret: when a caller of this instance first read the rotated version (0: not yet).</summary>
     public long[] RotationSeenAt { get; }
@@ -75,30 +77,16 @@ internal sealed class Instance : IDisposable
         await Task.Yield();
         try
         {
-            await WarmUpAsync(stop);
-            while (!AllLoaded() && Stopwatch.GetTimestamp() < serveDeadline && !stop.IsCancellationRequested)
+            // Secrets and parameters warm up side by side, so a throttled Parameter Store does not hold back the secrets.
+            var warming = Task.WhenAll(WarmAsync(0, _secrets, stop), WarmAsync(_secrets, _references.Length, stop));
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), serveDeadline);
+            if (left > TimeSpan.Zero)
             {
-                // Readiness: re-read what the warm-up missed, through GetAsync (which honours the key's failure backoff).
-                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
-                await Task.WhenAll(Enumerable.Range(0, _references.Length).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
-            }
-
-            if (AllLoaded())
-            {
-                ReadyAt = Stopwatch.GetTimestamp();
+                await Task.WhenAny(warming, Task.Delay(left, stop)); // Serve once warm, or at the deadline at the latest.
             }
 
             var serving = ServeAsync(stop);
-            while (!AllLoaded() && !stop.IsCancellationRequested)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
-                await Task.WhenAll(Enumerable.Range(0, _references.Length).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
-                if (AllLoaded())
-                {
-                    ReadyAt = Stopwatch.GetTimestamp();
-                }
-            }
-
+            await warming;
             await serving;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -113,23 +101,62 @@ internal sealed class Instance : IDisposable
         _http.Dispose();
     }
 
-    private async Task WarmUpAsync(CancellationToken stop)
+    /// <summary>Warms references [from, to) up, then re-reads whatever is missing every 250 ms until all are held.</summary>
+    private async Task WarmAsync(int from, int to, CancellationToken stop)
     {
-        if (_fleet.Disabled.HasFlag(Mechanism.Batching))
+        if (from == to)
         {
-            // Batching off: one GetAsync per reference, all at once (what an app without WarmUpAsync does at start).
-            await Task.WhenAll(Enumerable.Range(0, _references.Length).Select(k => LoadAsync(k, stop)));
-            WarmUpFailures = _loaded.Count(l => !l);
             return;
         }
 
-        var result = await Provider.WarmUpAsync(_references, stop);
-        for (var k = 0; k < _references.Length; k++)
+        if (_fleet.Disabled.HasFlag(Mechanism.Batching))
         {
-            _loaded[k] = !result.Failures.ContainsKey(_references[k]);
+            // Batching off: one GetAsync per reference, all at once (what an app without WarmUpAsync does at start).
+            await Task.WhenAll(Enumerable.Range(from, to - from).Select(k => LoadAsync(k, stop)));
+        }
+        else
+        {
+            var result = await Provider.WarmUpAsync(_references[from..to], stop);
+            for (var k = from; k < to; k++)
+            {
+                if (!result.Failures.ContainsKey(_references[k]))
+                {
+                    Volatile.Write(ref _loaded[k], true);
+                }
+            }
         }
 
-        WarmUpFailures = result.Failures.Count;
+        Interlocked.Add(ref _warmUpFailures, Enumerable.Range(from, to - from).Count(k => !Volatile.Read(ref _loaded[k])));
+        while (!Loaded(from, to) && !stop.IsCancellationRequested)
+        {
+            // Readiness: re-read what the warm-up missed, through GetAsync (which honours the key's failure backoff).
+            await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
+            await Task.WhenAll(Enumerable.Range(from, to - from).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        if (from == 0)
+        {
+            SecretsReadyAt = now;
+        }
+
+        if (Loaded(0, _references.Length))
+        {
+            ReadyAt = now;
+        }
+    }
+
+    private bool Loaded(int from, int to)
+    {
+        for (var k = from; k < to; k++)
+        {
+            if (!Volatile.Read(ref _loaded[k]))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private async Task LoadAsync(int k, CancellationToken stop)
@@ -143,16 +170,6 @@ internal sealed class Instance : IDisposable
         {
             // Counted by the fleet's backend view; the readiness loop tries again.
         }
-    }
-
-    private bool AllLoaded()
-    {
-        if (SecretsReadyAt == 0 && Array.TrueForAll(_loaded[.._secrets], static l => l))
-        {
-            SecretsReadyAt = Stopwatch.GetTimestamp();
-        }
-
-        return Array.TrueForAll(_loaded, static l => l);
     }
 
     /// <summary>The caller load: <see cref="Fleet.ReadsPerInstance"/> reads a second over random references, paced in 100 ms ticks.</summary>
