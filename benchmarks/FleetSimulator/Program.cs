@@ -43,6 +43,9 @@ if (settings.Compare)
 }
 
 var all = new List<ScenarioResult>();
+
+// Chart links are relative to docs/ (where benchmarks.md lives), or to the report's own folder.
+var reportDirectory = settings.ReportPath is null ? "docs" : Path.GetDirectoryName(Path.GetFullPath(settings.ReportPath))!;
 foreach (var (disabled, scenarios) in runs)
 {
     var runSettings = settings with { Disabled = disabled, Scenarios = scenarios };
@@ -60,7 +63,8 @@ foreach (var (disabled, scenarios) in runs)
         var suffix = disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal);
         var file = $"{phase.Scenario.ToString().ToLowerInvariant()}{suffix}.svg";
         await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, file), Chart(fleet, phase, result, runSettings));
-        var text = ScenarioMarkdown(fleet, phase, result, runSettings, $"fleet/{file}");
+        var link = Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, file)).Replace('\\', '/');
+        var text = ScenarioMarkdown(fleet, phase, result, runSettings, link);
         Console.WriteLine();
         Console.Write(text);
         report.Append(text);
