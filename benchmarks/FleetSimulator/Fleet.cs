@@ -1,0 +1,364 @@
+using System.Diagnostics;
+using SecretsCache.Testing;
+
+namespace SecretsCache.FleetSimulator;
+
+/// <summary>One scenario's window on the run's timeline, and what callers saw in it.</summary>
+internal sealed record Phase(Scenario Scenario, double StartSecond, double EndSecond, CallerStats Callers)
+{
+    public double Seconds => EndSecond - StartSecond;
+
+    public List<string> Notes { get; } = [];
+
+    public List<(double Second, string Label)> Markers { get; } = [];
+
+    /// <summary>The longest thread-pool queue seen in this phase (a health check of the simulator itself).</summary>
+    public long MaxQueued { get; set; }
+}
+
+/// <summary>
+/// One run: an emulator enforcing the quotas, N instances, and the scenarios as consecutive phases of the fleet's life
+/// (deploy, steady, rotation, outage). Every wait is bounded by the phase lengths; the whole run ends by itself.
+/// </summary>
+internal sealed class Fleet
+{
+    public const string SecretsManagerQuotaName = "GetSecretValue+DescribeSecret";
+    private readonly Settings _settings;
+    private readonly List<Instance> _instances = [];
+    private readonly ManualResetEventSlim _finished = new();
+    private CallerStats _current = new();
+    private long _startTicks;
+
+    public Fleet(Settings settings)
+    {
+        _settings = settings;
+        Disabled = settings.Disabled;
+        var secrets = Enumerable.Range(0, settings.Secrets).Select(i => $"fleet/service-{i:D3}");
+        var parameters = Enumerable.Range(0, settings.ParameterCount).Select(i => $"ssm:/fleet/config/param-{i:D3}");
+        References = [.. secrets, .. parameters];
+        RotatedVersions = new string?[References.Length];
+        ReadsPerInstance = settings.ReadsPerSecond / settings.Instances;
+    }
+
+    public Mechanism Disabled { get; }
+
+    public int SecretCount => _settings.Secrets;
+
+    public string[] References { get; }
+
+    /// <summary>Per reference: the version id the rotation made current (null before the rotation, and for parameters).</summary>
+    public string?[] RotatedVersions { get; }
+
+    public double ReadsPerInstance { get; }
+
+    public CallerStats Current => Volatile.Read(ref _current);
+
+    public List<Phase> Phases { get; } = [];
+
+    public RequestTimeline? Timeline { get; private set; }
+
+    public double TotalSeconds { get; private set; }
+
+    public async Task RunAsync()
+    {
+        await using var aws = await AwsEmulator.StartAsync();
+        SetQuotas(aws);
+        for (var i = 0; i < _settings.Secrets; i++)
+        {
+            aws.CreateSecret(References[i], $$"""{"username":"svc{{i}}","password":"initial-{{i:D3}}-0000000000000000"}""");
+        }
+
+        for (var i = 0; i < _settings.ParameterCount; i++)
+        {
+            aws.PutParameter(References[_settings.Secrets + i]["ssm:".Length..], $"value-{i}");
+        }
+
+        for (var i = 0; i < _settings.Instances; i++)
+        {
+            _instances.Add(new Instance(this, i, Options(aws), Disabled.HasFlag(Mechanism.SingleFlight) ? Options(aws) : null, _settings.MaxConnectionsPerServer));
+        }
+
+        Console.WriteLine($"  fleet: {_settings.Instances} instances x {_settings.Secrets} secrets + {_settings.ParameterCount} parameters, " +
+            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Settings.Describe(Disabled)}");
+
+        aws.Requests.Reset();
+        var maxSeconds = (int)(_settings.Scenarios.Count * _settings.Seconds) + 30;
+        var start = TimeProvider.System.GetUtcNow();
+        _startTicks = Stopwatch.GetTimestamp();
+        Timeline = new RequestTimeline(start, maxSeconds);
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(maxSeconds));
+
+        // A watchdog on its own thread: if the thread pool is starved, nothing scheduled on it can end the run.
+        var watchdog = new Thread(() =>
+        {
+            if (!_finished.Wait(TimeSpan.FromSeconds(maxSeconds + 60)))
+            {
+                Console.WriteLine($"FleetSimulator: the run did not finish within {maxSeconds + 60} s (the process is saturated); exiting.");
+                Console.Out.Flush();
+                Environment.Exit(3);
+            }
+        })
+        { IsBackground = true, Name = "watchdog" };
+        watchdog.Start();
+        using var stopPolling = new CancellationTokenSource();
+        var polling = PollAsync(aws, stopPolling.Token);
+        var running = new List<Task>();
+        try
+        {
+            foreach (var scenario in _settings.Scenarios)
+            {
+                var phase = new Phase(scenario, Now(), Now() + _settings.Seconds, new CallerStats());
+                Phases.Add(phase);
+                Volatile.Write(ref _current, phase.Callers);
+                var end = _startTicks + (long)(phase.EndSecond * Stopwatch.Frequency);
+                Console.WriteLine($"  [{Now(),6:0.0} s] {scenario}");
+                switch (scenario)
+                {
+                    case Scenario.Deploy:
+                        // The whole fleet cold-starts at once; an instance serves once it holds every reference (or the phase ends).
+                        running.AddRange(_instances.Select(instance => instance.RunAsync(end, stop.Token)));
+                        await WaitUntilAsync(end);
+                        SummarizeDeploy(phase);
+                        break;
+                    case Scenario.Rotation:
+                        await WaitUntilAsync(Math.Min(end, Ticks(phase.StartSecond + 2)));
+                        var rotatedAt = Stopwatch.GetTimestamp();
+                        for (var i = 0; i < _settings.Secrets; i++)
+                        {
+                            Volatile.Write(ref RotatedVersions[i], aws.PutSecretValue(References[i], $$"""{"username":"svc{{i}}","password":"rotated-{{i:D3}}-1111111111111111"}"""));
+                        }
+
+                        phase.Notes.Add($"every secret rotated (PutSecretValue) at t = {Seconds(rotatedAt):0.0} s");
+                        phase.Markers.Add((Seconds(rotatedAt), "rotation"));
+                        await WaitUntilAsync(end);
+                        SummarizeRotation(phase, rotatedAt);
+                        break;
+                    case Scenario.Outage:
+                        var failFrom = phase.StartSecond + Math.Min(3, _settings.Seconds / 5);
+                        await WaitUntilAsync(Ticks(failFrom));
+                        aws.Faults.FailNext(int.MaxValue, 503); // Every request that passes the quotas answers 503 ServiceUnavailable.
+                        var failedAt = Now();
+                        await WaitUntilAsync(Math.Min(end, Ticks(failedAt + _settings.OutageSeconds)));
+                        aws.Faults.Clear(); // The only way to drop a FailNext rule; it also drops the quotas, so they are set again at once.
+                        SetQuotas(aws);
+                        var recoveredAt = Now();
+                        phase.Markers.Add((failedAt, "503s start"));
+                        phase.Markers.Add((recoveredAt, "recovered"));
+                        phase.Notes.Add($"every request answered 503 from t = {failedAt:0.0} s to t = {recoveredAt:0.0} s ({recoveredAt - failedAt:0.0} s), then the backend recovered");
+                        await WaitUntilAsync(end);
+                        break;
+                    default:
+                        await WaitUntilAsync(end);
+                        break;
+                }
+            }
+        }
+        finally
+        {
+            TotalSeconds = Now();
+            Volatile.Write(ref _current, Shutdown);
+            await stop.CancelAsync();
+            try
+            {
+                await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (Exception ex)
+            {
+                Console.WriteLine($"  WARNING: an instance did not stop cleanly: {ex.GetType().Name}: {ex.Message}");
+            }
+
+            // Let reads still waiting on a fetch finish (bounded) before the providers are disposed.
+            for (var i = 0; i < 50 && _instances.Exists(instance => instance.Outstanding > 0); i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100));
+            }
+
+            await stopPolling.CancelAsync();
+            await polling;
+            Timeline.Poll(aws.Requests);
+            foreach (var instance in _instances)
+            {
+                instance.Dispose();
+            }
+
+            _finished.Set();
+        }
+    }
+
+    private SecretsCacheOptions Options(AwsEmulator aws)
+    {
+        var options = new SecretsCacheOptions().UseEmulator(aws);
+        options.DefaultTtl = TimeSpan.FromSeconds(_settings.TtlSeconds);
+        foreach (var parameter in References.Skip(_settings.Secrets))
+        {
+            options.TtlByReference[parameter] = TimeSpan.FromSeconds(_settings.ParameterTtlSeconds);
+        }
+
+        // The fleet's share of each quota: the client-side buckets are per process, so each instance gets quota / instances.
+        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.SecretsManagerQuota / _settings.Instances;
+        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.ParameterStoreQuota / _settings.Instances;
+        if (Disabled.HasFlag(Mechanism.Jitter))
+        {
+            options.TtlJitter = 0;
+        }
+
+        if (Disabled.HasFlag(Mechanism.Backoff))
+        {
+            // No pause after a failed fetch, and retries as fast and as many as the options allow.
+            options.FailureBackoff = TimeSpan.FromMilliseconds(1);
+            options.MaxFailureBackoff = TimeSpan.FromMilliseconds(1);
+            options.Retry.MaxRetryAttempts = 20;
+            options.Retry.BaseDelay = TimeSpan.FromMilliseconds(1);
+            options.Retry.MaxDelay = TimeSpan.FromMilliseconds(1);
+        }
+
+        return options;
+    }
+
+    private void SetQuotas(AwsEmulator aws)
+    {
+        aws.Faults.SetQuota(SecretsManagerQuotaName, _settings.SecretsManagerQuota, "secretsmanager.GetSecretValue", "secretsmanager.DescribeSecret");
+        aws.Faults.SetQuota("BatchGetSecretValue", _settings.BatchQuota, "secretsmanager.BatchGetSecretValue");
+        aws.Faults.SetQuota("ParameterStore", _settings.ParameterStoreQuota, "AmazonSSM.GetParameter", "AmazonSSM.GetParameters", "AmazonSSM.GetParametersByPath");
+    }
+
+    private void SummarizeDeploy(Phase phase)
+    {
+        var ready = _instances.Where(i => i.ReadyAt != 0).Select(i => Seconds(i.ReadyAt) - phase.StartSecond).Order().ToList();
+        var warmUpFailed = _instances.Count(i => i.WarmUpFailures > 0);
+        var secretsReady = _instances.Where(i => i.SecretsReadyAt != 0).Select(i => Seconds(i.SecretsReadyAt) - phase.StartSecond).Order().ToList();
+        if (secretsReady.Count > 0)
+        {
+            phase.Notes.Add($"instances holding every **secret** by the end of the phase: {secretsReady.Count} of {_instances.Count}; median {secretsReady[secretsReady.Count / 2]:0.00} s, " +
+                (secretsReady.Count == _instances.Count ? $"**every instance's secrets warm after {secretsReady[^1]:0.00} s**" : $"slowest {secretsReady[^1]:0.00} s"));
+        }
+
+        DeploySecretsWarmSeconds = secretsReady.Count == _instances.Count ? secretsReady[^1] : double.NaN;
+        phase.Notes.Add($"instances holding every reference (secrets and parameters) by the end of the phase: {ready.Count} of {_instances.Count}");
+        if (ready.Count > 0)
+        {
+            phase.Notes.Add($"time until warm: median {ready[ready.Count / 2]:0.00} s, " +
+                (ready.Count == _instances.Count ? $"**every instance warm after {ready[^1]:0.00} s**" : $"slowest warm instance {ready[^1]:0.00} s; {_instances.Count - ready.Count} not warm in {phase.Seconds:0} s"));
+        }
+
+        phase.Notes.Add($"instances whose first warm-up call left references unloaded: {warmUpFailed} (they re-read them until loaded, honouring the library's failure backoff)");
+        DeployWarmSeconds = ready.Count == _instances.Count ? ready[^1] : double.NaN;
+        DeployReady = ready.Count;
+    }
+
+    private long _lastOldVersionRead;
+    private long _oldVersionReads;
+
+    /// <summary>A caller read the version a rotation replaced.</summary>
+    public void OldVersionServed(long now)
+    {
+        Interlocked.Increment(ref _oldVersionReads);
+        long last;
+        while (now > (last = Volatile.Read(ref _lastOldVersionRead)) && Interlocked.CompareExchange(ref _lastOldVersionRead, now, last) != last)
+        {
+        }
+    }
+
+    public double DeployWarmSeconds { get; private set; } = double.NaN;
+
+    public double DeploySecretsWarmSeconds { get; private set; } = double.NaN;
+
+    public int DeployReady { get; private set; }
+
+    public double RotationMaxSeconds { get; private set; } = double.NaN;
+
+    public long RotationMissing { get; private set; }
+
+    public double LastOldVersionSeconds { get; private set; } = double.NaN;
+
+    /// <summary>Reads that finished after the run stopped (shutdown), kept out of every scenario.</summary>
+    public CallerStats Shutdown { get; } = new();
+
+    private void SummarizeRotation(Phase phase, long rotatedAt)
+    {
+        var delays = new List<double>();
+        long missing = 0;
+        foreach (var instance in _instances)
+        {
+            for (var k = 0; k < _settings.Secrets; k++)
+            {
+                var seen = instance.RotationSeenAt[k];
+                if (seen == 0)
+                {
+                    missing++;
+                }
+                else
+                {
+                    delays.Add(Stopwatch.GetElapsedTime(rotatedAt, seen).TotalSeconds);
+                }
+            }
+        }
+
+        delays.Sort();
+        var lastOld = Volatile.Read(ref _lastOldVersionRead);
+        phase.Notes.Add(lastOld == 0
+            ? "no caller read the old version after the rotation"
+            : $"callers read the old version {Volatile.Read(ref _oldVersionReads):N0} times after the rotation; **the last such read was {Stopwatch.GetElapsedTime(rotatedAt, lastOld).TotalSeconds:0.00} s after it** (TTL {_settings.TtlSeconds:0} s: a value is never served fresh for longer)");
+        LastOldVersionSeconds = lastOld == 0 ? 0 : Stopwatch.GetElapsedTime(rotatedAt, lastOld).TotalSeconds;
+        RotationMissing = missing;
+        if (delays.Count > 0)
+        {
+            RotationMaxSeconds = delays[^1];
+            phase.Notes.Add($"first read of the new version after the rotation, over {delays.Count:N0} (instance, secret) pairs: median {delays[delays.Count / 2]:0.00} s, " +
+                $"p99 {delays[(int)(delays.Count * 0.99)]:0.00} s, max {delays[^1]:0.00} s (TTL {_settings.TtlSeconds:0} s; includes the wait for the next read of that key)");
+        }
+
+        phase.Notes.Add(missing == 0
+            ? "every instance read the new version of every secret before the phase ended"
+            : $"**{missing:N0} (instance, secret) pairs never read the new version before the phase ended**");
+    }
+
+    private async Task PollAsync(AwsEmulator aws, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        try
+        {
+            var process = System.Diagnostics.Process.GetCurrentProcess();
+            var cpu = process.TotalProcessorTime;
+            var wall = Stopwatch.GetTimestamp();
+            var tick = 0;
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                Timeline!.Poll(aws.Requests);
+                if (Phases.Count > 0)
+                {
+                    Phases[^1].MaxQueued = Math.Max(Phases[^1].MaxQueued, ThreadPool.PendingWorkItemCount);
+                }
+
+                if (++tick % 5 == 0)
+                {
+                    process.Refresh();
+                    var used = process.TotalProcessorTime - cpu;
+                    var elapsed = Stopwatch.GetElapsedTime(wall);
+                    cpu = process.TotalProcessorTime;
+                    wall = Stopwatch.GetTimestamp();
+                    Console.WriteLine($"  [{Now(),6:0.0} s] cpu {used / elapsed * 100:0}% of one core, thread pool {ThreadPool.ThreadCount} threads / {ThreadPool.PendingWorkItemCount} queued, " +
+                        $"reads so far {Current.Reads:N0}, backend requests {aws.Requests.Total:N0}, gen2 GCs {GC.CollectionCount(2)}");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private double Now() => Seconds(Stopwatch.GetTimestamp());
+
+    private double Seconds(long timestamp) => (double)(timestamp - _startTicks) / Stopwatch.Frequency;
+
+    private long Ticks(double second) => _startTicks + (long)(second * Stopwatch.Frequency);
+
+    private static async Task WaitUntilAsync(long timestamp)
+    {
+        var remaining = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), timestamp);
+        if (remaining > TimeSpan.Zero)
+        {
+            await Task.Delay(remaining);
+        }
+    }
+}

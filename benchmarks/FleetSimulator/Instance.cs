@@ -1,0 +1,318 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace SecretsCache.FleetSimulator;
+
+/// <summary>
+/// One application instance: its own <see cref="SecretProvider"/> and <see cref="HttpClient"/>, a warm-up at start, then a paced
+/// caller loop. Reads never block the loop: a read that does not complete synchronously is finished by a continuation.
+/// </summary>
+internal sealed class Instance : IDisposable
+{
+    private const int MaxOutstanding = 200;
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(100);
+
+    private readonly Fleet _fleet;
+    private readonly string[] _references;
+    private readonly bool[] _loaded;
+    private readonly int[] _missesInFlight;
+    private readonly Random _random;
+    private readonly HttpClient _http;
+    private readonly SecretProvider? _bypass;
+    private readonly int _secrets;
+    private int _outstanding;
+    private int _warmUpFailures;
+
+    public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
+    {
+        _fleet = fleet;
+        Index = index;
+        _references = fleet.References;
+        _secrets = fleet.SecretCount;
+        _loaded = new bool[_references.Length];
+        _missesInFlight = new int[_references.Length];
+        RotationSeenAt = new long[_references.Length];
+        _random = new Random(index * 7919);
+        _http = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnections,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            AutomaticDecompression = DecompressionMethods.None,
+            UseProxy = false,
+        })
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        Provider = new SecretProvider(options, _http);
+        if (bypassOptions is not null)
+        {
+            _bypass = new SecretProvider(bypassOptions, _http);
+        }
+    }
+
+    public int Index { get; }
+
+    /// <summary>Reads (and emulated extra fetches) not finished yet.</summary>
+    public int Outstanding => Volatile.Read(ref _outstanding);
+
+    public SecretProvider Provider { get; }
+
+    /// <summary>Stopwatch timestamp when the instance held every reference (0 while it does not).</summary>
+    public long ReadyAt { get; private set; }
+
+
+    /// <summary>Stopwatch timestamp when the instance held every Secrets Manager reference (0 while it does not).</summary>
+    public long SecretsReadyAt { get; private set; }
+
+    /// <summary>References the warm-up call could not load.</summary>
+    public int WarmUpFailures => Volatile.Read(ref _warmUpFailures);
+
+    /// <summary>Per secret: when a caller of this instance first read the rotated version (0: not yet).</summary>
+    public long[] RotationSeenAt { get; }
+
+    /// <summary>Warms up, waits until every reference is held (or the deadline), then serves until <paramref name="stop"/>.</summary>
+    public async Task RunAsync(long serveDeadline, CancellationToken stop)
+    {
+        await Task.Yield();
+        try
+        {
+            // Secrets and parameters warm up side by side, so a throttled Parameter Store does not hold back the secrets.
+            var warming = Task.WhenAll(WarmAsync(0, _secrets, stop), WarmAsync(_secrets, _references.Length, stop));
+            var left = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), serveDeadline);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.WhenAny(warming, Task.Delay(left, stop)); // Serve once warm, or at the deadline at the latest.
+            }
+
+            var serving = ServeAsync(stop);
+            await warming;
+            await serving;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Provider.Dispose();
+        _bypass?.Dispose();
+        _http.Dispose();
+    }
+
+    /// <summary>Warms references [from, to) up, then re-reads whatever is missing every 250 ms until all are held.</summary>
+    private async Task WarmAsync(int from, int to, CancellationToken stop)
+    {
+        if (from == to)
+        {
+            return;
+        }
+
+        if (_fleet.Disabled.HasFlag(Mechanism.Batching))
+        {
+            // Batching off: one GetAsync per reference, all at once (what an app without WarmUpAsync does at start).
+            await Task.WhenAll(Enumerable.Range(from, to - from).Select(k => LoadAsync(k, stop)));
+        }
+        else
+        {
+            var result = await Provider.WarmUpAsync(_references[from..to], stop);
+            for (var k = from; k < to; k++)
+            {
+                if (!result.Failures.ContainsKey(_references[k]))
+                {
+                    Volatile.Write(ref _loaded[k], true);
+                }
+            }
+        }
+
+        Interlocked.Add(ref _warmUpFailures, Enumerable.Range(from, to - from).Count(k => !Volatile.Read(ref _loaded[k])));
+        while (!Loaded(from, to) && !stop.IsCancellationRequested)
+        {
+            // Readiness: re-read what the warm-up missed, through GetAsync (which honours the key's failure backoff).
+            await Task.Delay(TimeSpan.FromMilliseconds(250), stop);
+            await Task.WhenAll(Enumerable.Range(from, to - from).Where(k => !Volatile.Read(ref _loaded[k])).Select(k => LoadAsync(k, stop)));
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        if (from == 0)
+        {
+            SecretsReadyAt = now;
+        }
+
+        if (Loaded(0, _references.Length))
+        {
+            ReadyAt = now;
+        }
+    }
+
+    private bool Loaded(int from, int to)
+    {
+        for (var k = from; k < to; k++)
+        {
+            if (!Volatile.Read(ref _loaded[k]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private async Task LoadAsync(int k, CancellationToken stop)
+    {
+        try
+        {
+            await Provider.GetAsync(_references[k], stop);
+            Volatile.Write(ref _loaded[k], true);
+        }
+        catch (Exception) when (!stop.IsCancellationRequested)
+        {
+            // Counted by the fleet's backend view; the readiness loop tries again.
+        }
+    }
+
+    /// <summary>The caller load: <see cref="Fleet.ReadsPerInstance"/> reads a second over random references, paced in 100 ms ticks.</summary>
+    private async Task ServeAsync(CancellationToken stop)
+    {
+        var rate = _fleet.ReadsPerInstance;
+        var started = Stopwatch.GetTimestamp();
+        long issued = 0;
+        using var timer = new PeriodicTimer(Tick);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                var elapsed = Stopwatch.GetElapsedTime(started).TotalSeconds;
+                var due = (long)(elapsed * rate) - issued;
+                var cap = (long)Math.Ceiling(rate * 0.5); // Never catch up more than half a second of lag at once.
+                if (due > cap)
+                {
+                    issued += due - cap;
+                    due = cap;
+                }
+
+                for (var i = 0; i < due; i++)
+                {
+                    Read(_random.Next(_references.Length));
+                }
+
+                issued += due;
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Read(int k)
+    {
+        var stats = _fleet.Current;
+        if (Volatile.Read(ref _outstanding) >= MaxOutstanding)
+        {
+            Interlocked.Increment(ref stats.Skipped);
+            return;
+        }
+
+        Interlocked.Increment(ref stats.Reads);
+        var started = Stopwatch.GetTimestamp();
+        ValueTask<Secret> pending;
+        try
+        {
+            pending = Provider.GetAsync(_references[k]);
+        }
+        catch (Exception ex)
+        {
+            Histogram(stats, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            stats.RecordError(ex, _loaded[k], k >= _secrets);
+            return;
+        }
+
+        if (pending.IsCompletedSuccessfully)
+        {
+            var secret = pending.Result;
+            var now = Stopwatch.GetTimestamp();
+            Histogram(stats, k).RecordTicks(now - started);
+            OnValue(k, secret, now);
+            return;
+        }
+
+        Interlocked.Increment(ref stats.AsyncReads);
+        Interlocked.Increment(ref _outstanding);
+        var leader = Interlocked.Increment(ref _missesInFlight[k]) == 1;
+        if (!leader && _bypass is not null)
+        {
+            // Single-flight off (emulated): a caller that would have joined the fetch under way fetches on its own.
+            _ = BypassFetchAsync(k);
+        }
+
+        _ = CompleteAsync(pending, k, started, stats);
+    }
+
+    private async Task CompleteAsync(ValueTask<Secret> pending, int k, long started, CallerStats stats)
+    {
+        try
+        {
+            var secret = await pending;
+            var now = Stopwatch.GetTimestamp();
+            Histogram(stats, k).RecordTicks(now - started);
+            OnValue(k, secret, now);
+        }
+        catch (Exception ex)
+        {
+            // After the run stopped, providers are disposed and waiting reads are cancelled: not a scenario's error.
+            var target = ReferenceEquals(_fleet.Current, _fleet.Shutdown) ? _fleet.Shutdown : stats;
+            Histogram(target, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            target.RecordError(ex, _loaded[k], k >= _secrets);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _missesInFlight[k]);
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+
+    private async Task BypassFetchAsync(int k)
+    {
+        Interlocked.Increment(ref _outstanding);
+        try
+        {
+            // Invalidate, then refresh: a new entry, so this fetch joins nothing.
+            _bypass!.Invalidate(_references[k]);
+            await _bypass.RefreshAsync(_references[k]);
+        }
+        catch (Exception)
+        {
+            // The extra fetch's outcome is not the caller's; the backend view counts it.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
+
+    private LatencyHistogram Histogram(CallerStats stats, int k) => k < _secrets ? stats.Latency : stats.ParameterLatency;
+
+    private void OnValue(int k, Secret secret, long now)
+    {
+        if (!_loaded[k])
+        {
+            Volatile.Write(ref _loaded[k], true);
+        }
+
+        if (Volatile.Read(ref _fleet.RotatedVersions[k]) is { } version)
+        {
+            if (string.Equals(secret.VersionId, version, StringComparison.Ordinal))
+            {
+                if (RotationSeenAt[k] == 0)
+                {
+                    RotationSeenAt[k] = now;
+                }
+            }
+            else
+            {
+                _fleet.OldVersionServed(now);
+            }
+        }
+    }
+}

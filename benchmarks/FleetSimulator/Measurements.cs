@@ -1,0 +1,221 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using SecretsCache.Testing;
+
+namespace SecretsCache.FleetSimulator;
+
+/// <summary>
+/// A log-linear latency histogram in nanoseconds (32 sub-buckets per power of two, so about 3% resolution), preallocated;
+/// recording is one interlocked increment, so readers on any thread may record without allocating.
+/// </summary>
+internal sealed class LatencyHistogram
+{
+    private const int Linear = 64;
+    private const int SubBuckets = 32;
+    private const int Exponents = 40;
+    private static readonly double NanosPerTick = 1e9 / Stopwatch.Frequency;
+    private readonly long[] _counts = new long[Linear + (Exponents * SubBuckets)];
+    private long _max;
+    private long _total;
+
+    public long Count => Volatile.Read(ref _total);
+
+    public void RecordTicks(long ticks)
+    {
+        var ns = (long)(Math.Max(0, ticks) * NanosPerTick);
+        Interlocked.Increment(ref _counts[Index(ns)]);
+        Interlocked.Increment(ref _total);
+        long max;
+        while (ns > (max = Volatile.Read(ref _max)) && Interlocked.CompareExchange(ref _max, ns, max) != max)
+        {
+        }
+    }
+
+    public TimeSpan Max => TimeSpan.FromTicks(Volatile.Read(ref _max) / 100);
+
+    /// <summary>The value at <paramref name="quantile"/> (upper edge of its bucket).</summary>
+    public TimeSpan Percentile(double quantile)
+    {
+        var total = Count;
+        if (total == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var rank = (long)Math.Ceiling(quantile * total);
+        long seen = 0;
+        for (var i = 0; i < _counts.Length; i++)
+        {
+            seen += Volatile.Read(ref _counts[i]);
+            if (seen >= rank)
+            {
+                return TimeSpan.FromTicks(Math.Min(UpperNanos(i), Volatile.Read(ref _max)) / 100);
+            }
+        }
+
+        return Max;
+    }
+
+    private static int Index(long ns)
+    {
+        if (ns < Linear)
+        {
+            return (int)ns;
+        }
+
+        var exponent = 63 - long.LeadingZeroCount(ns); // >= 6
+        var sub = (int)((ns >> (int)(exponent - 5)) & (SubBuckets - 1));
+        return Math.Min(Linear + ((int)(exponent - 6) * SubBuckets) + sub, Linear + (Exponents * SubBuckets) - 1);
+    }
+
+    private static long UpperNanos(int index)
+    {
+        if (index < Linear)
+        {
+            return index;
+        }
+
+        var exponent = ((index - Linear) / SubBuckets) + 6;
+        var sub = (index - Linear) % SubBuckets;
+        return ((long)(SubBuckets + sub + 1)) << (exponent - 5);
+    }
+}
+
+/// <summary>What callers saw during one scenario: reads, errors, latency. Counters only; nothing allocates per read.</summary>
+internal sealed class CallerStats
+{
+    /// <summary>Latency of reads of Secrets Manager references.</summary>
+    public readonly LatencyHistogram Latency = new();
+
+    /// <summary>Latency of reads of Parameter Store references.</summary>
+    public readonly LatencyHistogram ParameterLatency = new();
+    public long Reads;
+    public long AsyncReads;
+    public long Skipped;
+
+    /// <summary>Errors for a reference this instance had already read successfully: a stale value existed.</summary>
+    public long ErrorsWithStale;
+
+    /// <summary>Errors for a reference this instance never held (cold start): nothing could be served.</summary>
+    public long ErrorsCold;
+
+    public readonly ConcurrentDictionary<string, long> ErrorTypes = new(StringComparer.Ordinal);
+
+    public void RecordError(Exception error, bool hadValue, bool parameter)
+    {
+        if (hadValue)
+        {
+            Interlocked.Increment(ref ErrorsWithStale);
+        }
+        else
+        {
+            Interlocked.Increment(ref ErrorsCold);
+        }
+
+        var type = (parameter ? "parameter " : "secret ") + error.GetType().Name + (hadValue ? " (stale value existed)" : " (cold)");
+        ErrorTypes.AddOrUpdate(type, 1, static (_, n) => n + 1);
+    }
+}
+
+/// <summary>The emulator's request log, turned into per-second counts per operation (arrival times relative to the run's start).</summary>
+internal sealed class RequestTimeline
+{
+    public static readonly string[] Operations =
+    [
+        "secretsmanager.GetSecretValue",
+        "secretsmanager.DescribeSecret",
+        "secretsmanager.BatchGetSecretValue",
+        "AmazonSSM.GetParameter",
+        "AmazonSSM.GetParameters",
+        "AmazonSSM.GetParametersByPath",
+    ];
+
+    private readonly DateTimeOffset _start;
+    private readonly int _capacity;
+    private EmulatorRequest? _last;
+
+    public RequestTimeline(DateTimeOffset start, int seconds)
+    {
+        _start = start;
+        _capacity = seconds;
+        Arrivals = new long[Operations.Length + 1][];
+        Throttled = new long[Operations.Length + 1][];
+        Faulted = new long[Operations.Length + 1][];
+        for (var i = 0; i <= Operations.Length; i++)
+        {
+            Arrivals[i] = new long[seconds];
+            Throttled[i] = new long[seconds];
+            Faulted[i] = new long[seconds];
+        }
+    }
+
+    /// <summary>[operation][second]; the last row is any other operation.</summary>
+    public long[][] Arrivals { get; }
+
+    public long[][] Throttled { get; }
+
+    public long[][] Faulted { get; }
+
+    /// <summary>Requests the snapshot window lost between two polls (more than 100,000 in one poll interval).</summary>
+    public long Lost { get; private set; }
+
+    public long Collected { get; private set; }
+
+    /// <summary>Takes the requests that arrived since the last poll. Called from one thread.</summary>
+    public void Poll(EmulatorRequestLog log)
+    {
+        var snapshot = log.Snapshot();
+        var from = 0;
+        if (_last is not null)
+        {
+            from = -1;
+            for (var i = snapshot.Count - 1; i >= 0; i--)
+            {
+                if (ReferenceEquals(snapshot[i], _last))
+                {
+                    from = i + 1;
+                    break;
+                }
+            }
+
+            if (from < 0)
+            {
+                Lost++; // The last one seen fell out of the window: some requests were not seen.
+                from = 0;
+            }
+        }
+
+        for (var i = from; i < snapshot.Count; i++)
+        {
+            var r = snapshot[i];
+            var second = (int)Math.Floor((r.ArrivedAt - _start).TotalSeconds);
+            if (second < 0 || second >= _capacity)
+            {
+                continue;
+            }
+
+            var op = Array.IndexOf(Operations, r.Operation);
+            if (op < 0)
+            {
+                op = Operations.Length;
+            }
+
+            Arrivals[op][second]++;
+            if (r.Outcome == EmulatorOutcome.Throttled)
+            {
+                Throttled[op][second]++;
+            }
+            else if (r.Outcome is EmulatorOutcome.Fault or EmulatorOutcome.ConnectionReset)
+            {
+                Faulted[op][second]++;
+            }
+
+            Collected++;
+        }
+
+        if (snapshot.Count > 0)
+        {
+            _last = snapshot[^1];
+        }
+    }
+}

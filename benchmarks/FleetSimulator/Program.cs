@@ -1,0 +1,86 @@
+using System.Globalization;
+using System.Text;
+using SecretsCache.FleetSimulator;
+using static SecretsCache.FleetSimulator.Report;
+
+// The quota and fleet benchmark: N instances of SecretProvider in one process against one emulator that enforces the
+// Secrets Manager and Parameter Store quotas. See docs/benchmarks.md for what it measures and how to read it.
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+Settings settings;
+try
+{
+    settings = Settings.Parse(args);
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+ThreadPool.GetMinThreads(out var workers, out var io);
+ThreadPool.SetMinThreads(Math.Max(workers, 16), io);
+Directory.CreateDirectory(settings.OutDirectory);
+var report = new StringBuilder();
+var cpu = File.Exists("/proc/cpuinfo")
+    ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "unknown"
+    : "unknown";
+var machine = I($"{Environment.ProcessorCount} cores ({cpu}), {Environment.OSVersion}, .NET {Environment.Version}, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC");
+Console.WriteLine($"FleetSimulator: {machine}");
+report.AppendLine(I($"Machine: {machine}."));
+report.AppendLine(I($"Command: `dotnet run -c Release --project benchmarks/FleetSimulator -- {string.Join(' ', args)}`"));
+report.AppendLine();
+
+var runs = new List<(Mechanism Disabled, IReadOnlyList<Scenario> Scenarios)> { (settings.Disabled, settings.Scenarios) };
+if (settings.Compare)
+{
+    // Each switch-off runs the scenarios where that mechanism can matter (deploy always runs first: the fleet must start).
+    runs.Add((Mechanism.SingleFlight, [Scenario.Deploy, Scenario.Steady]));
+    runs.Add((Mechanism.Jitter, [Scenario.Deploy, Scenario.Steady]));
+    runs.Add((Mechanism.Batching, [Scenario.Deploy]));
+    runs.Add((Mechanism.RateLimit, [Scenario.Deploy, Scenario.Steady, Scenario.Outage]));
+    runs.Add((Mechanism.Backoff, [Scenario.Deploy, Scenario.Outage]));
+}
+
+var all = new List<ScenarioResult>();
+
+// Chart links are relative to docs/ (where benchmarks.md lives), or to the report's own folder.
+var reportDirectory = settings.ReportPath is null ? "docs" : Path.GetDirectoryName(Path.GetFullPath(settings.ReportPath))!;
+foreach (var (disabled, scenarios) in runs)
+{
+    var runSettings = settings with { Disabled = disabled, Scenarios = scenarios };
+    Console.WriteLine();
+    Console.WriteLine($"Run: {Settings.Describe(disabled)}; scenarios {string.Join(", ", scenarios)}");
+    var fleet = new Fleet(runSettings);
+    await fleet.RunAsync();
+    Console.WriteLine(I($"  collected {fleet.Timeline!.Collected:N0} backend requests{(fleet.Timeline.Lost > 0 ? I($" (WARNING: the request log window overflowed {fleet.Timeline.Lost} times)") : string.Empty)}; run took {fleet.TotalSeconds:0.0} s"));
+    report.AppendLine(I($"## Run: {Settings.Describe(disabled)}"));
+    report.AppendLine();
+    foreach (var phase in fleet.Phases)
+    {
+        var result = Summarize(fleet, phase);
+        all.Add(result);
+        var suffix = disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal);
+        var file = $"{phase.Scenario.ToString().ToLowerInvariant()}{suffix}.svg";
+        await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, file), Chart(fleet, phase, result, runSettings));
+        var link = Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, file)).Replace('\\', '/');
+        var text = ScenarioMarkdown(fleet, phase, result, runSettings, link);
+        Console.WriteLine();
+        Console.Write(text);
+        report.Append(text);
+    }
+}
+
+var comparison = Comparison(all, settings);
+Console.WriteLine();
+Console.WriteLine(comparison);
+report.AppendLine("## Side by side");
+report.AppendLine();
+report.Append(comparison);
+if (settings.ReportPath is not null)
+{
+    await File.WriteAllTextAsync(settings.ReportPath, report.ToString());
+    Console.WriteLine($"Report written to {settings.ReportPath}");
+}
+
+return 0;

@@ -1,0 +1,156 @@
+using System.Globalization;
+
+namespace SecretsCache.FleetSimulator;
+
+/// <summary>The scenarios, in the order a fleet lives through them. Deploy always runs: the others need a warm fleet.</summary>
+internal enum Scenario
+{
+    Deploy,
+    Steady,
+    Rotation,
+    Outage,
+}
+
+/// <summary>The mechanisms a run can switch off (see docs/benchmarks.md for how each switch-off is emulated).</summary>
+[Flags]
+internal enum Mechanism
+{
+    None = 0,
+    SingleFlight = 1,
+    Jitter = 2,
+    Batching = 4,
+    RateLimit = 8,
+    Backoff = 16,
+}
+
+/// <summary>Command-line settings. Every loop of the simulator is bounded by these counts and durations.</summary>
+internal sealed record Settings
+{
+    public int Instances { get; init; } = 500;
+
+    public int Secrets { get; init; } = 50;
+
+    /// <summary>Parameter Store parameters; default a tenth of the secrets.</summary>
+    public int Parameters { get; init; } = -1;
+
+    public double ReadsPerSecond { get; init; } = 20_000;
+
+    /// <summary>The length of each scenario phase.</summary>
+    public double Seconds { get; init; } = 25;
+
+    public double TtlSeconds { get; init; } = 20;
+
+    /// <summary>TTL of Parameter Store references (config changes rarely; 40/s cannot refresh thousands of copies every few seconds).</summary>
+    public double ParameterTtlSeconds { get; init; } = 300;
+
+    public double SecretsManagerQuota { get; init; } = 5_500;
+
+    public double BatchQuota { get; init; } = 100;
+
+    public double ParameterStoreQuota { get; init; } = 40;
+
+    /// <summary>How long every request answers 503 in the outage scenario.</summary>
+    public double OutageSeconds { get; init; } = 8;
+
+    public int MaxConnectionsPerServer { get; init; } = 2;
+
+    /// <summary>Each instance's client-side rate limit, as a fraction of its fair share (quota / instances).</summary>
+    public double RateShare { get; init; } = 1;
+
+    public IReadOnlyList<Scenario> Scenarios { get; init; } = [Scenario.Deploy, Scenario.Steady, Scenario.Rotation, Scenario.Outage];
+
+    public Mechanism Disabled { get; init; }
+
+    /// <summary>Run the baseline, then one run per mechanism switched off, and print them side by side.</summary>
+    public bool Compare { get; init; }
+
+    public string OutDirectory { get; init; } = "docs/fleet";
+
+    /// <summary>Where the markdown report goes (null: stdout only).</summary>
+    public string? ReportPath { get; init; }
+
+    public int ParameterCount => Parameters >= 0 ? Parameters : Math.Max(1, Secrets / 10);
+
+    public static Settings Parse(string[] args)
+    {
+        var s = new Settings();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            double Number() => double.Parse(Next(), CultureInfo.InvariantCulture);
+            s = name switch
+            {
+                "--instances" => s with { Instances = (int)Number() },
+                "--secrets" => s with { Secrets = (int)Number() },
+                "--parameters" => s with { Parameters = (int)Number() },
+                "--reads-per-second" => s with { ReadsPerSecond = Number() },
+                "--seconds" => s with { Seconds = Number() },
+                "--ttl" => s with { TtlSeconds = Number() },
+                "--parameter-ttl" => s with { ParameterTtlSeconds = Number() },
+                "--sm-quota" => s with { SecretsManagerQuota = Number() },
+                "--batch-quota" => s with { BatchQuota = Number() },
+                "--ssm-quota" => s with { ParameterStoreQuota = Number() },
+                "--outage-seconds" => s with { OutageSeconds = Number() },
+                "--max-connections" => s with { MaxConnectionsPerServer = (int)Number() },
+                "--rate-share" => s with { RateShare = Number() },
+                "--scenario" => s with { Scenarios = ParseScenarios(Next()) },
+                "--disable" => s with { Disabled = ParseMechanisms(Next()) },
+                "--compare" => s with { Compare = true },
+                "--out" => s with { OutDirectory = Next() },
+                "--report" => s with { ReportPath = Next() },
+                _ => throw new ArgumentException($"Unknown option '{name}'. See docs/benchmarks.md."),
+            };
+        }
+
+        if (s.Instances < 1 || s.Secrets < 1 || s.ReadsPerSecond <= 0 || s.Seconds < 5 || s.TtlSeconds <= 0)
+        {
+            throw new ArgumentException("Need --instances >= 1, --secrets >= 1, --reads-per-second > 0, --seconds >= 5, --ttl > 0.");
+        }
+
+        return s;
+    }
+
+    public static IReadOnlyList<Scenario> ParseScenarios(string text)
+    {
+        if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
+        {
+            return [Scenario.Deploy, Scenario.Steady, Scenario.Rotation, Scenario.Outage];
+        }
+
+        var chosen = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(t => Enum.Parse<Scenario>(t, ignoreCase: true)).Append(Scenario.Deploy).ToHashSet();
+        return [.. chosen.Order()];
+    }
+
+    public static Mechanism ParseMechanisms(string text)
+    {
+        var result = Mechanism.None;
+        foreach (var t in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            result |= t.ToUpperInvariant() switch
+            {
+                "SINGLE-FLIGHT" or "SINGLEFLIGHT" => Mechanism.SingleFlight,
+                "JITTER" => Mechanism.Jitter,
+                "BATCHING" => Mechanism.Batching,
+                "RATE-LIMIT" or "RATELIMIT" => Mechanism.RateLimit,
+                "BACKOFF" => Mechanism.Backoff,
+                "NONE" => Mechanism.None,
+                _ => throw new ArgumentException($"Unknown mechanism '{t}' (single-flight, jitter, batching, rate-limit, backoff)."),
+            };
+        }
+
+        return result;
+    }
+
+    public static string Describe(Mechanism m) => m == Mechanism.None
+        ? "everything on"
+        : string.Join(", ", Enum.GetValues<Mechanism>().Where(v => v != Mechanism.None && m.HasFlag(v)).Select(v => v switch
+        {
+            Mechanism.SingleFlight => "single-flight",
+            Mechanism.Jitter => "jitter",
+            Mechanism.Batching => "batching",
+            Mechanism.RateLimit => "rate-limit",
+            _ => "backoff",
+        })) + " off";
+}
