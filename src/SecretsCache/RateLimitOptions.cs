@@ -22,6 +22,13 @@ public sealed class RateLimitOptions
     /// <summary>Parameter Store requests per second from this process. Default 40 (the standard-throughput quota). 0 disables.</summary>
     public double ParameterStoreRequestsPerSecond { get; set; } = 40;
 
+    /// <summary>
+    /// How many seconds' worth of requests may go out at once (the bucket's size). Default 0.1: a fleet whose instances each
+    /// take a share of the quota then exceeds it by at most a tenth in any one second, where a full second of burst per
+    /// instance could double it.
+    /// </summary>
+    public double BurstSeconds { get; set; } = 0.1;
+
     /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>
     public RateLimitBehavior Behavior { get; set; } = RateLimitBehavior.Wait;
 

@@ -146,6 +146,11 @@ public sealed class SecretsCacheOptions
             errors.Add("RateLimits: requests per second must be 0 (off) or positive.");
         }
 
+        if (double.IsNaN(RateLimits.BurstSeconds) || RateLimits.BurstSeconds is <= 0 or > 60)
+        {
+            errors.Add("RateLimits.BurstSeconds must be above 0 and at most 60.");
+        }
+
         if (RateLimits.QueueLimit < 0)
         {
             errors.Add("RateLimits.QueueLimit must not be negative.");

@@ -3,7 +3,7 @@ using System.Threading.RateLimiting;
 namespace SecretsCache.Resilience;
 
 /// <summary>
-/// A token bucket for one service (burst: one second's worth). Over the limit a request waits in a bounded queue or fails fast;
+/// A token bucket for one service (burst: <see cref="RateLimitOptions.BurstSeconds"/> worth). Over the limit a request waits in a bounded queue or fails fast;
 /// it is never dropped silently. System.Threading.RateLimiting refills on its own monotonic clock, not the provider's TimeProvider.
 /// </summary>
 internal sealed class ClientRateLimiter : IDisposable
@@ -27,7 +27,7 @@ internal sealed class ClientRateLimiter : IDisposable
             : (TimeSpan.FromSeconds(1 / requestsPerSecond), 1);
         _bucket = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(tokensPerPeriod, (int)Math.Ceiling(requestsPerSecond)),
+            TokenLimit = Math.Max(tokensPerPeriod, (int)Math.Ceiling(requestsPerSecond * options.BurstSeconds)),
             TokensPerPeriod = tokensPerPeriod,
             ReplenishmentPeriod = period,
             AutoReplenishment = true,

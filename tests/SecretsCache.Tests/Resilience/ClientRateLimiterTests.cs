@@ -13,7 +13,7 @@ public sealed class ClientRateLimiterTests
     [Fact]
     public async Task Fail_fast_allows_a_burst_of_one_second_then_refuses_with_a_typed_error()
     {
-        using var limiter = new ClientRateLimiter("Parameter Store", 40, new RateLimitOptions { Behavior = RateLimitBehavior.FailFast });
+        using var limiter = new ClientRateLimiter("Parameter Store", 40, new RateLimitOptions { Behavior = RateLimitBehavior.FailFast, BurstSeconds = 1 });
         var refused = 0;
         for (var i = 0; i < 100; i++)
         {
@@ -29,6 +29,27 @@ public sealed class ClientRateLimiterTests
 
         // 40 tokens of burst, plus at most a few refilled (40/s) if the loop is slow: never all 100.
         Assert.InRange(100 - refused, 40, 60);
+    }
+
+    [Fact]
+    public async Task The_default_burst_is_a_tenth_of_a_second_so_a_fleet_of_shares_cannot_double_the_quota()
+    {
+        using var limiter = new ClientRateLimiter("Secrets Manager", 1_000, new RateLimitOptions { Behavior = RateLimitBehavior.FailFast });
+        var acquired = 0;
+        for (var i = 0; i < 1_000; i++)
+        {
+            try
+            {
+                await limiter.AcquireAsync(null, CancellationToken.None);
+                acquired++;
+            }
+            catch (SecretThrottledException)
+            {
+            }
+        }
+
+        // 100 tokens of burst, plus whatever refilled (10 per 10 ms) while the loop ran: far from a full second's 1,000.
+        Assert.InRange(acquired, 100, 400);
     }
 
     [Fact]
