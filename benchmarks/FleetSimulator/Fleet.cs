@@ -196,6 +196,7 @@ internal sealed class Fleet
 
         // The fleet's share of each quota: the client-side buckets are per process, so each instance gets quota / instances.
         options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.SecretsManagerQuota / _settings.Instances;
+        options.RateLimits.SecretsManagerBatchRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.BatchQuota / _settings.Instances;
         options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.ParameterStoreQuota / _settings.Instances;
         if (Disabled.HasFlag(Mechanism.Jitter))
         {

@@ -19,6 +19,9 @@ public sealed class RateLimitOptions
     /// <summary>Secrets Manager requests per second from this process. Default 1,000 (the regional quota for GetSecretValue is 10,000/s, our fleet bar 5,500/s). 0 disables.</summary>
     public double SecretsManagerRequestsPerSecond { get; set; } = 1_000;
 
+    /// <summary>Secrets Manager BatchGetSecretValue calls per second from this process, a quota of its own. Default 100 (the AWS quota). 0 disables.</summary>
+    public double SecretsManagerBatchRequestsPerSecond { get; set; } = 100;
+
     /// <summary>Parameter Store requests per second from this process. Default 40 (the standard-throughput quota). 0 disables.</summary>
     public double ParameterStoreRequestsPerSecond { get; set; } = 40;
 

@@ -141,7 +141,8 @@ public sealed class SecretsCacheOptions
         }
 
         if (double.IsNaN(RateLimits.SecretsManagerRequestsPerSecond) || RateLimits.SecretsManagerRequestsPerSecond < 0
-            || double.IsNaN(RateLimits.ParameterStoreRequestsPerSecond) || RateLimits.ParameterStoreRequestsPerSecond < 0)
+            || double.IsNaN(RateLimits.ParameterStoreRequestsPerSecond) || RateLimits.ParameterStoreRequestsPerSecond < 0
+            || double.IsNaN(RateLimits.SecretsManagerBatchRequestsPerSecond) || RateLimits.SecretsManagerBatchRequestsPerSecond < 0)
         {
             errors.Add("RateLimits: requests per second must be 0 (off) or positive.");
         }

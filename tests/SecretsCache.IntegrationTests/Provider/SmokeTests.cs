@@ -24,3 +24,34 @@ public sealed class SmokeTests
         Assert.Equal(1, aws.Requests.Count("secretsmanager.GetSecretValue"));
     }
 }
+
+/// <summary>BatchGetSecretValue draws on a token bucket of its own, as it has a quota of its own.</summary>
+public sealed class BatchRateLimitTests
+{
+    [Fact]
+    public async Task Batch_calls_use_their_own_budget_not_the_GetSecretValue_one()
+    {
+        await using var aws = await AwsEmulator.StartAsync();
+        var names = Enumerable.Range(0, 20).Select(i => $"batch-limit/{i}").ToList();
+        foreach (var name in names)
+        {
+            aws.CreateSecret(name, "v");
+        }
+
+        aws.CreateSecret("batch-limit/single", "v");
+        var options = new SecretsCacheOptions().UseEmulator(aws);
+        options.RateLimits.Behavior = RateLimitBehavior.FailFast;
+        options.RateLimits.SecretsManagerRequestsPerSecond = 0.01; // one token, then nothing for 100 s
+        options.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.01;
+        using var provider = new SecretProvider(options);
+
+        var warm = await provider.WarmUpAsync(names);   // the batch bucket's one token
+        Assert.True(warm.Succeeded);
+        Assert.Equal(1, aws.Requests.Count("secretsmanager.BatchGetSecretValue"));
+
+        Assert.Equal("v", await provider.GetStringAsync("batch-limit/single")); // the GetSecretValue bucket's one token
+        var refused = await Assert.ThrowsAsync<SecretThrottledException>(() => provider.RefreshAsync("batch-limit/0").AsTask());
+        Assert.Equal("ClientRateLimited", refused.ErrorCode);
+        Assert.Equal(1, aws.Requests.Count("secretsmanager.GetSecretValue"));
+    }
+}

@@ -17,6 +17,7 @@ namespace SecretsCache.Aws.Protocol;
 /// </summary>
 internal sealed class AwsJsonClient : IDisposable
 {
+    private const string BatchTarget = "secretsmanager.BatchGetSecretValue";
     private static readonly MediaTypeHeaderValue JsonContentType = new(RequestSigner.JsonContentType);
 
     private readonly HttpClient _http;
@@ -28,6 +29,7 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly ResiliencePipeline _pipeline;
     private readonly ClientRateLimiter _secretsManagerLimit;
     private readonly ClientRateLimiter _parameterStoreLimit;
+    private readonly ClientRateLimiter _batchLimit;
     private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
     private readonly long[] _clockSkewTicks = new long[2];
     private string? _defaultRegion;
@@ -54,6 +56,7 @@ internal sealed class AwsJsonClient : IDisposable
         _retryBudget = options.Retry.TotalTimeout;
         _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits);
         _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits);
+        _batchLimit = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", options.RateLimits.SecretsManagerBatchRequestsPerSecond, options.RateLimits);
     }
 
     /// <summary>The region used for references that do not name one.</summary>
@@ -96,6 +99,7 @@ internal sealed class AwsJsonClient : IDisposable
     {
         _secretsManagerLimit.Dispose();
         _parameterStoreLimit.Dispose();
+        _batchLimit.Dispose();
         if (_ownsHttp)
         {
             _http.Dispose();
@@ -106,7 +110,8 @@ internal sealed class AwsJsonClient : IDisposable
 
     private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
     {
-        await (call.Service == AwsService.SecretsManager ? _secretsManagerLimit : _parameterStoreLimit)
+        // BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.
+        await (call.Service == AwsService.ParameterStore ? _parameterStoreLimit : call.Target == BatchTarget ? _batchLimit : _secretsManagerLimit)
             .AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
         var credentials = await _credentials.GetAsync().ConfigureAwait(false);
 
