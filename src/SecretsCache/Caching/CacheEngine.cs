@@ -61,7 +61,12 @@ internal sealed partial class CacheEngine : IDisposable
         var value = entry.Value;
         if (value is not null && now < value.ExpiresAt)
         {
-            Volatile.Write(ref entry.LastAccess, now);
+            // Written only when it changes: on a hot key read by every core, an unconditional write would bounce the cache line.
+            if (Volatile.Read(ref entry.LastAccess) != now)
+            {
+                Volatile.Write(ref entry.LastAccess, now);
+            }
+
             SecretsCacheMetrics.Add(_metrics.Hits, in entry.Tags);
             if (now >= value.RefreshAt)
             {
