@@ -5,7 +5,7 @@ internal sealed partial class CacheEngine
 {
     public SecretsCacheHealth GetHealth()
     {
-        var now = _time.GetTimestamp();
+        var now = _clock.Now();
         int entries = 0, fresh = 0, expired = 0, servingStale = 0, failing = 0;
         foreach (var entry in _byKey.Values)
         {
