@@ -102,32 +102,6 @@ internal sealed partial class CacheEngine : IDisposable
         }
     }
 
-    /// <summary>A snapshot for diagnostics and health checks: how many entries are fresh, stale or failing.</summary>
-    public (int Fresh, int Stale, int Failing) Snapshot()
-    {
-        var now = _clock.Now();
-        int fresh = 0, stale = 0, failing = 0;
-        foreach (var entry in _byKey.Values)
-        {
-            var value = entry.Value;
-            if (value is not null && now < value.ExpiresAt)
-            {
-                fresh++;
-            }
-            else if (value is not null)
-            {
-                stale++;
-            }
-
-            if (entry.Failure is not null)
-            {
-                failing++;
-            }
-        }
-
-        return (fresh, stale, failing);
-    }
-
     public void Dispose()
     {
         if (!_disposed.IsCancellationRequested)

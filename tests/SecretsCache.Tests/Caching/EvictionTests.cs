@@ -87,8 +87,9 @@ public sealed class EvictionTests
         await Task.WhenAll(Concurrently.Start(2_000, i => cache.ReadAsync($"app/key{i}")));
 
         Assert.InRange(cache.Provider.Count, 1, 50);
-        var (fresh, stale, _) = cache.Provider.Engine.Snapshot();
-        Assert.Equal(cache.Provider.Count, fresh + stale); // the counter matches the entries really held
+        var health = cache.Provider.GetHealth();
+        Assert.Equal(cache.Provider.Count, health.Entries); // the counter matches the entries really held
+        Assert.Equal(health.Entries, health.Fresh + health.Expired);
     }
 
     [Fact]

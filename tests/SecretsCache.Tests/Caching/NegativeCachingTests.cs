@@ -38,7 +38,8 @@ public sealed class NegativeCachingTests
         await Assert.ThrowsAsync<SecretNotFoundException>(() => cache.ReadAsync("app/db"));
 
         Assert.Equal(2, cache.Source.Calls);
-        Assert.Equal((0, 0, 1), cache.Provider.Engine.Snapshot());
+        var health = cache.Provider.GetHealth();
+        Assert.Equal((1, 0, 0), (health.Entries, health.Fresh, health.Expired)); // the old value is gone, not kept as stale
     }
 
     [Fact]
