@@ -194,10 +194,12 @@ internal sealed class Fleet
             options.TtlByReference[parameter] = TimeSpan.FromSeconds(_settings.ParameterTtlSeconds);
         }
 
-        // The fleet's share of each quota: the client-side buckets are per process, so each instance gets quota / instances.
-        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.SecretsManagerQuota / _settings.Instances;
-        options.RateLimits.SecretsManagerBatchRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.BatchQuota / _settings.Instances;
-        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.RateShare * _settings.ParameterStoreQuota / _settings.Instances;
+        // The fleet's share of each quota. The client-side buckets are per process, and in any one second an instance can send
+        // its rate plus its burst, so the sizing rule is quota / (instances * (1 + BurstSeconds)).
+        var perInstance = _settings.RateShare / (_settings.Instances * (1 + options.RateLimits.BurstSeconds));
+        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.SecretsManagerQuota * perInstance;
+        options.RateLimits.SecretsManagerBatchRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.BatchQuota * perInstance;
+        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.ParameterStoreQuota * perInstance;
         if (Disabled.HasFlag(Mechanism.Jitter))
         {
             options.TtlJitter = 0;
