@@ -64,6 +64,13 @@ public sealed class SecretReference : IEquatable<SecretReference>
     /// <summary>The partition named by the ARN (<c>aws</c>, <c>aws-cn</c>, <c>aws-us-gov</c>...); <see langword="null"/> for plain names.</summary>
     public string? Partition { get; }
 
+    /// <summary>
+    /// The Parameter Store selector after the name (<c>3</c>, <c>label</c>, or a passthrough's stage or version id), or
+    /// <see langword="null"/>; both the canonical text and the Name sent to AWS use it.
+    /// </summary>
+    internal string? ParameterSelector =>
+        ParameterVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ParameterLabel ?? VersionStage ?? VersionId;
+
     /// <summary>The canonical text of this reference; two references that read the same version have the same text.</summary>
     internal string CanonicalText { get; }
 

@@ -24,9 +24,7 @@ internal static class ReferenceFormatter
         }
 
         text.Append(ReferenceParser.ParameterStoreScheme).Append(reference.Name);
-        var selector = reference.ParameterVersion?.ToString(System.Globalization.CultureInfo.InvariantCulture)
-            ?? reference.ParameterLabel ?? reference.VersionStage ?? reference.VersionId;
-        if (selector is not null)
+        if (reference.ParameterSelector is { } selector)
         {
             text.Append(':').Append(selector);
         }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
@@ -105,12 +104,8 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
     }
 
     /// <summary>The Name sent to AWS: the name or ARN, then <c>:version</c>, <c>:label</c>, or the passthrough's <c>:stage</c>/<c>:versionId</c>.</summary>
-    internal static string RequestName(SecretReference reference)
-    {
-        var selector = reference.ParameterVersion?.ToString(CultureInfo.InvariantCulture)
-            ?? reference.ParameterLabel ?? reference.VersionStage ?? reference.VersionId;
-        return selector is null ? reference.Name : reference.Name + ":" + selector;
-    }
+    internal static string RequestName(SecretReference reference) =>
+        reference.ParameterSelector is { } selector ? reference.Name + ":" + selector : reference.Name;
 
     private Secret ToSecret(Parameter parameter, SecretReference? reference)
     {

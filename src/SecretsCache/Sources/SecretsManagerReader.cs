@@ -68,10 +68,10 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
 
             foreach (var error in response.Errors ?? [])
             {
-                var index = references.ToList().FindIndex(r => string.Equals(r.Name, error.SecretId, StringComparison.Ordinal));
+                var index = IndexOf(references, error.SecretId, null);
                 if (index >= 0)
                 {
-                    outcomes[index] = FetchOutcome.Failure(AwsErrorMapper.Map("Secrets Manager", 400, error.ErrorCode, error.Message, references[index].ToString()));
+                    outcomes[index] = FetchOutcome.Failure(AwsErrorMapper.Map(AwsJsonClient.ServiceName(AwsService.SecretsManager), 400, error.ErrorCode, error.Message, references[index].ToString()));
                 }
             }
 
