@@ -26,10 +26,16 @@ public sealed class RateLimitOptions
     public double ParameterStoreRequestsPerSecond { get; set; } = 40;
 
     /// <summary>
-    /// How many seconds' worth of requests may go out at once (the bucket's size). Default 0.1: a fleet whose instances each
-    /// take a share of the quota then exceeds it by at most a tenth in any one second, where a full second of burst per
-    /// instance could double it.
+    /// How many seconds' worth of requests may go out at once (the bucket's size, rounded down, at least one request).
+    /// Default 0.1: a fleet whose instances each take a share of the quota then exceeds it by at most a tenth in any one
+    /// second, where a full second of burst per instance could double it.
     /// </summary>
+    /// <remarks>
+    /// A rate whose burst is below one request (a fleet share such as 40/s over 500 instances, 0.08/s each) starts with an
+    /// empty bucket and gets its first token at a random moment within one interval (1 / rate): instances that start together
+    /// then spread their first requests over that interval instead of all sending one in the same second. Such a share
+    /// trades a first-request wait of up to that interval for staying under the fleet's quota.
+    /// </remarks>
     public double BurstSeconds { get; set; } = 0.1;
 
     /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>

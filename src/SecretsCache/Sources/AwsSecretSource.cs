@@ -5,19 +5,24 @@ namespace SecretsCache.Sources;
 /// <summary>
 /// Routes references to Secrets Manager or Parameter Store and splits batches into the fewest calls the APIs allow:
 /// BatchGetSecretValue for current versions (20 a call), GetParameters (10 a call), grouped by region, run concurrently
-/// (the rate limiter paces them). Anything a batch cannot answer is fetched one by one.
+/// (the rate limiter paces them). Anything a batch cannot answer is fetched one by one, and so is a chunk of secrets whose
+/// batch budget would make it wait when single reads would load it sooner (see <see cref="AwsJsonClient.PreferBatch"/>).
 /// </summary>
 internal sealed class AwsSecretSource : ISecretSource, IDisposable
 {
     private readonly AwsJsonClient _client;
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
+    private readonly Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>> _secretsManagerBatch;
+    private readonly Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>> _parameterStoreBatch;
 
     public AwsSecretSource(AwsJsonClient client, TimeProvider time, bool versionAwareRefresh)
     {
         _client = client;
         _secretsManager = new SecretsManagerReader(client, time, versionAwareRefresh);
         _parameterStore = new ParameterStoreReader(client, time);
+        _secretsManagerBatch = _secretsManager.FetchBatchAsync;
+        _parameterStoreBatch = _parameterStore.FetchBatchAsync;
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>
@@ -35,16 +40,21 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
         foreach (var group in indexes.Where(i => references[i].Store == SecretStore.SecretsManager && references[i].VersionStage is null && references[i].VersionId is null)
                      .GroupBy(i => references[i].Region))
         {
-            batches.AddRange(group.Chunk(SecretsManagerReader.BatchLimit).Select(chunk => (chunk, (Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>>)_secretsManager.FetchBatchAsync)));
+            batches.AddRange(group.Chunk(SecretsManagerReader.BatchLimit).Select(chunk => (chunk, _secretsManagerBatch)));
         }
 
         foreach (var group in indexes.Where(i => references[i].Store == SecretStore.ParameterStore).GroupBy(i => references[i].Region))
         {
-            batches.AddRange(group.Chunk(ParameterStoreReader.BatchLimit).Select(chunk => (chunk, (Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>>)_parameterStore.FetchBatchAsync)));
+            batches.AddRange(group.Chunk(ParameterStoreReader.BatchLimit).Select(chunk => (chunk, _parameterStoreBatch)));
         }
 
         await Task.WhenAll(batches.Select(async batch =>
         {
+            if (batch.Fetch == _secretsManagerBatch && !_client.PreferBatch(batch.Indexes.Length))
+            {
+                return; // read one by one below, under GetSecretValue's budget
+            }
+
             try
             {
                 var results = await batch.Fetch(batch.Indexes.Select(i => references[i]).ToList(), cancellationToken).ConfigureAwait(false);

@@ -1,3 +1,4 @@
+using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Provider.Support;
 
 namespace SecretsCache.IntegrationTests.Provider;
@@ -210,5 +211,62 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
         Assert.Equal("s2", current.GetString());
         Assert.Equal((await provider.GetAsync(secret)).VersionId, current.VersionId);
         Assert.Equal(2, Aws.Requests.Total);
+    }
+
+    [Fact]
+    public async Task When_the_batch_budget_is_a_small_fleet_share_warm_up_reads_one_by_one_under_the_larger_budget()
+    {
+        var prefix = SecretName("share");
+        var names = Enumerable.Range(0, 45).Select(i => $"{prefix}/{i:00}").ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "value-" + name);
+        }
+
+        // 0.5 BatchGetSecretValue/s is below one request of burst, so that bucket starts empty (its first token comes at a
+        // random moment on this clock, which does not move); 20 x 0.5 secrets/s by batch is far slower than 100/s singly.
+        var provider = CreateProvider(
+            o =>
+            {
+                o.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.5;
+                o.RateLimits.SecretsManagerRequestsPerSecond = 100;
+            },
+            new ManualTimeProvider(TimeProvider.System.GetUtcNow()));
+
+        var result = await provider.WarmUpAsync(names);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(0, Aws.Requests.Count(BatchGetSecretValue));
+        Assert.Equal(45, Aws.Requests.Count(GetSecretValue));
+        foreach (var name in names)
+        {
+            Assert.Equal("value-" + name, await provider.GetStringAsync(name));
+        }
+
+        Assert.Equal(45, Aws.Requests.Total);
+    }
+
+    [Fact]
+    public async Task When_batches_move_secrets_faster_even_after_waiting_warm_up_waits_for_the_batch_budget()
+    {
+        var prefix = SecretName("lane");
+        var names = Enumerable.Range(0, 60).Select(i => $"{prefix}/{i:00}").ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "value-" + name);
+        }
+
+        // One batch token now, then 10/s: 200 secrets/s by batch beats 50/s singly, so chunks two and three wait for it.
+        var provider = CreateProvider(o =>
+        {
+            o.RateLimits.SecretsManagerBatchRequestsPerSecond = 10;
+            o.RateLimits.SecretsManagerRequestsPerSecond = 50;
+        });
+
+        var result = await provider.WarmUpAsync(names);
+
+        Assert.True(result.Succeeded);
+        Assert.Equal(3, Aws.Requests.Count(BatchGetSecretValue));
+        Assert.Equal(0, Aws.Requests.Count(GetSecretValue));
     }
 }

@@ -300,7 +300,8 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         var provider = CreateProvider(o =>
         {
             o.RateLimits.Behavior = RateLimitBehavior.FailFast;
-            o.RateLimits.SecretsManagerRequestsPerSecond = 0.001; // one token, then one more every 1,000 s
+            o.RateLimits.SecretsManagerRequestsPerSecond = 0.02; // with a minute of burst: one token now, then one more every 50 s
+            o.RateLimits.BurstSeconds = 60;
         });
 
         Assert.Equal("l-" + names[0], await provider.GetStringAsync(names[0]));

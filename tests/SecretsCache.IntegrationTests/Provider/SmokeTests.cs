@@ -41,8 +41,9 @@ public sealed class BatchRateLimitTests
         aws.CreateSecret("batch-limit/single", "v");
         var options = new SecretsCacheOptions().UseEmulator(aws);
         options.RateLimits.Behavior = RateLimitBehavior.FailFast;
-        options.RateLimits.SecretsManagerRequestsPerSecond = 0.01; // one token, then nothing for 100 s
-        options.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.01;
+        options.RateLimits.SecretsManagerRequestsPerSecond = 0.02; // with a minute of burst: one token now, then nothing for 50 s
+        options.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.02;
+        options.RateLimits.BurstSeconds = 60;
         using var provider = new SecretProvider(options);
 
         var warm = await provider.WarmUpAsync(names);   // the batch bucket's one token

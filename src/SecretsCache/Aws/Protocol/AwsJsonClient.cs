@@ -54,14 +54,31 @@ internal sealed class AwsJsonClient : IDisposable
         _credentials = new AwsCredentialsSource(options.Aws.Credentials);
         _pipeline = RetryPipelineFactory.Create(options.Retry, timeProvider);
         _retryBudget = options.Retry.TotalTimeout;
-        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits);
-        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits);
-        _batchLimit = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", options.RateLimits.SecretsManagerBatchRequestsPerSecond, options.RateLimits);
+        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
+        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
+        _batchLimit = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", options.RateLimits.SecretsManagerBatchRequestsPerSecond, options.RateLimits, timeProvider);
     }
 
     /// <summary>The region used for references that do not name one.</summary>
     /// <remarks>Only a success is cached, so a region configured after a failed lookup (a profile written later) is still found.</remarks>
     public string DefaultRegion => _defaultRegion ??= ResolveDefaultRegion();
+
+    /// <summary>
+    /// Whether <paramref name="secrets"/> current secrets should be read by one BatchGetSecretValue call rather than one
+    /// GetSecretValue each: yes when the batch budget has a token now, or when waiting for one still moves secrets faster than
+    /// the single-read budget would. A fleet instance's share of the 100/s batch quota is often far below its share of
+    /// GetSecretValue's, and then single reads warm it up faster without taking anything from the batch quota.
+    /// </summary>
+    public bool PreferBatch(int secrets)
+    {
+        if (_batchLimit.HasTokenNow)
+        {
+            return true;
+        }
+
+        var singles = _secretsManagerLimit.RequestsPerSecond;
+        return singles > 0 && _batchLimit.RequestsPerSecond * secrets >= singles;
+    }
 
     /// <summary>The signing-clock correction learned from AWS's Date header after a skew rejection (for diagnostics and tests).</summary>
     public TimeSpan ClockSkew(AwsService service) => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks[(int)service]));
