@@ -14,6 +14,12 @@ internal sealed record Phase(Scenario Scenario, double StartSecond, double EndSe
 
     /// <summary>The longest thread-pool queue seen in this phase (a health check of the simulator itself).</summary>
     public long MaxQueued { get; set; }
+
+    /// <summary>The highest one-minute load average of the whole machine seen in this phase (other processes included).</summary>
+    public double MaxLoadAverage { get; set; }
+
+    /// <summary>CPU this process used in this phase, in cores (1 = one core busy throughout).</summary>
+    public double ProcessCores { get; set; }
 }
 
 /// <summary>
@@ -82,7 +88,7 @@ internal sealed class Fleet
             $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Settings.Describe(Disabled)}");
 
         aws.Requests.Reset();
-        var maxSeconds = (int)(_settings.Scenarios.Count * _settings.Seconds) + 30;
+        var maxSeconds = (int)_settings.TotalPhaseSeconds + 30;
         var start = TimeProvider.System.GetUtcNow();
         _startTicks = Stopwatch.GetTimestamp();
         Timeline = new RequestTimeline(start, maxSeconds);
@@ -107,7 +113,7 @@ internal sealed class Fleet
         {
             foreach (var scenario in _settings.Scenarios)
             {
-                var phase = new Phase(scenario, Now(), Now() + _settings.Seconds, new CallerStats());
+                var phase = new Phase(scenario, Now(), Now() + _settings.PhaseSeconds(scenario), new CallerStats());
                 Phases.Add(phase);
                 Volatile.Write(ref _current, phase.Callers);
                 var end = _startTicks + (long)(phase.EndSecond * Stopwatch.Frequency);
@@ -330,7 +336,16 @@ internal sealed class Fleet
                 Timeline!.Poll(aws.Requests);
                 if (Phases.Count > 0)
                 {
-                    Phases[^1].MaxQueued = Math.Max(Phases[^1].MaxQueued, ThreadPool.PendingWorkItemCount);
+                    var phase = Phases[^1];
+                    phase.MaxQueued = Math.Max(phase.MaxQueued, ThreadPool.PendingWorkItemCount);
+                    phase.MaxLoadAverage = Math.Max(phase.MaxLoadAverage, LoadAverage());
+                    if (!ReferenceEquals(phase, _cpuPhase))
+                    {
+                        _cpuPhase?.ProcessCores = (process.TotalProcessorTime - _cpuAtPhaseStart).TotalSeconds / Math.Max(1e-3, _cpuPhase.Seconds);
+                        _cpuPhase = phase;
+                        process.Refresh();
+                        _cpuAtPhaseStart = process.TotalProcessorTime;
+                    }
                 }
 
                 if (++tick % 5 == 0)
@@ -347,6 +362,29 @@ internal sealed class Fleet
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
+        }
+
+        if (_cpuPhase is not null)
+        {
+            using var self = System.Diagnostics.Process.GetCurrentProcess();
+            _cpuPhase.ProcessCores = (self.TotalProcessorTime - _cpuAtPhaseStart).TotalSeconds / Math.Max(1e-3, _cpuPhase.Seconds);
+        }
+    }
+
+    private Phase? _cpuPhase;
+    private TimeSpan _cpuAtPhaseStart;
+
+    /// <summary>The machine's one-minute load average (Linux), 0 where unknown.</summary>
+    private static double LoadAverage()
+    {
+        try
+        {
+            var text = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg") : null;
+            return text is null ? 0 : double.Parse(text.Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
         }
     }
 

@@ -56,11 +56,15 @@ foreach (var (disabled, scenarios) in runs)
     Console.WriteLine(I($"  collected {fleet.Timeline!.Collected:N0} backend requests{(fleet.Timeline.Lost > 0 ? I($" (WARNING: the request log window overflowed {fleet.Timeline.Lost} times)") : string.Empty)}; run took {fleet.TotalSeconds:0.0} s"));
     report.AppendLine(I($"## Run: {Settings.Describe(disabled)}"));
     report.AppendLine();
+    var suffix = disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal);
+    var csv = $"timeline{suffix}.csv";
+    await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, csv), TimelineCsv(fleet));
+    report.AppendLine(I($"Backend requests per operation in every one-second bucket: [{csv}]({Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, csv)).Replace('\\', '/')})."));
+    report.AppendLine();
     foreach (var phase in fleet.Phases)
     {
         var result = Summarize(fleet, phase);
         all.Add(result);
-        var suffix = disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal);
         var file = $"{phase.Scenario.ToString().ToLowerInvariant()}{suffix}.svg";
         await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, file), Chart(fleet, phase, result, runSettings));
         var link = Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, file)).Replace('\\', '/');

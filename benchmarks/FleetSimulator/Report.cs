@@ -86,6 +86,34 @@ internal static class Report
             phase.Scenario == FleetSimulator.Scenario.Deploy ? fleet.DeploySecretsWarmSeconds : double.NaN);
     }
 
+    /// <summary>Every one-second bucket of the run: arrivals, throttled and 5xx per operation, with the scenario it fell in.</summary>
+    public static string TimelineCsv(Fleet fleet)
+    {
+        var t = fleet.Timeline!;
+        var names = RequestTimeline.Operations.Append("other").ToArray();
+        var csv = new StringBuilder("second,scenario");
+        foreach (var name in names)
+        {
+            csv.Append(I($",{name},{name} throttled,{name} 5xx"));
+        }
+
+        csv.AppendLine();
+        var seconds = Math.Min(t.Arrivals[0].Length, (int)Math.Ceiling(fleet.TotalSeconds));
+        for (var second = 0; second < seconds; second++)
+        {
+            var phase = fleet.Phases.LastOrDefault(p => p.StartSecond <= second + 0.5);
+            csv.Append(I($"{second},{phase?.Scenario.ToString().ToLowerInvariant()}"));
+            for (var op = 0; op < names.Length; op++)
+            {
+                csv.Append(I($",{t.Arrivals[op][second]},{t.Throttled[op][second]},{t.Faulted[op][second]}"));
+            }
+
+            csv.AppendLine();
+        }
+
+        return csv.ToString();
+    }
+
     public static string ScenarioMarkdown(Fleet fleet, Phase phase, ScenarioResult r, Settings settings, string? chart)
     {
         var t = fleet.Timeline!;
@@ -144,6 +172,8 @@ internal static class Report
             sb.AppendLine(I($"Caller errors by type: {r.ErrorTypes}."));
         }
 
+        sb.AppendLine();
+        sb.AppendLine(I($"Machine during this phase: this process used {phase.ProcessCores:0.00} of {Environment.ProcessorCount} cores on average; the machine's load average peaked at {phase.MaxLoadAverage:0.0}; the thread-pool queue peaked at {phase.MaxQueued:N0} work items."));
         if (phase.MaxQueued > 10_000)
         {
             sb.AppendLine();

@@ -35,10 +35,13 @@ internal sealed record Settings
 
     public double ReadsPerSecond { get; init; } = 20_000;
 
-    /// <summary>The length of each scenario phase.</summary>
-    public double Seconds { get; init; } = 25;
+    /// <summary>The length of the deploy, rotation and outage phases.</summary>
+    public double Seconds { get; init; } = 22;
 
-    public double TtlSeconds { get; init; } = 20;
+    /// <summary>The steady phase lasts this many TTLs.</summary>
+    public double SteadyTtls { get; init; } = 2.5;
+
+    public double TtlSeconds { get; init; } = 15;
 
     /// <summary>TTL of Parameter Store references (config changes rarely; 40/s cannot refresh thousands of copies every few seconds).</summary>
     public double ParameterTtlSeconds { get; init; } = 300;
@@ -71,6 +74,11 @@ internal sealed record Settings
 
     public int ParameterCount => Parameters >= 0 ? Parameters : Math.Max(1, Secrets / 10);
 
+    public double PhaseSeconds(Scenario scenario) => scenario == Scenario.Steady ? Math.Max(Seconds, SteadyTtls * TtlSeconds) : Seconds;
+
+    /// <summary>All phases of this run, back to back.</summary>
+    public double TotalPhaseSeconds => Scenarios.Sum(PhaseSeconds);
+
     public static Settings Parse(string[] args)
     {
         var s = new Settings();
@@ -86,6 +94,7 @@ internal sealed record Settings
                 "--parameters" => s with { Parameters = (int)Number() },
                 "--reads-per-second" => s with { ReadsPerSecond = Number() },
                 "--seconds" => s with { Seconds = Number() },
+                "--steady-ttls" => s with { SteadyTtls = Number() },
                 "--ttl" => s with { TtlSeconds = Number() },
                 "--parameter-ttl" => s with { ParameterTtlSeconds = Number() },
                 "--sm-quota" => s with { SecretsManagerQuota = Number() },
@@ -103,9 +112,9 @@ internal sealed record Settings
             };
         }
 
-        if (s.Instances < 1 || s.Secrets < 1 || s.ReadsPerSecond <= 0 || s.Seconds < 5 || s.TtlSeconds <= 0)
+        if (s.Instances < 1 || s.Secrets < 1 || s.ReadsPerSecond <= 0 || s.Seconds < 5 || s.TtlSeconds <= 0 || s.SteadyTtls <= 0)
         {
-            throw new ArgumentException("Need --instances >= 1, --secrets >= 1, --reads-per-second > 0, --seconds >= 5, --ttl > 0.");
+            throw new ArgumentException("Need --instances >= 1, --secrets >= 1, --reads-per-second > 0, --seconds >= 5, --ttl > 0, --steady-ttls > 0.");
         }
 
         return s;
