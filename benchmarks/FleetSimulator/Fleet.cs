@@ -200,12 +200,18 @@ internal sealed class Fleet
             options.TtlByReference[parameter] = TimeSpan.FromSeconds(_settings.ParameterTtlSeconds);
         }
 
-        // The fleet's share of each quota. The client-side buckets are per process, and in any one second an instance can send
-        // its rate plus its burst, so the sizing rule is quota / (instances * (1 + BurstSeconds)).
-        var perInstance = _settings.RateShare / (_settings.Instances * (1 + options.RateLimits.BurstSeconds));
-        options.RateLimits.SecretsManagerRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.SecretsManagerQuota * perInstance;
-        options.RateLimits.SecretsManagerBatchRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.BatchQuota * perInstance;
-        options.RateLimits.ParameterStoreRequestsPerSecond = Disabled.HasFlag(Mechanism.RateLimit) ? 0 : _settings.ParameterStoreQuota * perInstance;
+        // The fleet's share of each quota, by the library's sizing rule; --rate-share scales the whole fleet's budget.
+        options.RateLimits.ShareAcross(
+            _settings.Instances,
+            _settings.SecretsManagerQuota * _settings.RateShare,
+            _settings.BatchQuota * _settings.RateShare,
+            _settings.ParameterStoreQuota * _settings.RateShare);
+        if (Disabled.HasFlag(Mechanism.RateLimit))
+        {
+            options.RateLimits.SecretsManagerRequestsPerSecond = 0;
+            options.RateLimits.SecretsManagerBatchRequestsPerSecond = 0;
+            options.RateLimits.ParameterStoreRequestsPerSecond = 0;
+        }
         if (Disabled.HasFlag(Mechanism.Jitter))
         {
             options.TtlJitter = 0;

@@ -43,4 +43,27 @@ public sealed class RateLimitOptions
 
     /// <summary>How many requests may wait per service before further ones fail. Default 10,000.</summary>
     public int QueueLimit { get; set; } = 10_000;
+
+    /// <summary>
+    /// Sets the three rates to this process's share of quotas that <paramref name="instances"/> processes share, by the
+    /// sizing rule (docs/benchmarks.md): <c>quota / (instances × (1 + BurstSeconds))</c>, so no second exceeds the quota; a
+    /// share below one request of burst starts at a random phase, and then leaves room for the fleet's random arrivals (its
+    /// mean μ solves μ + 3√μ = quota). Set <see cref="BurstSeconds"/> first.
+    /// </summary>
+    /// <param name="instances">How many processes share the quotas (the fleet's size at its largest).</param>
+    /// <param name="secretsManagerQuota">GetSecretValue + DescribeSecret per second for the fleet. Default 5,500, the bar this
+    /// library is tested to hold; AWS's GetSecretValue quota is 10,000/s, for everything in the account and region.</param>
+    /// <param name="batchQuota">BatchGetSecretValue per second for the fleet. Default 100, AWS's quota.</param>
+    /// <param name="parameterStoreQuota">Parameter Store reads per second for the fleet. Default 40, the standard-throughput quota.</param>
+    /// <returns>These options.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">An instance count below one, or a quota that is not positive.</exception>
+    public RateLimitOptions ShareAcross(int instances, double secretsManagerQuota = 5_500, double batchQuota = 100, double parameterStoreQuota = 40)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(instances, 1);
+        var secretsManager = Resilience.FleetShare.PerInstance(secretsManagerQuota, instances, BurstSeconds, nameof(secretsManagerQuota));
+        var batch = Resilience.FleetShare.PerInstance(batchQuota, instances, BurstSeconds, nameof(batchQuota));
+        var parameterStore = Resilience.FleetShare.PerInstance(parameterStoreQuota, instances, BurstSeconds, nameof(parameterStoreQuota));
+        (SecretsManagerRequestsPerSecond, SecretsManagerBatchRequestsPerSecond, ParameterStoreRequestsPerSecond) = (secretsManager, batch, parameterStore);
+        return this;
+    }
 }

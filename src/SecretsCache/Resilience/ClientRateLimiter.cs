@@ -34,7 +34,7 @@ internal sealed class ClientRateLimiter : IDisposable
         }
 
         var (period, tokensPerPeriod) = Replenishment(requestsPerSecond);
-        var burst = Math.Floor(requestsPerSecond * options.BurstSeconds);
+        var burst = Math.Floor((requestsPerSecond * options.BurstSeconds) + 1e-9); // 5,500 / 550 x 0.1 is one request, not 0.99999...
         _bucketOptions = new TokenBucketRateLimiterOptions
         {
             TokenLimit = (int)Math.Max(tokensPerPeriod, Math.Min(burst, int.MaxValue)),
@@ -59,6 +59,9 @@ internal sealed class ClientRateLimiter : IDisposable
 
     /// <summary>The configured rate (0: unlimited).</summary>
     public double RequestsPerSecond { get; }
+
+    /// <summary>Whether the bucket started empty, at a random phase (its burst is below one request).</summary>
+    public bool Staggered => _starting is not null;
 
     /// <summary>How long after construction the first token comes (zero unless the burst is below one request).</summary>
     public TimeSpan StartDelay { get; }

@@ -127,6 +127,7 @@ public sealed class ClientRateLimiterTests
         using var limiter = new ClientRateLimiter("Secrets Manager", rate, new RateLimitOptions());
 
         Assert.Equal(burst, limiter.TokenLimit);
+        Assert.False(limiter.Staggered);
         Assert.Equal(TimeSpan.Zero, limiter.StartDelay);
         Assert.True(limiter.HasTokenNow);
     }
@@ -137,6 +138,7 @@ public sealed class ClientRateLimiterTests
         var clock = new FakeTimeProvider();
         using var limiter = new ClientRateLimiter("Parameter Store", 0.5, new RateLimitOptions(), clock, new FixedRandom(0.25));
 
+        Assert.True(limiter.Staggered);
         Assert.Equal(TimeSpan.FromSeconds(2), limiter.Period);
         Assert.Equal(TimeSpan.FromSeconds(0.5), limiter.StartDelay);
         Assert.False(limiter.HasTokenNow);
