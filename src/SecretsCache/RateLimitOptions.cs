@@ -3,7 +3,7 @@ namespace SecretsCache;
 /// <summary>What a request over the client-side rate limit does.</summary>
 public enum RateLimitBehavior
 {
-    /// <summary>Wait for a token (bounded by the call's time budget). The default.</summary>
+    /// <summary>Wait for a token, bounded by <see cref="SecretsCacheOptions.FetchTimeout"/>; the first request's wait does not spend <see cref="RetryOptions.TotalTimeout"/>. The default.</summary>
     Wait,
 
     /// <summary>Fail at once with <see cref="SecretThrottledException"/> (error code <c>ClientRateLimited</c>).</summary>

@@ -1,3 +1,4 @@
+using SecretsCache.IntegrationTests.Emulator.Support;
 using System.Net;
 using SecretsCache.IntegrationTests.Provider.Support;
 using SecretsCache.Testing;
@@ -314,5 +315,33 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
 
         Assert.Equal(1, Aws.Requests.Total);
         Assert.Equal(0, Aws.Requests.Throttled);
+    }
+
+    [Fact]
+    public async Task Waiting_for_a_fleet_share_token_does_not_spend_the_retry_budget()
+    {
+        var name = "/" + SecretName("fleet-share");
+        Aws.PutParameter(name, "shared");
+
+        // One Parameter Store request per 100 s: the bucket starts empty and its first token comes at a random moment within
+        // those 100 s on the provider's clock. The retry budget is 1 s; only AWS's answering may use it, not the queue.
+        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var provider = CreateProvider(
+            o =>
+            {
+                o.RateLimits.ParameterStoreRequestsPerSecond = 0.01;
+                o.Retry.TotalTimeout = TimeSpan.FromSeconds(1);
+                o.FetchTimeout = TimeSpan.FromMinutes(10);
+            },
+            clock);
+
+        var read = provider.GetAsync("ssm:" + name).AsTask();
+        Assert.False(read.IsCompleted);
+        Assert.Equal(0, Aws.Requests.Total);
+
+        clock.Advance(TimeSpan.FromSeconds(100));
+
+        Assert.Equal("shared", (await read.WaitAsync(TimeSpan.FromSeconds(30))).GetString());
+        Assert.Equal(1, Aws.Requests.Count(GetParameter));
     }
 }

@@ -100,6 +100,11 @@ internal sealed class AwsJsonClient : IDisposable
             JsonSerializer.SerializeToUtf8Bytes(request, requestType),
             responseType,
             reference);
+        // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
+        // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
+        // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
+        await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+        call.FirstToken = 1;
         try
         {
             return await _pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
@@ -123,13 +128,19 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
+    /// <summary>BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
+    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) =>
+        call.Service == AwsService.ParameterStore ? _parameterStoreLimit : call.Target == BatchTarget ? _batchLimit : _secretsManagerLimit;
+
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
     private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
     {
-        // BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.
-        await (call.Service == AwsService.ParameterStore ? _parameterStoreLimit : call.Target == BatchTarget ? _batchLimit : _secretsManagerLimit)
-            .AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+        if (Interlocked.Exchange(ref call.FirstToken, 0) == 0)
+        {
+            await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false); // a retry: one more request
+        }
+
         var credentials = await _credentials.GetAsync().ConfigureAwait(false);
 
         using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
@@ -289,5 +300,9 @@ internal sealed class AwsJsonClient : IDisposable
     };
 
     private sealed record Call<TResponse>(
-        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference);
+        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference)
+    {
+        /// <summary>1 while the first attempt's rate-limit token, taken before the retry pipeline, is unused.</summary>
+        public int FirstToken;
+    }
 }
