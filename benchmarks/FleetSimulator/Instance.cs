@@ -33,13 +33,16 @@ internal sealed class Instance : IDisposable
         _missesInFlight = new int[_references.Length];
         RotationSeenAt = new long[_references.Length];
         _random = new Random(index * 7919);
-        _http = new HttpClient(new SocketsHttpHandler
+        _http = new HttpClient(new SendCounter(fleet)
         {
-            MaxConnectionsPerServer = maxConnections,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            AutomaticDecompression = DecompressionMethods.None,
-            UseProxy = false,
+            InnerHandler = new SocketsHttpHandler
+            {
+                MaxConnectionsPerServer = maxConnections,
+                PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+                ConnectTimeout = TimeSpan.FromSeconds(5),
+                AutomaticDecompression = DecompressionMethods.None,
+                UseProxy = false,
+            },
         })
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -314,5 +317,15 @@ internal sealed class Instance : IDisposable
                 _fleet.OldVersionServed(now);
             }
         }
+    }
+}
+
+/// <summary>Counts every request an instance sends, by operation and second of sending (see <see cref="RequestTimeline.Sent"/>).</summary>
+internal sealed class SendCounter(Fleet fleet) : DelegatingHandler
+{
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        fleet.Timeline?.RecordSent(request.Headers.TryGetValues("X-Amz-Target", out var target) ? target.FirstOrDefault() : null);
+        return base.SendAsync(request, cancellationToken);
     }
 }

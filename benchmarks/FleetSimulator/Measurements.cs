@@ -141,16 +141,40 @@ internal sealed class RequestTimeline
         Arrivals = new long[Operations.Length + 1][];
         Throttled = new long[Operations.Length + 1][];
         Faulted = new long[Operations.Length + 1][];
+        Sent = new long[Operations.Length + 1][];
         for (var i = 0; i <= Operations.Length; i++)
         {
+            Sent[i] = new long[seconds];
             Arrivals[i] = new long[seconds];
             Throttled[i] = new long[seconds];
             Faulted[i] = new long[seconds];
         }
     }
 
-    /// <summary>[operation][second]; the last row is any other operation.</summary>
+    /// <summary>[operation][second] by the emulator's arrival time; the last row is any other operation.</summary>
     public long[][] Arrivals { get; }
+
+    /// <summary>
+    /// [operation][second] by the time an instance's HttpClient sent the request: what the fleet sent, which is what AWS would
+    /// see. Arrival times at the in-process emulator also carry this machine's queueing when it is busy.
+    /// </summary>
+    public long[][] Sent { get; }
+
+    /// <summary>The run's start, as a Stopwatch timestamp.</summary>
+    public long StartTimestamp { get; init; }
+
+    /// <summary>Counts one request as sent now (any thread).</summary>
+    public void RecordSent(string? target)
+    {
+        var second = (int)((Stopwatch.GetTimestamp() - StartTimestamp) / Stopwatch.Frequency);
+        if (second < 0 || second >= _capacity)
+        {
+            return;
+        }
+
+        var op = target is null ? -1 : Array.IndexOf(Operations, target);
+        Interlocked.Increment(ref Sent[op < 0 ? Operations.Length : op][second]);
+    }
 
     public long[][] Throttled { get; }
 
