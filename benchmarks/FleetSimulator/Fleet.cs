@@ -145,8 +145,7 @@ internal sealed class Fleet
                         aws.Faults.FailNext(int.MaxValue, 503); // Every request that passes the quotas answers 503 ServiceUnavailable.
                         var failedAt = Now();
                         await WaitUntilAsync(Math.Min(end, Ticks(failedAt + _settings.OutageSeconds)));
-                        aws.Faults.Clear(); // The only way to drop a FailNext rule; it also drops the quotas, so they are set again at once.
-                        SetQuotas(aws);
+                        aws.Faults.ClearFailures(); // The quotas stay as they are.
                         var recoveredAt = Now();
                         phase.Markers.Add((failedAt, "503s start"));
                         phase.Markers.Add((recoveredAt, "recovered"));

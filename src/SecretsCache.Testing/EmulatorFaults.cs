@@ -92,6 +92,16 @@ public sealed class EmulatorFaults
         Add(_resets, new OneShotRule(count, operation, 0, null));
     }
 
+    /// <summary>Drops pending failures and connection resets (an outage ends), keeping quotas, latency and clock skew.</summary>
+    public void ClearFailures()
+    {
+        lock (_lock)
+        {
+            _failures.Clear();
+            _resets.Clear();
+        }
+    }
+
     /// <summary>Turns every fault off: quotas, pending failures and resets, latency and clock skew.</summary>
     public void Clear()
     {

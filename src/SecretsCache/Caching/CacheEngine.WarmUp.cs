@@ -33,6 +33,13 @@ internal sealed partial class CacheEngine
                     continue;
                 }
 
+                // A key backing off after a failure (or a cached not-found) is not asked again before its time, so an
+                // application that retries its warm-up in a loop cannot get around the backoff. It is reported below.
+                if (entry.Failure is { } failure && now < failure.RetryAt)
+                {
+                    continue;
+                }
+
                 var completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
                 entry.InFlight = completion.Task;
                 claimed.Add((entry, completion));

@@ -197,6 +197,26 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task ClearFailures_ends_an_outage_and_keeps_the_quotas()
+    {
+        var time = new ManualTimeProvider();
+        await using var session = await StartAsync(time);
+        var faults = session.Emulator.Faults;
+        faults.SetQuota("q", 2, GetSecret);
+        faults.FailNext(int.MaxValue, 503);
+        faults.ResetNextConnections(int.MaxValue, GetParameter);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SendAsync(session, 1, _ => GetSecret))[0].Status);
+
+        faults.ClearFailures();
+
+        // One token of the two is left (the 503 took one): then the quota, not the outage, answers.
+        var after = await SendAsync(session, 2, _ => GetSecret);
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.BadRequest], after.Select(r => r.Status));
+        Assert.Equal("ThrottlingException", after[1].ErrorType);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(session, 1, _ => GetParameter))[0].Status);
+    }
+
+    [Fact]
     public async Task Concurrent_requests_are_counted_exactly()
     {
         await using var session = await StartAsync();

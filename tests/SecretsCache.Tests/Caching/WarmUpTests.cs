@@ -55,6 +55,34 @@ public sealed class WarmUpTests
     }
 
     [Fact]
+    public async Task A_key_backing_off_after_a_failure_is_not_fetched_by_warm_up_until_its_backoff_ends()
+    {
+        using var cache = CacheHarness.Create();
+        cache.Source.Set("app/a", "a");
+        cache.Source.Set("app/flaky", "f");
+        cache.Source.Fail = r => r.Name == "app/flaky" ? Errors.Unavailable(r) : null;
+        var first = await cache.Provider.WarmUpAsync(["app/a", "app/flaky"]);
+        Assert.IsType<SecretServiceUnavailableException>(first.Failures["app/flaky"]);
+        Assert.Equal(1, cache.Source.BatchCalls);
+        cache.Source.Fail = null;
+
+        // An application retrying its warm-up in a loop must not get around the key's backoff.
+        var during = await cache.Provider.WarmUpAsync(["app/a", "app/flaky"]);
+
+        Assert.Equal(1, cache.Source.BatchCalls);
+        Assert.Equal(0, cache.Source.Calls);
+        Assert.Equal(1, during.Loaded);
+        Assert.IsType<SecretServiceUnavailableException>(during.Failures["app/flaky"]);
+
+        cache.Time.Advance(cache.Options.MaxFailureBackoff);
+        var after = await cache.Provider.WarmUpAsync(["app/a", "app/flaky"]);
+
+        Assert.True(after.Succeeded);
+        Assert.Equal(2, cache.Source.BatchCalls);
+        Assert.Equal("f", await cache.ReadAsync("app/flaky"));
+    }
+
+    [Fact]
     public async Task A_batch_call_that_fails_whole_fails_every_reference_in_it()
     {
         using var cache = CacheHarness.Create();
