@@ -216,6 +216,16 @@ internal sealed class Fleet
             options.TtlJitter = 0;
         }
 
+        if (Disabled.HasFlag(Mechanism.ServeStale))
+        {
+            options.MaxStaleness = TimeSpan.Zero;
+        }
+
+        if (Disabled.HasFlag(Mechanism.CircuitBreaker))
+        {
+            options.Retry.BreakDuration = TimeSpan.Zero;
+        }
+
         if (Disabled.HasFlag(Mechanism.Backoff))
         {
             // No pause after a failed fetch, and retries as fast and as many as the options allow.

@@ -34,12 +34,12 @@ report.AppendLine();
 var runs = new List<(Mechanism Disabled, IReadOnlyList<Scenario> Scenarios)> { (settings.Disabled, settings.Scenarios) };
 if (settings.Compare)
 {
-    // Each switch-off runs the scenarios where that mechanism can matter (deploy always runs first: the fleet must start).
-    runs.Add((Mechanism.SingleFlight, [Scenario.Deploy, Scenario.Steady]));
-    runs.Add((Mechanism.Jitter, [Scenario.Deploy, Scenario.Steady]));
-    runs.Add((Mechanism.Batching, [Scenario.Deploy]));
-    runs.Add((Mechanism.RateLimit, [Scenario.Deploy, Scenario.Steady, Scenario.Outage]));
-    runs.Add((Mechanism.Backoff, [Scenario.Deploy, Scenario.Outage]));
+    // Every switch-off lives through the same scenarios as the baseline, so each phase starts at the same point of the
+    // fleet's TTL cycle and the phases compare one to one.
+    foreach (var mechanism in (Mechanism[])[Mechanism.SingleFlight, Mechanism.Jitter, Mechanism.Batching, Mechanism.RateLimit, Mechanism.Backoff, Mechanism.CircuitBreaker, Mechanism.ServeStale])
+    {
+        runs.Add((mechanism, settings.Scenarios));
+    }
 }
 
 var all = new List<ScenarioResult>();

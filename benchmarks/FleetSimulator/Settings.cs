@@ -21,6 +21,8 @@ internal enum Mechanism
     Batching = 4,
     RateLimit = 8,
     Backoff = 16,
+    CircuitBreaker = 32,
+    ServeStale = 64,
 }
 
 /// <summary>Command-line settings. Every loop of the simulator is bounded by these counts and durations.</summary>
@@ -144,8 +146,10 @@ internal sealed record Settings
                 "BATCHING" => Mechanism.Batching,
                 "RATE-LIMIT" or "RATELIMIT" => Mechanism.RateLimit,
                 "BACKOFF" => Mechanism.Backoff,
+                "CIRCUIT-BREAKER" or "CIRCUITBREAKER" or "BREAKER" => Mechanism.CircuitBreaker,
+                "SERVE-STALE" or "SERVESTALE" or "STALE" => Mechanism.ServeStale,
                 "NONE" => Mechanism.None,
-                _ => throw new ArgumentException($"Unknown mechanism '{t}' (single-flight, jitter, batching, rate-limit, backoff)."),
+                _ => throw new ArgumentException($"Unknown mechanism '{t}' (single-flight, jitter, batching, rate-limit, backoff, circuit-breaker, serve-stale)."),
             };
         }
 
@@ -160,6 +164,8 @@ internal sealed record Settings
             Mechanism.Jitter => "jitter",
             Mechanism.Batching => "batching",
             Mechanism.RateLimit => "rate-limit",
+            Mechanism.CircuitBreaker => "circuit-breaker",
+            Mechanism.ServeStale => "serve-stale",
             _ => "backoff",
         })) + " off";
 }

@@ -22,6 +22,15 @@ public sealed class RetryOptions
     public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// How long calls to a failing service stop. When at least half of at least 10 calls to one service in one region in
+    /// 10 seconds ended in a 5xx, a timeout or a connection failure (throttling does not count), further calls fail at once
+    /// with <see cref="SecretServiceUnavailableException"/> (error code <c>CircuitOpen</c>), sending nothing, for this long;
+    /// then one call probes the service and decides. Readers of cached values get them stale meanwhile. Default 5 seconds;
+    /// <see cref="TimeSpan.Zero"/> turns the breaker off. Not used with <see cref="Pipeline"/>.
+    /// </summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Replaces the built-in pipeline. It receives every HTTP attempt and must retry only what is safe to retry; throw
     /// <see cref="SecretsCacheException"/> types pass through it.
     /// </summary>

@@ -135,6 +135,11 @@ public sealed class SecretsCacheOptions
 
         RequirePositive(errors, Retry.BaseDelay, "Retry.BaseDelay");
         RequirePositive(errors, Retry.TotalTimeout, "Retry.TotalTimeout");
+        if (Retry.BreakDuration != TimeSpan.Zero && (Retry.BreakDuration < TimeSpan.FromMilliseconds(500) || Retry.BreakDuration > TimeSpan.FromDays(1)))
+        {
+            errors.Add("Retry.BreakDuration must be zero (no circuit breaker) or between 0.5 seconds and 1 day.");
+        }
+
         if (Retry.MaxDelay < Retry.BaseDelay)
         {
             errors.Add("Retry.MaxDelay must be at least Retry.BaseDelay.");

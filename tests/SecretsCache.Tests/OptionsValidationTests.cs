@@ -32,6 +32,9 @@ public sealed class OptionsValidationTests
         { "FetchTimeout", o => o.FetchTimeout = TimeSpan.FromDays(60) },
         { "MaxFailureBackoff", o => o.MaxFailureBackoff = TimeSpan.FromMilliseconds(500) },
         { "MaxEntries", o => o.MaxEntries = 0 },
+        { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromMilliseconds(499) },
+        { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromSeconds(-1) },
+        { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromDays(2) },
     };
 
     [Fact]
@@ -101,6 +104,7 @@ public sealed class OptionsValidationTests
             MaxFailureBackoff = TimeSpan.FromSeconds(1),
             DefaultTtl = TimeSpan.MaxValue,
         };
+        options.Retry.BreakDuration = TimeSpan.FromMilliseconds(500);
         options.TtlByReference["ssm:/app/x:3"] = TimeSpan.FromTicks(1);
         options.TtlByReference["app/db"] = TimeSpan.FromMinutes(1);
         options.TtlByReference["sm:app/db"] = TimeSpan.FromMinutes(1); // two spellings, one TTL: no conflict

@@ -106,6 +106,7 @@ internal static class SecretsCacheOptionsBinder
                 case "BASEDELAY": reader.TimeSpan(child, v => retry.BaseDelay = v); break;
                 case "MAXDELAY": reader.TimeSpan(child, v => retry.MaxDelay = v); break;
                 case "TOTALTIMEOUT": reader.TimeSpan(child, v => retry.TotalTimeout = v); break;
+                case "BREAKDURATION": reader.TimeSpan(child, v => retry.BreakDuration = v); break;
                 default: reader.Unknown(child); break;
             }
         }

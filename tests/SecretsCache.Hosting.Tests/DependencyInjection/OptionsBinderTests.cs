@@ -24,6 +24,7 @@ public sealed class OptionsBinderTests
             ["SecretsCache:Aws:AttemptTimeout"] = "00:00:03",
             ["SecretsCache:Retry:MaxRetryAttempts"] = "5",
             ["SecretsCache:Retry:BaseDelay"] = "00:00:00.250",
+            ["SecretsCache:Retry:BreakDuration"] = "00:00:00",
             ["SecretsCache:RateLimits:ParameterStoreRequestsPerSecond"] = "12.5",
             ["SecretsCache:RateLimits:Behavior"] = "failfast",
             ["SecretsCache:TtlByReference:app/db"] = "00:00:30",
@@ -40,6 +41,7 @@ public sealed class OptionsBinderTests
         Assert.Equal(TimeSpan.FromSeconds(3), options.Aws.AttemptTimeout);
         Assert.Equal(5, options.Retry.MaxRetryAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.Retry.BaseDelay);
+        Assert.Equal(TimeSpan.Zero, options.Retry.BreakDuration);
         Assert.Equal(12.5, options.RateLimits.ParameterStoreRequestsPerSecond);
         Assert.Equal(RateLimitBehavior.FailFast, options.RateLimits.Behavior);
         Assert.Equal(TimeSpan.FromSeconds(30), options.TtlByReference["app/db"]);

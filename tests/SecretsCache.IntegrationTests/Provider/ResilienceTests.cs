@@ -344,4 +344,56 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         Assert.Equal("shared", (await read.WaitAsync(TimeSpan.FromSeconds(30))).GetString());
         Assert.Equal(1, Aws.Requests.Count(GetParameter));
     }
+
+    [Fact]
+    public async Task An_outage_opens_the_circuit_so_calls_stop_and_stale_values_are_served_until_a_probe_succeeds()
+    {
+        var names = Enumerable.Range(0, 30).Select(_ => SecretName("breaker")).ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, "v-" + name);
+        }
+
+        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var provider = CreateProvider(
+            o =>
+            {
+                o.Retry.MaxRetryAttempts = 0; // one request per fetch, so the counts below are exact
+                o.Retry.BreakDuration = TimeSpan.FromSeconds(5);
+                o.DefaultTtl = TimeSpan.FromMinutes(1);
+                o.TtlJitter = 0;
+                o.FailureBackoff = TimeSpan.FromSeconds(1);
+                o.MaxFailureBackoff = TimeSpan.FromSeconds(2);
+            },
+            clock);
+        foreach (var name in names)
+        {
+            await provider.GetAsync(name);
+        }
+
+        Aws.Faults.FailNext(int.MaxValue, 503, GetSecretValue);
+        clock.Advance(TimeSpan.FromMinutes(1)); // every value expired; all are within MaxStaleness
+        foreach (var name in names)
+        {
+            Assert.Equal("v-" + name, await provider.GetStringAsync(name)); // stale, never an error
+        }
+
+        // Ten 503s opened the circuit; the other twenty fetches failed at once without a request.
+        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput, Aws.Requests.Total);
+        Assert.Equal(RetryPipelineFactoryMinimumThroughput, Aws.Requests.Snapshot().Count(r => r.Outcome == EmulatorOutcome.Fault));
+        var open = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.RefreshAsync(names[0]).AsTask());
+        Assert.Equal("CircuitOpen", open.ErrorCode);
+        Assert.DoesNotContain("v-", open.Message, StringComparison.Ordinal);
+        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput, Aws.Requests.Total);
+
+        // The outage ends; after the break (and the keys' failure backoff) one probe closes the circuit and reads resume.
+        Aws.Faults.ClearFailures();
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Aws.PutSecretValue(names[1], "rotated");
+        Assert.Equal("rotated", await provider.GetStringAsync(names[1]));
+        Assert.Equal("v-" + names[2], (await provider.RefreshAsync(names[2])).GetString());
+        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput + 2, Aws.Requests.Total);
+    }
+
+    private const int RetryPipelineFactoryMinimumThroughput = 10;
 }

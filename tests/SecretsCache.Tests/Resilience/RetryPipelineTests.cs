@@ -1,4 +1,5 @@
 using Polly;
+using Polly.CircuitBreaker;
 using SecretsCache.Resilience;
 using SecretsCache.Tests.Fakes;
 
@@ -90,5 +91,72 @@ public sealed class RetryPipelineTests
     {
         var custom = new ResiliencePipelineBuilder().Build();
         Assert.Same(custom, RetryPipelineFactory.Create(new RetryOptions { Pipeline = custom }, TimeProvider.System));
+    }
+
+    [Theory]
+    [InlineData(typeof(SecretServiceUnavailableException), true)]
+    [InlineData(typeof(SecretThrottledException), false)]
+    [InlineData(typeof(SecretNotFoundException), false)]
+    [InlineData(typeof(SecretAccessDeniedException), false)]
+    [InlineData(typeof(SecretRequestException), false)]
+    public void Only_the_service_failing_counts_against_the_breaker(Type type, bool counts) =>
+        Assert.Equal(counts, RetryPipelineFactory.IsOutage((Exception)Activator.CreateInstance(type, "boom")!));
+
+    [Fact]
+    public async Task An_outage_opens_the_breaker_then_calls_fail_without_running_until_one_probe_after_the_break()
+    {
+        var time = new FakeTimeProvider();
+        var breaker = new CircuitBreakerStateProvider();
+        var pipeline = RetryPipelineFactory.Create(new RetryOptions { MaxRetryAttempts = 0, BreakDuration = TimeSpan.FromSeconds(5) }, time, () => 0, breaker);
+        var runs = 0;
+        var failing = true;
+        ValueTask<int> Call(CancellationToken _)
+        {
+            runs++;
+            return failing ? throw new SecretServiceUnavailableException("503", "sm:x", "ServiceUnavailable") : ValueTask.FromResult(1);
+        }
+
+        for (var i = 0; i < RetryPipelineFactory.BreakerMinimumThroughput; i++)
+        {
+            await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => pipeline.ExecuteAsync(Call).AsTask());
+        }
+
+        Assert.Equal(CircuitState.Open, breaker.CircuitState);
+        await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(Call).AsTask());
+        Assert.Equal(RetryPipelineFactory.BreakerMinimumThroughput, runs); // nothing ran while open
+
+        failing = false;
+        time.Advance(TimeSpan.FromSeconds(4.9));
+        await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(Call).AsTask());
+        time.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.Equal(1, await pipeline.ExecuteAsync(Call)); // the probe
+        Assert.Equal(CircuitState.Closed, breaker.CircuitState);
+        Assert.Equal(RetryPipelineFactory.BreakerMinimumThroughput + 1, runs);
+    }
+
+    [Theory]
+    [InlineData(false, 0)]    // throttling is the quota's business, never an outage
+    [InlineData(true, 0)]     // BreakDuration zero: no breaker at all
+    public async Task Throttling_or_a_zero_break_duration_never_opens_a_breaker(bool outage, int breakSeconds)
+    {
+        var breaker = new CircuitBreakerStateProvider();
+        var options = new RetryOptions { MaxRetryAttempts = 0, BreakDuration = outage ? TimeSpan.FromSeconds(breakSeconds) : TimeSpan.FromSeconds(5) };
+        var pipeline = RetryPipelineFactory.Create(options, new FakeTimeProvider(), () => 0, breaker);
+        var runs = 0;
+
+        for (var i = 0; i < 50; i++)
+        {
+            await Assert.ThrowsAnyAsync<SecretsCacheException>(() => pipeline.ExecuteAsync<int>(_ =>
+            {
+                runs++;
+                throw outage
+                    ? new SecretServiceUnavailableException("503", "sm:x", "ServiceUnavailable")
+                    : new SecretThrottledException("slow down", "sm:x", "ThrottlingException");
+            }).AsTask());
+        }
+
+        Assert.Equal(50, runs);
+        Assert.Equal(CircuitState.Closed, breaker.CircuitState);
     }
 }

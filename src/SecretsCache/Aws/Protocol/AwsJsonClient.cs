@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
 using Polly;
+using Polly.CircuitBreaker;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Signing;
@@ -26,7 +27,8 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
     private readonly AwsCredentialsSource _credentials;
-    private readonly ResiliencePipeline _pipeline;
+    private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
+    private readonly RetryOptions _retry;
     private readonly ClientRateLimiter _secretsManagerLimit;
     private readonly ClientRateLimiter _parameterStoreLimit;
     private readonly ClientRateLimiter _batchLimit;
@@ -52,7 +54,7 @@ internal sealed class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials);
-        _pipeline = RetryPipelineFactory.Create(options.Retry, timeProvider);
+        _retry = options.Retry;
         _retryBudget = options.Retry.TotalTimeout;
         _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
         _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
@@ -103,11 +105,17 @@ internal sealed class AwsJsonClient : IDisposable
         // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
         // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
         // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
+        // One breaker per service and region: an outage of one does not stop calls to the other.
+        var pipeline = _pipelines.GetOrAdd((service, call.Endpoint.SigningRegion), static (_, client) =>
+        {
+            // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
+            return RetryPipelineFactory.Create(client._retry, client._time, breakerState: new CircuitBreakerStateProvider());
+        }, this);
         await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
         call.FirstToken = 1;
         try
         {
-            return await _pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
+            return await pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
@@ -115,7 +123,17 @@ internal sealed class AwsJsonClient : IDisposable
             throw new SecretServiceUnavailableException(
                 $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retryBudget.TotalSeconds:0.###} s.", reference, "Timeout", ex);
         }
+        catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
+        {
+            throw CircuitOpen(call, operation, ex);
+        }
     }
+
+    private SecretServiceUnavailableException CircuitOpen<TResponse>(Call<TResponse> call, string operation, Exception inner) => new(
+        $"AWS {ServiceName(call.Service)} in {call.Endpoint.SigningRegion} failed most recent calls, so {operation} for {call.Reference ?? "the request"} was not sent; calls resume within {_retry.BreakDuration.TotalSeconds:0.###} s (Retry.BreakDuration).",
+        call.Reference,
+        "CircuitOpen",
+        inner);
 
     public void Dispose()
     {
