@@ -14,12 +14,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     [Fact]
     public async Task Warming_45_secrets_takes_three_batch_calls_and_every_later_read_is_a_hit()
     {
-        var prefix = SecretName("warm");
-        var names = Enumerable.Range(0, 45).Select(i => $"{prefix}/{i:00}").ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "value-" + name);
-        }
+        var names = CreateSecrets("warm", 45, "value-");
 
         var provider = CreateProvider();
 
@@ -109,11 +104,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     [Fact]
     public async Task A_batch_call_refused_outright_falls_back_to_single_reads()
     {
-        var names = Enumerable.Range(0, 3).Select(_ => SecretName("nobatch")).ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "v-" + name);
-        }
+        var names = CreateSecrets("nobatch", 3, "v-");
 
         Aws.Faults.FailNextWith("AccessDeniedException", 1, BatchGetSecretValue);
         var provider = CreateProvider();
@@ -128,11 +119,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     [Fact]
     public async Task A_transient_batch_failure_is_retried()
     {
-        var names = Enumerable.Range(0, 3).Select(_ => SecretName("retry")).ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "v-" + name);
-        }
+        var names = CreateSecrets("retry", 3, "v-");
 
         Aws.Faults.FailNext(1, 503, BatchGetSecretValue);
         var provider = CreateProvider();
@@ -216,12 +203,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     [Fact]
     public async Task When_the_batch_budget_is_a_small_fleet_share_warm_up_reads_one_by_one_under_the_larger_budget()
     {
-        var prefix = SecretName("share");
-        var names = Enumerable.Range(0, 45).Select(i => $"{prefix}/{i:00}").ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "value-" + name);
-        }
+        var names = CreateSecrets("share", 45, "value-");
 
         // 0.5 BatchGetSecretValue/s is below one request of burst, so that bucket starts empty (its first token comes at a
         // random moment on this clock, which does not move); 20 x 0.5 secrets/s by batch is far slower than 100/s singly.
@@ -249,12 +231,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     [Fact]
     public async Task When_batches_move_secrets_faster_even_after_waiting_warm_up_waits_for_the_batch_budget()
     {
-        var prefix = SecretName("lane");
-        var names = Enumerable.Range(0, 60).Select(i => $"{prefix}/{i:00}").ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "value-" + name);
-        }
+        var names = CreateSecrets("lane", 60, "value-");
 
         // One batch token now, then 10/s: 200 secrets/s by batch beats 50/s singly, so chunks two and three wait for it.
         var provider = CreateProvider(o =>

@@ -292,11 +292,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
     [Fact]
     public async Task Fail_fast_client_rate_limit_refuses_requests_over_it_before_they_reach_the_emulator()
     {
-        var names = Enumerable.Range(0, 5).Select(_ => SecretName("limited")).ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "l-" + name);
-        }
+        var names = CreateSecrets("limited", 5, "l-");
 
         var provider = CreateProvider(o =>
         {
@@ -348,11 +344,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
     [Fact]
     public async Task An_outage_opens_the_circuit_so_calls_stop_and_stale_values_are_served_until_a_probe_succeeds()
     {
-        var names = Enumerable.Range(0, 30).Select(_ => SecretName("breaker")).ToList();
-        foreach (var name in names)
-        {
-            Aws.CreateSecret(name, "v-" + name);
-        }
+        var names = CreateSecrets("breaker", 30, "v-");
 
         var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
         var provider = CreateProvider(

@@ -22,6 +22,18 @@ public abstract class ProviderTestBase : IAsyncLifetime
     /// <summary>A secret name no other test uses, e.g. <c>it/db/3f2a...</c>.</summary>
     protected static string SecretName(string prefix = "s") => $"it/{prefix}/{Guid.NewGuid():N}";
 
+    /// <summary>Creates <paramref name="count"/> secrets with names no other test uses, each valued <paramref name="valuePrefix"/> + its name.</summary>
+    protected List<string> CreateSecrets(string prefix, int count, string valuePrefix = "v-")
+    {
+        var names = Enumerable.Range(0, count).Select(_ => SecretName(prefix)).ToList();
+        foreach (var name in names)
+        {
+            Aws.CreateSecret(name, valuePrefix + name);
+        }
+
+        return names;
+    }
+
     /// <summary>A parameter path no other test uses, e.g. <c>/it/3f2a.../</c> (with a trailing slash).</summary>
     protected static string ParameterRoot() => $"/it/{Guid.NewGuid():N}/";
 
