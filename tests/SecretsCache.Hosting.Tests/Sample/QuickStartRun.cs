@@ -1,3 +1,4 @@
+using SecretsCache.TestSupport;
 using System.Diagnostics;
 using System.Reflection;
 
@@ -41,10 +42,6 @@ public sealed class QuickStartRun : IAsyncLifetime
         {
             ArgumentList = { assembly },
             WorkingDirectory = _home,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
         foreach (var name in start.Environment.Keys.Where(k => k.StartsWith("AWS_", StringComparison.OrdinalIgnoreCase)).ToList())
         {
@@ -57,26 +54,7 @@ public sealed class QuickStartRun : IAsyncLifetime
         start.Environment["AWS_CONFIG_FILE"] = Path.Combine(_home, "no-such-dir", "config");
         start.Environment["AWS_EC2_METADATA_DISABLED"] = "true";
 
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-            throw new TimeoutException(
-                $"The quick start did not exit within {Timeout.TotalSeconds:0} s and was killed.\n--- stdout ---\n{await stdout}--- stderr ---\n{await stderr}");
-        }
-
-        ExitCode = process.ExitCode;
-        StandardOutput = await stdout;
-        StandardError = await stderr;
+        (ExitCode, StandardOutput, StandardError) = await ChildProcess.RunAsync(start, Timeout);
         Lines = StandardOutput.ReplaceLineEndings("\n").TrimEnd('\n').Split('\n');
     }
 

@@ -1,3 +1,4 @@
+using SecretsCache.TestSupport;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -198,9 +199,6 @@ public sealed class PostgresServer : IAsyncLifetime
     {
         var start = new ProcessStartInfo(fileName)
         {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
             WorkingDirectory = _root ?? Path.GetTempPath(), // The postgres user may not be able to enter the test's folder.
         };
         foreach (var argument in arguments)
@@ -208,28 +206,13 @@ public sealed class PostgresServer : IAsyncLifetime
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} could not be started.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(CommandTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new InvalidOperationException($"'{fileName} {string.Join(' ', arguments)}' did not finish within {CommandTimeout}.");
-        }
-
-        if (process.ExitCode != 0)
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync(start, CommandTimeout);
+        if (exitCode != 0)
         {
             var log = _root is not null && File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile) : string.Empty;
             throw new InvalidOperationException(
-                $"'{Path.GetFileName(fileName)} {string.Join(' ', arguments)}' exited with {process.ExitCode}: {await stderr}{await stdout}{log}");
+                $"'{Path.GetFileName(fileName)} {string.Join(' ', arguments)}' exited with {exitCode}: {stderr}{stdout}{log}");
         }
-
-        await Task.WhenAll(stdout, stderr);
     }
 }
 
