@@ -37,7 +37,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null)
-        : this(CreateAwsSource(options ??= new SecretsCacheOptions(), httpClient, timeProvider ?? TimeProvider.System), options, timeProvider, loggerFactory, meterFactory)
+        : this(CreateAwsSource(options ??= new SecretsCacheOptions(), httpClient, timeProvider ?? TimeProvider.System, loggerFactory), options, timeProvider, loggerFactory, meterFactory)
     {
     }
 
@@ -126,10 +126,11 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         (_source as IDisposable)?.Dispose();
     }
 
-    private static AwsSecretSource CreateAwsSource(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider)
+    private static AwsSecretSource CreateAwsSource(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, ILoggerFactory? loggerFactory)
     {
         options.ThrowIfInvalid();
-        return new AwsSecretSource(new AwsJsonClient(options, httpClient, timeProvider), timeProvider, options.Aws.VersionAwareRefresh);
+        var client = new AwsJsonClient(options, httpClient, timeProvider, logger: (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>());
+        return new AwsSecretSource(client, timeProvider, options.Aws.VersionAwareRefresh);
     }
 
     private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)

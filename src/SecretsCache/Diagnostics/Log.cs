@@ -28,4 +28,10 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Error, "A VersionChanged subscriber failed for {Reference}")]
     public static partial void VersionChangedHandlerFailed(ILogger logger, string reference, Exception exception);
+
+    [LoggerMessage(9, LogLevel.Warning, "AWS {Service} in {Region} failed most recent calls: calls stop for {BreakSeconds:0.###} s, and stale values are served")]
+    public static partial void CircuitOpened(ILogger logger, string service, string region, double breakSeconds);
+
+    [LoggerMessage(10, LogLevel.Information, "AWS {Service} in {Region} answers again: calls resume")]
+    public static partial void CircuitClosed(ILogger logger, string service, string region);
 }

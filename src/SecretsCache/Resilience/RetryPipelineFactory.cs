@@ -25,7 +25,13 @@ internal static class RetryPipelineFactory
 
     /// <summary>The built-in pipeline: a total time budget, then retries, then (innermost, so it sees every attempt) the breaker
     /// when <paramref name="breakerState"/> is given and <see cref="RetryOptions.BreakDuration"/> is not zero.</summary>
-    public static ResiliencePipeline Create(RetryOptions options, TimeProvider timeProvider, Func<double>? random = null, CircuitBreakerStateProvider? breakerState = null)
+    public static ResiliencePipeline Create(
+        RetryOptions options,
+        TimeProvider timeProvider,
+        Func<double>? random = null,
+        CircuitBreakerStateProvider? breakerState = null,
+        Action? onOpened = null,
+        Action? onClosed = null)
     {
         if (options.Pipeline is not null)
         {
@@ -57,6 +63,16 @@ internal static class RetryPipelineFactory
                 BreakDuration = options.BreakDuration,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } error && IsOutage(error)),
                 StateProvider = breakerState,
+                OnOpened = _ =>
+                {
+                    onOpened?.Invoke();
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    onClosed?.Invoke();
+                    return default;
+                },
             });
         }
 

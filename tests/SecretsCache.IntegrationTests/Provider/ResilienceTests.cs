@@ -347,6 +347,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         var names = CreateSecrets("breaker", 30, "v-");
 
         var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var logs = new CapturingLoggerFactory();
         var provider = CreateProvider(
             o =>
             {
@@ -357,7 +358,8 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
                 o.FailureBackoff = TimeSpan.FromSeconds(1);
                 o.MaxFailureBackoff = TimeSpan.FromSeconds(2);
             },
-            clock);
+            clock,
+            logs: logs);
         foreach (var name in names)
         {
             await provider.GetAsync(name);
@@ -385,6 +387,11 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         Assert.Equal("rotated", await provider.GetStringAsync(names[1]));
         Assert.Equal("v-" + names[2], (await provider.RefreshAsync(names[2])).GetString());
         Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput + 2, Aws.Requests.Total);
+
+        // Operators see the circuit open and close, named by service and region, never with a value.
+        Assert.Single(logs.Entries, e => e.StartsWith("Warning: AWS Secrets Manager in us-east-1 failed most recent calls: calls stop for 5 s", StringComparison.Ordinal));
+        Assert.Single(logs.Entries, e => e.StartsWith("Information: AWS Secrets Manager in us-east-1 answers again", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Entries, e => e.Contains("v-", StringComparison.Ordinal) || e.Contains("rotated", StringComparison.Ordinal));
     }
 
     private const int RetryPipelineFactoryMinimumThroughput = 10;

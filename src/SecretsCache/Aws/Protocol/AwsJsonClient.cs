@@ -4,7 +4,10 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
 using Polly;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Polly.CircuitBreaker;
+using SecretsCache.Diagnostics;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Signing;
@@ -29,6 +32,7 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly AwsCredentialsSource _credentials;
     private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
     private readonly RetryOptions _retry;
+    private readonly ILogger _logger;
     private readonly ClientRateLimiter _secretsManagerLimit;
     private readonly ClientRateLimiter _parameterStoreLimit;
     private readonly ClientRateLimiter _batchLimit;
@@ -37,8 +41,9 @@ internal sealed class AwsJsonClient : IDisposable
     private string? _defaultRegion;
     private readonly TimeSpan _retryBudget;
 
-    public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null)
+    public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
     {
+        _logger = logger ?? NullLogger.Instance;
         _options = options.Aws;
         _time = timeProvider;
         _environment = environment ?? Environment.GetEnvironmentVariable;
@@ -106,10 +111,16 @@ internal sealed class AwsJsonClient : IDisposable
         // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
         // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
         // One breaker per service and region: an outage of one does not stop calls to the other.
-        var pipeline = _pipelines.GetOrAdd((service, call.Endpoint.SigningRegion), static (_, client) =>
+        var pipeline = _pipelines.GetOrAdd((service, call.Endpoint.SigningRegion), static (key, client) =>
         {
             // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
-            return RetryPipelineFactory.Create(client._retry, client._time, breakerState: new CircuitBreakerStateProvider());
+            var (service, region) = key;
+            return RetryPipelineFactory.Create(
+                client._retry,
+                client._time,
+                breakerState: new CircuitBreakerStateProvider(),
+                onOpened: () => Log.CircuitOpened(client._logger, ServiceName(service), region, client._retry.BreakDuration.TotalSeconds),
+                onClosed: () => Log.CircuitClosed(client._logger, ServiceName(service), region));
         }, this);
         await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
         call.FirstToken = 1;
