@@ -41,6 +41,8 @@ public interface ISecretProvider
     /// <summary>
     /// Loads many references in as few backend calls as the APIs allow (for example at Lambda init). Never throws for a
     /// reference that fails: the result lists failures, and <see cref="WarmUpResult.ThrowIfAnyFailed"/> turns them into one exception.
+    /// A key still backing off after a failure is not fetched again (its last error is listed), and a reference that the size
+    /// bound evicted again is listed as a <see cref="SecretsConfigurationException"/>.
     /// </summary>
     /// <exception cref="ArgumentException">A reference is malformed; nothing is fetched.</exception>
     Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default);

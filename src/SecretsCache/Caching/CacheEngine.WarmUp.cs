@@ -66,11 +66,19 @@ internal sealed partial class CacheEngine
         var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
         var loaded = 0;
         var end = _clock.Now();
+        var evicted = 0;
         foreach (var (text, entry) in requested)
         {
-            // A failure beside a still-fresh value is a refresh that failed (for example refresh-ahead), not a failed load.
-            if (entry.Value is { } value && (entry.Failure is null || end < value.ExpiresAt))
+            if (!_byKey.TryGetValue(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
             {
+                // Fetched, then pushed out by the size bound: a later read goes to AWS again, so it was not warmed up.
+                evicted++;
+                failures[text] = new SecretsConfigurationException(
+                    $"'{entry.Key}' was fetched but evicted: the warm-up list ({requested.Count} references) does not fit in MaxEntries ({_options.MaxEntries}).");
+            }
+            else if (entry.Value is { } value && (entry.Failure is null || end < value.ExpiresAt))
+            {
+                // A failure beside a still-fresh value is a refresh that failed (for example refresh-ahead), not a failed load.
                 loaded++;
             }
             else
@@ -78,6 +86,11 @@ internal sealed partial class CacheEngine
                 failures[text] = entry.Failure?.Error.SourceException
                     ?? new SecretServiceUnavailableException($"'{entry.Key}' could not be loaded.", entry.Key);
             }
+        }
+
+        if (evicted > 0)
+        {
+            Log.WarmUpEvicted(_logger, evicted, requested.Count, _options.MaxEntries);
         }
 
         Log.WarmedUp(_logger, loaded, requested.Count, _time.GetElapsedTime(started).TotalMilliseconds);

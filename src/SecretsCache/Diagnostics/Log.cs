@@ -34,4 +34,7 @@ internal static partial class Log
 
     [LoggerMessage(10, LogLevel.Information, "AWS {Service} in {Region} answers again: calls resume")]
     public static partial void CircuitClosed(ILogger logger, string service, string region);
+
+    [LoggerMessage(11, LogLevel.Warning, "Warm-up: {Evicted} of {Total} references were evicted again, because MaxEntries is {MaxEntries}; raise it or warm up fewer")]
+    public static partial void WarmUpEvicted(ILogger logger, int evicted, int total, int maxEntries);
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Caching;
@@ -80,6 +81,24 @@ public sealed class WarmUpTests
         Assert.True(after.Succeeded);
         Assert.Equal(2, cache.Source.BatchCalls);
         Assert.Equal("f", await cache.ReadAsync("app/flaky"));
+    }
+
+    [Fact]
+    public async Task References_evicted_by_the_size_bound_during_warm_up_are_reported_not_counted_as_loaded()
+    {
+        var logs = new CapturingLoggerProvider();
+        using var factory = CapturingLoggerProvider.CreateFactory(logs);
+        using var cache = CacheHarness.Create(o => o.MaxEntries = 10, loggers: factory);
+        var references = Enumerable.Range(0, 30).Select(i => $"app/k{i:00}").ToList();
+        references.ForEach(r => cache.Source.Set(r, "v"));
+
+        var result = await cache.Provider.WarmUpAsync(references);
+
+        Assert.Equal(cache.Provider.Count, result.Loaded);
+        Assert.InRange(result.Loaded, 1, 10);
+        Assert.Equal(30 - result.Loaded, result.Failures.Count);
+        Assert.All(result.Failures.Values, e => Assert.Contains("MaxEntries (10)", Assert.IsType<SecretsConfigurationException>(e).Message, StringComparison.Ordinal));
+        Assert.Contains(logs.Records, r => r.Level == LogLevel.Warning && r.Message.Contains("MaxEntries is 10", StringComparison.Ordinal));
     }
 
     [Fact]
