@@ -13,15 +13,8 @@ public sealed class CacheStampedeTests
         using var cache = CacheHarness.Create();
         cache.Source.Set("app/db", "one");
         cache.Source.Hold();
-        var waiting = 0;
 
-        var reads = Concurrently.Start(Callers, _ =>
-        {
-            var read = cache.Provider.GetAsync("app/db").AsTask();
-            Interlocked.Increment(ref waiting);
-            return read;
-        });
-        Eventually.True(() => Volatile.Read(ref waiting) == Callers, "every caller to be waiting on the fetch");
+        var reads = Concurrently.StartAndWaitUntilCalled(Callers, _ => cache.Provider.GetAsync("app/db").AsTask(), "every caller to be waiting on the fetch");
         Assert.All(reads, r => Assert.False(r.IsCompleted));
         cache.Source.Release();
         var secrets = await Task.WhenAll(reads);
@@ -93,15 +86,8 @@ public sealed class CacheStampedeTests
         using var cache = CacheHarness.Create();
         cache.Source.Fail = Errors.Unavailable;
         cache.Source.Hold();
-        var waiting = 0;
 
-        var reads = Concurrently.Start(Callers, _ =>
-        {
-            var read = cache.Provider.GetAsync("app/db").AsTask();
-            Interlocked.Increment(ref waiting);
-            return read;
-        });
-        Eventually.True(() => Volatile.Read(ref waiting) == Callers, "every caller to be waiting on the fetch");
+        var reads = Concurrently.StartAndWaitUntilCalled(Callers, _ => cache.Provider.GetAsync("app/db").AsTask(), "every caller to be waiting on the fetch");
         cache.Source.Release();
 
         foreach (var read in reads)
@@ -137,15 +123,8 @@ public sealed class CacheStampedeTests
         using var cache = CacheHarness.Create();
         cache.Source.Set("app/db", "one");
         cache.Source.Hold();
-        var waiting = 0;
 
-        var reads = Concurrently.Start(Callers, i =>
-        {
-            var read = cache.Provider.GetAsync(spellings[i % spellings.Length]).AsTask();
-            Interlocked.Increment(ref waiting);
-            return read;
-        });
-        Eventually.True(() => Volatile.Read(ref waiting) == Callers, "every caller to be waiting on the fetch");
+        var reads = Concurrently.StartAndWaitUntilCalled(Callers, i => cache.Provider.GetAsync(spellings[i % spellings.Length]).AsTask(), "every caller to be waiting on the fetch");
         cache.Source.Release();
         var secrets = await Task.WhenAll(reads);
 

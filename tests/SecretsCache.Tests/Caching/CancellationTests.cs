@@ -38,15 +38,8 @@ public sealed class CancellationTests
         cache.Source.Set("app/db", "one");
         cache.Source.Hold();
         var tokens = Enumerable.Range(0, 500).Select(_ => new CancellationTokenSource()).ToArray();
-        var waiting = 0;
 
-        var reads = Concurrently.Start(500, i =>
-        {
-            var read = cache.ReadAsync("app/db", tokens[i].Token);
-            Interlocked.Increment(ref waiting);
-            return read;
-        });
-        Eventually.True(() => Volatile.Read(ref waiting) == 500, "every caller to be waiting");
+        var reads = Concurrently.StartAndWaitUntilCalled(500, i => cache.ReadAsync("app/db", tokens[i].Token), "every caller to be waiting");
         await Task.WhenAll(Concurrently.Start(250, i => tokens[i * 2].CancelAsync().ContinueWith(_ => 0, TaskScheduler.Default)));
         cache.Source.Release();
 

@@ -214,20 +214,7 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Each_backend_fetch_produces_one_fetch_activity_with_the_same_tags()
     {
-        var stopped = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == SecretsCacheTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                lock (stopped)
-                {
-                    stopped.Add(activity);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var activities = new FetchActivities();
         using var test = new Activity("test").Start(); // ours are its children, so other activities are ignored
         using var cache = CacheHarness.Create(o => o.IncludeNamesInTelemetry = true);
         cache.Source.Set("app/db", Values[0]);
@@ -239,11 +226,7 @@ public sealed class TelemetryTests
         await cache.ReadAsync("ssm:/app/param");
         await Assert.ThrowsAsync<SecretAccessDeniedException>(() => cache.ReadAsync("app/denied"));
 
-        List<Activity> ours;
-        lock (stopped)
-        {
-            ours = [.. stopped.Where(a => a.TraceId == test.TraceId)];
-        }
+        var ours = activities.Stopped(test.TraceId);
 
         Assert.Equal(3, ours.Count);
         Assert.All(ours, a => Assert.Equal("secretscache.fetch", a.OperationName));
@@ -262,34 +245,51 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Fetch_activities_carry_no_name_unless_allowed()
     {
-        var stopped = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = source => source.Name == SecretsCacheTelemetry.ActivitySourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = activity =>
-            {
-                lock (stopped)
-                {
-                    stopped.Add(activity);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var activities = new FetchActivities();
         using var test = new Activity("test").Start();
         using var cache = CacheHarness.Create();
         cache.Source.Set("app/db", Values[0]);
 
         await cache.ReadAsync("app/db");
 
-        Activity fetch;
-        lock (stopped)
-        {
-            fetch = Assert.Single(stopped, a => a.TraceId == test.TraceId);
-        }
+        var fetch = Assert.Single(activities.Stopped(test.TraceId));
 
         Assert.Null(fetch.GetTagItem("secretscache.name"));
         Assert.Equal("secret", fetch.GetTagItem("secretscache.kind"));
+    }
+
+    /// <summary>Collects the library's activities as they stop; a test keeps those of its own trace.</summary>
+    private sealed class FetchActivities : IDisposable
+    {
+        private readonly List<Activity> _stopped = [];
+        private readonly ActivityListener _listener;
+
+        public FetchActivities()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = source => source.Name == SecretsCacheTelemetry.ActivitySourceName,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = activity =>
+                {
+                    lock (_stopped)
+                    {
+                        _stopped.Add(activity);
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public List<Activity> Stopped(ActivityTraceId trace)
+        {
+            lock (_stopped)
+            {
+                return [.. _stopped.Where(a => a.TraceId == trace)];
+            }
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     private static (string?, string?) Tags(Measurement m) =>

@@ -25,6 +25,23 @@ internal static class Concurrently
         return tasks;
     }
 
+    /// <summary>
+    /// Starts <paramref name="count"/> reads together, as <see cref="Start{T}"/> does, and returns once every one has made its
+    /// call (so each is waiting on the fetch under way, or has finished); <paramref name="what"/> names that state for a failure.
+    /// </summary>
+    public static Task<T>[] StartAndWaitUntilCalled<T>(int count, Func<int, Task<T>> read, string what)
+    {
+        var called = 0;
+        var tasks = Start(count, i =>
+        {
+            var task = read(i);
+            Interlocked.Increment(ref called);
+            return task;
+        });
+        Eventually.True(() => Volatile.Read(ref called) == count, what);
+        return tasks;
+    }
+
     /// <summary>Runs <paramref name="count"/> tasks together and returns each one's outcome (value or exception).</summary>
     public static async Task<Outcome<T>[]> RunAsync<T>(int count, Func<int, Task<T>> body)
     {
