@@ -33,18 +33,7 @@ if (cases.Count == 0)
 }
 
 await using var aws = await AwsEmulator.StartAsync();
-var warmUp = new List<string>();
-for (var i = 0; i < 45; i++)
-{
-    aws.CreateSecret($"bench/secret-{i:00}", $$"""{"user":"u{{i}}","password":"p-{{i}}"}""");
-    warmUp.Add($"bench/secret-{i:00}");
-}
-
-for (var i = 0; i < 5; i++)
-{
-    aws.PutParameter($"/bench/param-{i}", $"value-{i}");
-    warmUp.Add($"ssm:/bench/param-{i}");
-}
+var warmUp = FunctionData.Seed(aws, "bench");
 
 var baseEnvironment = new Dictionary<string, string>
 {

@@ -22,7 +22,7 @@ for (var i = 0; i < args.Length; i++)
 }
 
 await using var aws = await AwsEmulator.StartAsync();
-var references = Seed(aws);
+var references = FunctionData.Seed(aws, "fn");
 var environment = new Dictionary<string, string>
 {
     [FunctionSettings.ServiceUrlVariable] = aws.Endpoint.ToString(),
@@ -71,21 +71,3 @@ Console.WriteLine(
     $"AWS calls: {aws.Requests.Count("secretsmanager.BatchGetSecretValue")} BatchGetSecretValue, {aws.Requests.Count("AmazonSSM.GetParameters")} GetParameters, " +
     $"{aws.Requests.Count("secretsmanager.GetSecretValue")} GetSecretValue, {aws.Requests.Count("AmazonSSM.GetParameter")} GetParameter ({aws.Requests.Total} in all).");
 return exitCode;
-
-static List<string> Seed(AwsEmulator aws)
-{
-    var references = new List<string>();
-    for (var i = 0; i < 45; i++)
-    {
-        aws.CreateSecret($"fn/secret-{i:00}", $$"""{"user":"u{{i}}","password":"p-{{i}}"}""");
-        references.Add($"fn/secret-{i:00}");
-    }
-
-    for (var i = 0; i < 5; i++)
-    {
-        aws.PutParameter($"/fn/param-{i}", $"value-{i}");
-        references.Add($"ssm:/fn/param-{i}");
-    }
-
-    return references;
-}
