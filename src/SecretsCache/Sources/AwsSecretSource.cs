@@ -13,16 +13,12 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     private readonly AwsJsonClient _client;
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
-    private readonly Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>> _secretsManagerBatch;
-    private readonly Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>> _parameterStoreBatch;
 
     public AwsSecretSource(AwsJsonClient client, TimeProvider time, bool versionAwareRefresh)
     {
         _client = client;
         _secretsManager = new SecretsManagerReader(client, time, versionAwareRefresh);
         _parameterStore = new ParameterStoreReader(client, time);
-        _secretsManagerBatch = _secretsManager.FetchBatchAsync;
-        _parameterStoreBatch = _parameterStore.FetchBatchAsync;
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>
@@ -33,31 +29,34 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         var outcomes = new FetchOutcome?[references.Count];
-        var batches = new List<(int[] Indexes, Func<IReadOnlyList<SecretReference>, CancellationToken, Task<FetchOutcome?[]>> Fetch)>();
+        var batches = new List<(int[] Indexes, SecretStore Store)>();
         var indexes = Enumerable.Range(0, references.Count).ToList();
 
         // BatchGetSecretValue reads only AWSCURRENT: references pinned to a stage or version id go one by one.
         foreach (var group in indexes.Where(i => references[i].Store == SecretStore.SecretsManager && references[i].VersionStage is null && references[i].VersionId is null)
                      .GroupBy(i => references[i].Region))
         {
-            batches.AddRange(group.Chunk(SecretsManagerReader.BatchLimit).Select(chunk => (chunk, _secretsManagerBatch)));
+            batches.AddRange(group.Chunk(SecretsManagerReader.BatchLimit).Select(chunk => (chunk, SecretStore.SecretsManager)));
         }
 
         foreach (var group in indexes.Where(i => references[i].Store == SecretStore.ParameterStore).GroupBy(i => references[i].Region))
         {
-            batches.AddRange(group.Chunk(ParameterStoreReader.BatchLimit).Select(chunk => (chunk, _parameterStoreBatch)));
+            batches.AddRange(group.Chunk(ParameterStoreReader.BatchLimit).Select(chunk => (chunk, SecretStore.ParameterStore)));
         }
 
         await Task.WhenAll(batches.Select(async batch =>
         {
-            if (batch.Fetch == _secretsManagerBatch && !_client.PreferBatch(batch.Indexes.Length))
+            if (batch.Store == SecretStore.SecretsManager && !_client.PreferBatch(batch.Indexes.Length))
             {
                 return; // read one by one below, under GetSecretValue's budget
             }
 
             try
             {
-                var results = await batch.Fetch(batch.Indexes.Select(i => references[i]).ToList(), cancellationToken).ConfigureAwait(false);
+                var chunk = batch.Indexes.Select(i => references[i]).ToList();
+                var results = await (batch.Store == SecretStore.SecretsManager
+                    ? _secretsManager.FetchBatchAsync(chunk, cancellationToken)
+                    : _parameterStore.FetchBatchAsync(chunk, cancellationToken)).ConfigureAwait(false);
                 for (var j = 0; j < batch.Indexes.Length; j++)
                 {
                     outcomes[batch.Indexes[j]] = results[j];

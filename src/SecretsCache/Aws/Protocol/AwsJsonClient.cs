@@ -3,14 +3,14 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
-using Polly;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 using Polly.CircuitBreaker;
-using SecretsCache.Diagnostics;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Signing;
+using SecretsCache.Diagnostics;
 using SecretsCache.Resilience;
 
 namespace SecretsCache.Aws.Protocol;
@@ -39,7 +39,6 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
     private readonly long[] _clockSkewTicks = new long[2];
     private string? _defaultRegion;
-    private readonly TimeSpan _retryBudget;
 
     public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
     {
@@ -60,7 +59,6 @@ internal sealed class AwsJsonClient : IDisposable
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials);
         _retry = options.Retry;
-        _retryBudget = options.Retry.TotalTimeout;
         _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
         _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
         _batchLimit = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", options.RateLimits.SecretsManagerBatchRequestsPerSecond, options.RateLimits, timeProvider);
@@ -107,9 +105,6 @@ internal sealed class AwsJsonClient : IDisposable
             JsonSerializer.SerializeToUtf8Bytes(request, requestType),
             responseType,
             reference);
-        // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
-        // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
-        // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
         // One breaker per service and region: an outage of one does not stop calls to the other.
         var pipeline = _pipelines.GetOrAdd((service, call.Endpoint.SigningRegion), static (key, client) =>
         {
@@ -122,6 +117,10 @@ internal sealed class AwsJsonClient : IDisposable
                 onOpened: () => Log.CircuitOpened(client._logger, ServiceName(service), region, client._retry.BreakDuration.TotalSeconds),
                 onClosed: () => Log.CircuitClosed(client._logger, ServiceName(service), region));
         }, this);
+
+        // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
+        // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
+        // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
         await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
         call.FirstToken = 1;
         try
@@ -132,7 +131,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retryBudget.TotalSeconds:0.###} s.", reference, "Timeout", ex);
+                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s.", reference, "Timeout", ex);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
