@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using SecretsCache.Testing.Signing;
+using SecretsCache.TestSupport;
 
 namespace SecretsCache.IntegrationTests.Emulator;
 
 /// <summary>
-/// The emulator's verifier against AWS's SigV4 test suite (shared/sigv4-testsuite), loaded at run time: for every case
+/// The emulator's verifier against AWS's SigV4 test suite (tests/Shared/sigv4-testsuite), loaded at run time: for every case
 /// our canonical request equals the .creq, the .authz signature verifies, and a tampered request is rejected.
 /// </summary>
 public sealed class SigV4TestSuiteTests
@@ -135,20 +136,5 @@ public sealed class SigV4TestSuiteTests
         return (request, authorization);
     }
 
-    /// <summary>Walks up from the test binaries to the <c>shared/sigv4-testsuite</c> that sits beside the repository.</summary>
-    private static string SuiteDirectory()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            foreach (var candidate in new[] { Path.Combine(directory.FullName, "shared", "sigv4-testsuite"), Path.Combine(directory.FullName, "..", "shared", "sigv4-testsuite") })
-            {
-                if (Directory.Exists(candidate))
-                {
-                    return Path.GetFullPath(candidate);
-                }
-            }
-        }
-
-        throw new DirectoryNotFoundException($"shared/sigv4-testsuite was not found above {AppContext.BaseDirectory}.");
-    }
+    private static string SuiteDirectory() => AwsDefinitions.SigV4TestSuite;
 }

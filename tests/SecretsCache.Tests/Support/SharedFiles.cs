@@ -1,25 +1,14 @@
+using SecretsCache.TestSupport;
+
 namespace SecretsCache.Tests.Support;
 
-/// <summary>Finds the shared/ folder (AWS models, SigV4 vectors) beside the repository, so tests load AWS's definitions rather than restate them.</summary>
+/// <summary>Paths into AWS's definitions kept in the repository (<see cref="AwsDefinitions"/>), named as in ../shared: <c>aws-models/...</c> and <c>sigv4-testsuite/...</c>.</summary>
 public static class SharedFiles
 {
-    private static readonly Lazy<string> Root = new(Find);
-
-    public static string Path(params string[] parts) => System.IO.Path.Combine([Root.Value, .. parts]);
-
-    private static string Find()
+    public static string Path(params string[] parts) => parts switch
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (var candidate in new[] { System.IO.Path.Combine(dir.FullName, "shared"), System.IO.Path.Combine(dir.FullName, "..", "shared") })
-            {
-                if (Directory.Exists(System.IO.Path.Combine(candidate, "aws-models")))
-                {
-                    return System.IO.Path.GetFullPath(candidate);
-                }
-            }
-        }
-
-        throw new DirectoryNotFoundException("shared/aws-models was not found beside the repository; the tests need AWS's model files.");
-    }
+        ["aws-models", .. var rest] => System.IO.Path.Combine([AwsDefinitions.Models, .. rest]),
+        ["sigv4-testsuite", .. var rest] => System.IO.Path.Combine([AwsDefinitions.SigV4TestSuite, .. rest]),
+        _ => throw new ArgumentException($"Unknown AWS definitions folder '{string.Join('/', parts)}'.", nameof(parts)),
+    };
 }

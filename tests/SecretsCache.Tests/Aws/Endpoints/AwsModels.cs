@@ -1,25 +1,11 @@
+using SecretsCache.TestSupport;
+
 namespace SecretsCache.Tests.Aws.Endpoints;
 
-/// <summary>Finds the shared AWS model files: <c>&lt;x&gt;/shared/aws-models</c> beside the repository at <c>&lt;x&gt;/main</c>.</summary>
+/// <summary>The AWS model files kept in the repository (<see cref="AwsDefinitions.Models"/>).</summary>
 internal static class AwsModels
 {
-    public static string Directory { get; } = Find();
+    public static string Directory => AwsDefinitions.Models;
 
     public static string RuleSetPath(string service) => Path.Combine(Directory, service, "endpoint-rule-set-1.json");
-
-    private static string Find()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            foreach (var candidate in new[] { Path.Combine(dir.FullName, "shared", "aws-models"), Path.Combine(dir.FullName, "..", "shared", "aws-models") })
-            {
-                if (System.IO.Directory.Exists(candidate))
-                {
-                    return Path.GetFullPath(candidate);
-                }
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No shared/aws-models folder above {AppContext.BaseDirectory}.");
-    }
 }

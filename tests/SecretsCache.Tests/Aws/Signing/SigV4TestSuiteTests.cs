@@ -8,7 +8,7 @@ using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Aws.Signing;
 
-/// <summary>Runs the signing path over AWS's official SigV4 test suite (shared/sigv4-testsuite), loaded at run time.</summary>
+/// <summary>Runs the signing path over AWS's official SigV4 test suite (tests/Shared/sigv4-testsuite), loaded at run time.</summary>
 public sealed class SigV4TestSuiteTests
 {
     private const string Region = "us-east-1";
