@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using AspNetApp;
 using SecretsCache;
-using SecretsCache.Hosting;
 using SecretsCache.Testing;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,7 +1,9 @@
-using Microsoft.Extensions.Configuration;
+using SecretsCache;
+using SecretsCache.Hosting;
 using SecretsCache.Hosting.Configuration;
 
-namespace SecretsCache.Hosting;
+// In the namespace of the interface it extends, as Microsoft and the AWS SDK do, so no extra using is needed.
+namespace Microsoft.Extensions.Configuration;
 
 /// <summary>Adds secrets and Parameter Store paths to configuration.</summary>
 public static class SecretsCacheConfigurationExtensions

@@ -1,8 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SecretsCache;
 using SecretsCache.Hosting.Health;
 
-namespace SecretsCache.Hosting;
+// In the namespace of the interface it extends, as Microsoft and the AWS SDK do, so no extra using is needed.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers the SecretsCache health check.</summary>
 public static class SecretsCacheHealthCheckExtensions

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using SecretsCache;
 using SecretsCache.Hosting.DependencyInjection;
 
-namespace SecretsCache.Hosting;
+// In the namespace of the interface it extends, as Microsoft and the AWS SDK do, so no extra using is needed.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers <see cref="ISecretProvider"/> in a service collection.</summary>
 public static class SecretsCacheServiceCollectionExtensions
@@ -18,13 +18,13 @@ public static class SecretsCacheServiceCollectionExtensions
     /// Options are validated when the host starts.
     /// </summary>
     public static IServiceCollection AddSecretsCache(this IServiceCollection services, Action<SecretsCacheOptions>? configure = null) =>
-        Register(services, Options.DefaultName, configuration: null, configure);
+        Register(services, Microsoft.Extensions.Options.Options.DefaultName, configuration: null, configure);
 
     /// <summary>Registers the default provider with options bound from <paramref name="configuration"/> (a section such as <c>SecretsCache</c>), then <paramref name="configure"/>.</summary>
     public static IServiceCollection AddSecretsCache(this IServiceCollection services, IConfiguration configuration, Action<SecretsCacheOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        return Register(services, Options.DefaultName, configuration, configure);
+        return Register(services, Microsoft.Extensions.Options.Options.DefaultName, configuration, configure);
     }
 
     /// <summary>
@@ -71,11 +71,11 @@ public static class SecretsCacheServiceCollectionExtensions
         }
 
         options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SecretsCacheOptions>, SecretsCacheOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<Microsoft.Extensions.Options.IValidateOptions<SecretsCacheOptions>, SecretsCacheOptionsValidator>());
         SecretProviderFactory.AddHttpClient(services, name);
         if (string.IsNullOrEmpty(name))
         {
-            services.TryAddSingleton(static sp => SecretProviderFactory.Create(sp, Options.DefaultName));
+            services.TryAddSingleton(static sp => SecretProviderFactory.Create(sp, Microsoft.Extensions.Options.Options.DefaultName));
             services.TryAddSingleton<ISecretProvider>(static sp => sp.GetRequiredService<SecretProvider>());
         }
         else

@@ -1,6 +1,6 @@
 namespace SecretsCache.Hosting;
 
-/// <summary>What <see cref="SecretsCacheConfigurationExtensions.AddSecretsCache(Microsoft.Extensions.Configuration.IConfigurationBuilder, Action{SecretsConfigurationOptions})"/> loads into configuration, and how it reloads.</summary>
+/// <summary>What <see cref="Microsoft.Extensions.Configuration.SecretsCacheConfigurationExtensions.AddSecretsCache(Microsoft.Extensions.Configuration.IConfigurationBuilder, Action{SecretsConfigurationOptions})"/> loads into configuration, and how it reloads.</summary>
 public sealed class SecretsConfigurationOptions
 {
     private readonly List<SecretEntry> _secrets = [];
@@ -16,7 +16,7 @@ public sealed class SecretsConfigurationOptions
     public ISecretProvider? Provider { get; set; }
 
     /// <summary>The section the built provider's options are read from. Default <c>SecretsCache</c>.</summary>
-    public string SectionName { get; set; } = SecretsCacheServiceCollectionExtensions.DefaultSectionName;
+    public string SectionName { get; set; } = Microsoft.Extensions.DependencyInjection.SecretsCacheServiceCollectionExtensions.DefaultSectionName;
 
     /// <summary>Changes the built provider's options after binding, for example to set credentials (which configuration cannot hold).</summary>
     public Action<SecretsCacheOptions>? ConfigureProvider { get; set; }
