@@ -49,21 +49,35 @@ public static class SecretsCacheServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         var options = services.AddOptions<SecretsCacheOptions>(name);
-        if (configuration is not null)
+        var providers = ProviderNames(services);
+        if (!string.IsNullOrEmpty(name))
         {
-            options.Configure(o => SecretsCacheOptionsBinder.Bind(configuration, o));
+            providers.Add(name);
         }
-        else
+
+        options.Configure<IServiceProvider>((o, sp) =>
         {
-            var section = string.IsNullOrEmpty(name) ? DefaultSectionName : DefaultSectionName + ":" + name;
-            options.Configure<IServiceProvider>((o, sp) =>
+            var root = sp.GetService<IConfiguration>();
+            if (configuration is not null)
             {
-                if (sp.GetService<IConfiguration>() is { } root)
+                SecretsCacheOptionsBinder.Bind(configuration, o, providers);
+            }
+            else if (root is not null)
+            {
+                // A named provider starts from the default section, then applies its own (SecretsCache:NAME).
+                var defaults = root.GetSection(DefaultSectionName);
+                SecretsCacheOptionsBinder.Bind(defaults, o, providers);
+                if (!string.IsNullOrEmpty(name))
                 {
-                    SecretsCacheOptionsBinder.Bind(root.GetSection(section), o);
+                    SecretsCacheOptionsBinder.Bind(defaults.GetSection(name), o, providers);
                 }
-            });
-        }
+            }
+
+            if (root is not null)
+            {
+                SecretsCacheOptionsBinder.BindAwsSection(root, o);
+            }
+        });
 
         if (configure is not null)
         {
@@ -86,4 +100,18 @@ public static class SecretsCacheServiceCollectionExtensions
 
         return services;
     }
+
+    /// <summary>The names of this collection's named providers, so that binding the default section skips their sub-sections.</summary>
+    private static HashSet<string> ProviderNames(IServiceCollection services)
+    {
+        if (services.FirstOrDefault(d => d.ServiceType == typeof(ProviderNameSet) && !d.IsKeyedService)?.ImplementationInstance is not ProviderNameSet names)
+        {
+            names = new ProviderNameSet();
+            services.AddSingleton(names);
+        }
+
+        return names;
+    }
+
+    private sealed class ProviderNameSet() : HashSet<string>(StringComparer.OrdinalIgnoreCase);
 }

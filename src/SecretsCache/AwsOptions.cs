@@ -11,6 +11,16 @@ public sealed class AwsOptions
     /// <summary>Explicit credentials. When unset, AWSSDK.Core's default chain is used: environment, profile, SSO, web identity, container, instance metadata.</summary>
     public AWSCredentials? Credentials { get; set; }
 
+    /// <summary>
+    /// A named profile of the shared AWS config and credentials files, for credentials (when <see cref="Credentials"/> is unset)
+    /// and the region (when <see cref="Region"/> and <c>AWS_REGION</c> are unset). When unset, <c>AWS_PROFILE</c> or
+    /// <c>default</c>, as in every AWS SDK. Also read from the <c>AWS:Profile</c> configuration key by SecretsCache.Hosting.
+    /// </summary>
+    public string? Profile { get; set; }
+
+    /// <summary>The shared credentials file that holds <see cref="Profile"/>, when not in the default place (also <c>AWS:ProfilesLocation</c>).</summary>
+    public string? ProfilesLocation { get; set; }
+
     /// <summary>An endpoint for both services (for example a loopback emulator). Must be <c>https://</c>, or <c>http://</c> on a loopback address only.</summary>
     public string? ServiceUrl { get; set; }
 

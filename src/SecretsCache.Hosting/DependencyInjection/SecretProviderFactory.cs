@@ -33,6 +33,9 @@ internal static class SecretProviderFactory
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
                 ConnectTimeout = TimeSpan.FromSeconds(5),
             })
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // IHttpClientFactory logs about four Information lines per request; a cache's AWS calls are its own telemetry.
+            // Turn them back on with services.AddHttpClient("SecretsCache").AddDefaultLogger().
+            .RemoveAllLoggers();
     }
 }

@@ -4,52 +4,153 @@ using Microsoft.Extensions.Configuration;
 namespace SecretsCache.Hosting.DependencyInjection;
 
 /// <summary>
-/// Binds a configuration section onto <see cref="SecretsCacheOptions"/> by hand: AOT-safe, fills the get-only nested
-/// <c>Aws</c>, <c>Retry</c>, <c>RateLimits</c> and <c>TtlByReference</c>, and reports every bad or unknown key at once.
+/// Binds configuration onto <see cref="SecretsCacheOptions"/> with the configuration binding source generator (AOT-safe, and
+/// complete by construction: a new option binds without a line here). Around it, this class only: checks each key on its own so
+/// that every bad or unknown key is reported at once, by path and never by value; refuses what must not come from
+/// configuration (credentials, code-only hooks); skips the sections of named providers; reads <c>TtlByReference</c>, whose
+/// keys (references such as <c>ssm:/app/x</c>) configuration would split at ':'; and reads AWS's own <c>AWS</c> section.
 /// </summary>
 internal static class SecretsCacheOptionsBinder
 {
-    private static readonly string[] CredentialKeys = ["Credentials", "AccessKeyId", "AccessKey", "SecretAccessKey", "SecretKey", "SessionToken", "Profile"];
+    /// <summary>Keys that would put key material in configuration files. A profile name is not key material: see <see cref="AwsOptions.Profile"/>.</summary>
+    private static readonly string[] CredentialKeys = ["Credentials", "AccessKeyId", "AccessKey", "SecretAccessKey", "SecretKey", "SessionToken"];
 
+    private static readonly string[] CodeOnlyKeys = ["Pipeline", "TimeProvider"];
+
+    /// <summary>
+    /// Binds <paramref name="section"/> onto <paramref name="options"/>. Child sections named in <paramref name="providerNames"/>
+    /// belong to named providers and are skipped, and so is any other child section that holds only valid options.
+    /// </summary>
     /// <exception cref="SecretsConfigurationException">A value does not parse, a key is unknown, or credentials are configured.</exception>
-    public static void Bind(IConfiguration section, SecretsCacheOptions options)
+    public static void Bind(IConfiguration section, SecretsCacheOptions options, IReadOnlyCollection<string>? providerNames = null)
     {
         ArgumentNullException.ThrowIfNull(section);
         ArgumentNullException.ThrowIfNull(options);
-        var path = (section as IConfigurationSection)?.Path ?? "SecretsCache";
+        var path = (section as IConfigurationSection)?.Path ?? Microsoft.Extensions.DependencyInjection.SecretsCacheServiceCollectionExtensions.DefaultSectionName;
         var errors = new List<string>();
-        var reader = new Reader(path, errors);
+        var accepted = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
         foreach (var child in section.GetChildren())
         {
-            switch (child.Key.ToUpperInvariant())
+            if (providerNames?.Contains(child.Key, StringComparer.OrdinalIgnoreCase) == true)
             {
-                case "DEFAULTTTL": reader.TimeSpan(child, v => options.DefaultTtl = v); break;
-                case "TTLJITTER": reader.Double(child, v => options.TtlJitter = v); break;
-                case "REFRESHAHEADFRACTION": reader.Double(child, v => options.RefreshAheadFraction = v); break;
-                case "MAXSTALENESS": reader.TimeSpan(child, v => options.MaxStaleness = v); break;
-                case "STALEFALLBACKTIMEOUT": reader.TimeSpan(child, v => options.StaleFallbackTimeout = v); break;
-                case "NEGATIVETTL": reader.TimeSpan(child, v => options.NegativeTtl = v); break;
-                case "MAXENTRIES": reader.Int(child, v => options.MaxEntries = v); break;
-                case "FAILUREBACKOFF": reader.TimeSpan(child, v => options.FailureBackoff = v); break;
-                case "MAXFAILUREBACKOFF": reader.TimeSpan(child, v => options.MaxFailureBackoff = v); break;
-                case "FETCHTIMEOUT": reader.TimeSpan(child, v => options.FetchTimeout = v); break;
-                case "INCLUDENAMESINTELEMETRY": reader.Bool(child, v => options.IncludeNamesInTelemetry = v); break;
-                case "TTLBYREFERENCE": BindTtls(child, options, reader); break;
-                case "AWS": BindAws(child, options.Aws, reader); break;
-                case "RETRY": BindRetry(child, options.Retry, reader); break;
-                case "RATELIMITS": BindRateLimits(child, options.RateLimits, reader); break;
-                // A sub-section is a named provider's options (SecretsCache:eu:...), bound by that registration.
-                default: if (child.Value is not null) { reader.Unknown(child); } break;
+                continue; // a named provider's section, bound by that registration
             }
+
+            if (string.Equals(child.Key, nameof(SecretsCacheOptions.TtlByReference), StringComparison.OrdinalIgnoreCase))
+            {
+                BindTtls(child, options, errors);
+                continue;
+            }
+
+            // A section that is not an option and holds only valid options is another named provider's (SecretsCache:eu:...),
+            // perhaps of another app sharing the file; otherwise it is a mistake, such as a misspelt "Retyr".
+            var named = child.Value is null && !IsOptionSection(child.Key);
+            var problems = new List<string>();
+            foreach (var (key, value) in child.AsEnumerable())
+            {
+                if (value is null)
+                {
+                    continue;
+                }
+
+                var relative = key[((named ? child.Path : path).Length + 1)..];
+                var problem = Check(relative, value);
+                if (problem is null)
+                {
+                    if (!named)
+                    {
+                        accepted[relative] = value;
+                    }
+                }
+                else
+                {
+                    problems.Add($"'{key}' {(named ? "is not a SecretsCache option (see the README's option table)." : problem)}");
+                }
+            }
+
+            errors.AddRange(problems);
         }
 
         if (errors.Count > 0)
         {
             throw new SecretsConfigurationException($"Invalid SecretsCache configuration in '{path}': {string.Join(" ", errors)}");
         }
+
+        new ConfigurationBuilder().AddInMemoryCollection(accepted).Build().Bind(options);
     }
 
-    private static void BindTtls(IConfigurationSection section, SecretsCacheOptions options, Reader reader)
+    /// <summary>
+    /// Reads AWS's own section (<c>"AWS": { "Region", "Profile", "ProfilesLocation" }</c>, the keys AWSSDK.Extensions.NETCore.Setup
+    /// reads), for what the <c>SecretsCache</c> section leaves unset. Other keys there belong to other AWS clients and are ignored.
+    /// </summary>
+    public static void BindAwsSection(IConfiguration root, SecretsCacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(options);
+        var aws = root.GetSection("AWS");
+        options.Aws.Region ??= Value(aws, "Region");
+        options.Aws.Profile ??= Value(aws, "Profile");
+        options.Aws.ProfilesLocation ??= Value(aws, "ProfilesLocation");
+    }
+
+    private static string? Value(IConfigurationSection section, string key) => section[key] is { } value && !string.IsNullOrWhiteSpace(value) ? value.Trim() : null;
+
+    private static bool IsOptionSection(string key) =>
+        key.Equals(nameof(SecretsCacheOptions.Aws), StringComparison.OrdinalIgnoreCase)
+        || key.Equals(nameof(SecretsCacheOptions.Retry), StringComparison.OrdinalIgnoreCase)
+        || key.Equals(nameof(SecretsCacheOptions.RateLimits), StringComparison.OrdinalIgnoreCase)
+        || key.Equals(nameof(SecretsCacheOptions.TtlByReference), StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>One key on its own through the generated binder: null when it binds, else what is wrong, without the value.</summary>
+    private static string? Check(string relativeKey, string value)
+    {
+        var segments = relativeKey.Split(':');
+        if (segments.Any(s => CredentialKeys.Contains(s, StringComparer.OrdinalIgnoreCase)))
+        {
+            return "is a credential: credentials cannot come from configuration; set AwsOptions.Credentials in code, or use a profile (AWS:Profile) or the default AWS credential chain (environment, role).";
+        }
+
+        if (segments.Any(s => CodeOnlyKeys.Contains(s, StringComparer.OrdinalIgnoreCase)))
+        {
+            return "can only be set in code.";
+        }
+
+        try
+        {
+            var scratch = new SecretsCacheOptions();
+            new ConfigurationBuilder().AddInMemoryCollection([new(relativeKey, value)]).Build().Bind(scratch, static o => o.ErrorOnUnknownConfiguration = true);
+
+            // Enum parsing accepts any number; only named values are options.
+            return Enum.IsDefined(scratch.RateLimits.Behavior) ? null : $"must be {string.Join(" or ", Enum.GetNames<RateLimitBehavior>())}.";
+        }
+        catch (InvalidOperationException ex) when (ex.InnerException is null)
+        {
+            return "is not a SecretsCache option (see the README's option table).";
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The binder's message quotes the value, so only the target type is taken from it.
+            return $"must be {Expected(ex.Message)}.";
+        }
+    }
+
+    private static string Expected(string binderMessage)
+    {
+        const string marker = "to type '";
+        var start = binderMessage.LastIndexOf(marker, StringComparison.Ordinal);
+        var type = start < 0 ? string.Empty : binderMessage[(start + marker.Length)..].TrimEnd('.', '\'');
+        return type switch
+        {
+            "System.TimeSpan" => "a TimeSpan such as 00:05:00",
+            "System.Int32" or "int" => "a whole number",
+            "System.Double" or "double" => "a number such as 0.5",
+            "System.Boolean" or "bool" => "true or false",
+            _ when type == typeof(RateLimitBehavior).FullName => string.Join(" or ", Enum.GetNames<RateLimitBehavior>()),
+            _ => "a value of the option's type",
+        };
+    }
+
+    private static void BindTtls(IConfigurationSection section, SecretsCacheOptions options, List<string> errors)
     {
         // A reference such as "ssm:/app/x" contains ':', which configuration splits into nested keys; the relative path of
         // each leaf joins them back into the reference text.
@@ -60,143 +161,14 @@ internal static class SecretsCacheOptionsBinder
                 continue;
             }
 
-            if (Reader.TryParseTimeSpan(value, out var ttl))
+            if (TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var ttl))
             {
                 options.TtlByReference[reference] = ttl;
             }
             else
             {
-                reader.Error($"{section.Path}:{reference}", "a TimeSpan such as 00:05:00");
+                errors.Add($"'{section.Path}:{reference}' must be a TimeSpan such as 00:05:00.");
             }
         }
-    }
-
-    private static void BindAws(IConfigurationSection section, AwsOptions aws, Reader reader)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            if (CredentialKeys.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
-            {
-                reader.Errors.Add($"'{child.Path}': credentials cannot come from configuration; set AwsOptions.Credentials in code or use the default AWS credential chain (environment, profile, role).");
-                continue;
-            }
-
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "REGION": aws.Region = Reader.String(child); break;
-                case "SERVICEURL": aws.ServiceUrl = Reader.String(child); break;
-                case "SECRETSMANAGERSERVICEURL": aws.SecretsManagerServiceUrl = Reader.String(child); break;
-                case "PARAMETERSTORESERVICEURL": aws.ParameterStoreServiceUrl = Reader.String(child); break;
-                case "USEFIPS": reader.Bool(child, v => aws.UseFips = v); break;
-                case "USEDUALSTACK": reader.Bool(child, v => aws.UseDualStack = v); break;
-                case "VERSIONAWAREREFRESH": reader.Bool(child, v => aws.VersionAwareRefresh = v); break;
-                case "ATTEMPTTIMEOUT": reader.TimeSpan(child, v => aws.AttemptTimeout = v); break;
-                default: reader.Unknown(child); break;
-            }
-        }
-    }
-
-    private static void BindRetry(IConfigurationSection section, RetryOptions retry, Reader reader)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "MAXRETRYATTEMPTS": reader.Int(child, v => retry.MaxRetryAttempts = v); break;
-                case "BASEDELAY": reader.TimeSpan(child, v => retry.BaseDelay = v); break;
-                case "MAXDELAY": reader.TimeSpan(child, v => retry.MaxDelay = v); break;
-                case "TOTALTIMEOUT": reader.TimeSpan(child, v => retry.TotalTimeout = v); break;
-                case "BREAKDURATION": reader.TimeSpan(child, v => retry.BreakDuration = v); break;
-                default: reader.Unknown(child); break;
-            }
-        }
-    }
-
-    private static void BindRateLimits(IConfigurationSection section, RateLimitOptions limits, Reader reader)
-    {
-        foreach (var child in section.GetChildren())
-        {
-            switch (child.Key.ToUpperInvariant())
-            {
-                case "SECRETSMANAGERREQUESTSPERSECOND": reader.Double(child, v => limits.SecretsManagerRequestsPerSecond = v); break;
-                case "PARAMETERSTOREREQUESTSPERSECOND": reader.Double(child, v => limits.ParameterStoreRequestsPerSecond = v); break;
-                case "QUEUELIMIT": reader.Int(child, v => limits.QueueLimit = v); break;
-                case "BEHAVIOR":
-                    if (Enum.TryParse<RateLimitBehavior>(child.Value, ignoreCase: true, out var behavior) && Enum.IsDefined(behavior))
-                    {
-                        limits.Behavior = behavior;
-                    }
-                    else
-                    {
-                        reader.Error(child.Path, "Wait or FailFast");
-                    }
-
-                    break;
-                default: reader.Unknown(child); break;
-            }
-        }
-    }
-
-    private sealed class Reader(string root, List<string> errors)
-    {
-        public List<string> Errors => errors;
-
-        public static string? String(IConfigurationSection section) => string.IsNullOrWhiteSpace(section.Value) ? null : section.Value.Trim();
-
-        public void TimeSpan(IConfigurationSection section, Action<TimeSpan> set)
-        {
-            if (TryParseTimeSpan(section.Value, out var value))
-            {
-                set(value);
-            }
-            else
-            {
-                Error(section.Path, "a TimeSpan such as 00:05:00");
-            }
-        }
-
-        public void Double(IConfigurationSection section, Action<double> set)
-        {
-            if (double.TryParse(section.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            {
-                set(value);
-            }
-            else
-            {
-                Error(section.Path, "a number such as 0.5");
-            }
-        }
-
-        public void Int(IConfigurationSection section, Action<int> set)
-        {
-            if (int.TryParse(section.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-            {
-                set(value);
-            }
-            else
-            {
-                Error(section.Path, "a whole number");
-            }
-        }
-
-        public void Bool(IConfigurationSection section, Action<bool> set)
-        {
-            if (bool.TryParse(section.Value, out var value))
-            {
-                set(value);
-            }
-            else
-            {
-                Error(section.Path, "true or false");
-            }
-        }
-
-        public static bool TryParseTimeSpan(string? text, out TimeSpan value) =>
-            System.TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out value);
-
-        public void Error(string path, string expected) => errors.Add($"'{path}' must be {expected}.");
-
-        public void Unknown(IConfigurationSection section) =>
-            errors.Add($"'{section.Path}' is not a SecretsCache option (see {root} in the README's option table).");
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using SecretsCache.Aws.Identity;
 
 namespace SecretsCache.Hosting.DependencyInjection;
 
@@ -12,6 +13,11 @@ internal sealed class SecretsCacheOptionsValidator : IValidateOptions<SecretsCac
         CheckUrl(errors, options.Aws.ServiceUrl, "Aws.ServiceUrl");
         CheckUrl(errors, options.Aws.SecretsManagerServiceUrl, "Aws.SecretsManagerServiceUrl");
         CheckUrl(errors, options.Aws.ParameterStoreServiceUrl, "Aws.ParameterStoreServiceUrl");
+        if (errors.Count == 0 && RegionResolver.TryResolve(options.Aws, Environment.GetEnvironmentVariable) is null)
+        {
+            // Found at start-up, not on the first read: an app without a region would start, then fail every request.
+            errors.Add(RegionResolver.NoRegionMessage);
+        }
         if (errors.Count == 0)
         {
             return ValidateOptionsResult.Success;

@@ -131,7 +131,11 @@ public sealed class RegistrationTests(EmulatorFixture emulator) : IClassFixture<
     {
         var services = new ServiceCollection();
         var credentials = new BasicAWSCredentials("AKIDEXAMPLE", "secret");
-        services.AddSecretsCache(o => o.Aws.Credentials = credentials);
+        services.AddSecretsCache(o =>
+        {
+            o.Aws.Credentials = credentials;
+            o.Aws.Region = "eu-west-1"; // start-up validation requires a region
+        });
         using var container = services.BuildServiceProvider();
 
         Assert.Same(credentials, container.GetRequiredService<IOptions<SecretsCacheOptions>>().Value.Aws.Credentials);

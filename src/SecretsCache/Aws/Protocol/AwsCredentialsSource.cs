@@ -1,5 +1,6 @@
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
+using SecretsCache.Aws.Identity;
 
 namespace SecretsCache.Aws.Protocol;
 
@@ -7,7 +8,7 @@ namespace SecretsCache.Aws.Protocol;
 /// Credentials from <see cref="AwsOptions.Credentials"/> or AWSSDK.Core's default chain (environment, profile, SSO, web identity,
 /// container, instance metadata). AWSSDK.Core's refreshing credentials renew themselves before they expire.
 /// </summary>
-internal sealed class AwsCredentialsSource(AWSCredentials? configured)
+internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null)
 {
     private AWSCredentials? _resolved = configured;
 
@@ -15,7 +16,9 @@ internal sealed class AwsCredentialsSource(AWSCredentials? configured)
     {
         try
         {
-            var source = _resolved ??= await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false);
+            var source = _resolved ??= profile is not null
+                ? AwsProfile.Credentials(profile, profilesLocation)
+                : await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false);
             var credentials = await source.GetCredentialsAsync().ConfigureAwait(false);
             if (credentials is null || string.IsNullOrEmpty(credentials.AccessKey) || string.IsNullOrEmpty(credentials.SecretKey))
             {

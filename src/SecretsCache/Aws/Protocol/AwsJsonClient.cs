@@ -9,6 +9,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
+using SecretsCache.Aws.Identity;
 using SecretsCache.Aws.Signing;
 using SecretsCache.Diagnostics;
 using SecretsCache.Resilience;
@@ -57,7 +58,7 @@ internal sealed class AwsJsonClient : IDisposable
 
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
-        _credentials = new AwsCredentialsSource(options.Aws.Credentials);
+        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
         _retry = options.Retry;
         _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
         _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
@@ -291,30 +292,8 @@ internal sealed class AwsJsonClient : IDisposable
         return string.IsNullOrWhiteSpace(own) ? _options.ServiceUrl : own;
     }
 
-    private string ResolveDefaultRegion()
-    {
-        var region = _options.Region;
-        if (string.IsNullOrWhiteSpace(region))
-        {
-            region = _environment("AWS_REGION") ?? _environment("AWS_DEFAULT_REGION");
-        }
-
-        if (string.IsNullOrWhiteSpace(region))
-        {
-            try
-            {
-                region = FallbackRegionFactory.GetRegionEndpoint()?.SystemName;
-            }
-            catch (AmazonClientException)
-            {
-                region = null;
-            }
-        }
-
-        return string.IsNullOrWhiteSpace(region)
-            ? throw new SecretsConfigurationException("No AWS region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a region in the AWS profile, or use ARNs (their region is used).")
-            : region;
-    }
+    private string ResolveDefaultRegion() =>
+        RegionResolver.TryResolve(_options, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
 
     private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
     {
