@@ -104,7 +104,8 @@ public sealed class AwsEmulator : IAsyncDisposable
         Seed(() => _state.Secrets.UpdateStage(nameOrArn, versionStage, moveToVersionId, removeFromVersionId));
 
     /// <summary>Deletes a secret as DeleteSecret does: by default it is marked for deletion for 30 days (reads answer
-    /// InvalidRequestException); with <paramref name="forceDeleteWithoutRecovery"/> it is gone at once (ResourceNotFoundException).</summary>
+    /// InvalidRequestException); with <paramref name="forceDeleteWithoutRecovery"/> it is gone at once (ResourceNotFoundException),
+    /// and a missing or already deleted secret is not an error.</summary>
     public void DeleteSecret(string nameOrArn, bool forceDeleteWithoutRecovery = false) =>
         Seed(() => _state.Secrets.Delete(nameOrArn, null, forceDeleteWithoutRecovery));
 

@@ -59,10 +59,14 @@ internal sealed class RequestPipeline(
             return Fail(EmulatorOutcome.AuthFailed, 400, failure.Code, failure.Message);
         }
 
-        Shape? input = null;
-        if (target is null || !target.Model.TryGetOperation(target.Operation, out input))
+        if (target is null)
         {
-            return Fail(EmulatorOutcome.Invalid, 400, "UnknownOperationException", null);
+            return Fail(EmulatorOutcome.Invalid, 400, "UnknownOperationException", "The X-Amz-Target header must name an operation as secretsmanager.<Operation> or AmazonSSM.<Operation>.");
+        }
+
+        if (!target.Model.TryGetOperation(target.Operation, out var input))
+        {
+            return Fail(EmulatorOutcome.Invalid, 400, "UnknownOperationException", $"{target.Value} is not an operation of {(target.IsSecretsManager ? "Secrets Manager" : "Systems Manager")}.");
         }
 
         if (faults.TryTakeReset(target.Value))

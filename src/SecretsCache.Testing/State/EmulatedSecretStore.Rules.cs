@@ -98,6 +98,40 @@ internal sealed partial class EmulatedSecretStore
         }
     }
 
+    /// <summary>CreateSecret for a name that exists: a retry (same ClientRequestToken, same value) answers the version it
+    /// created; the same token with another value, or any other request, is a conflict.</summary>
+    private static SecretWriteResult Replay(SecretRecord existing, string? clientRequestToken, string? secretString, byte[]? secretBinary)
+    {
+        if (existing.DeletedDate is not null)
+        {
+            throw InvalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
+        }
+
+        if (clientRequestToken is null || existing.WithId(clientRequestToken) is not { } version)
+        {
+            throw ResourceExists($"The operation failed because the secret {existing.Name} already exists.");
+        }
+
+        return SameValue(version, secretString, secretBinary)
+            ? new SecretWriteResult(existing.Arn, existing.Name, version.VersionId, [.. version.Stages])
+            : throw ResourceExists("You can't modify an existing version, you can only create a new version. Use PutSecretValue to create a new version.");
+    }
+
+    /// <summary>The ARN and name a forced delete answers for a secret that does not exist.</summary>
+    private (string Arn, string Name) Unknown(string secretId)
+    {
+        if (!secretId.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            return (arns.SecretPrefix + secretId, secretId);
+        }
+
+        var marker = secretId.IndexOf(":secret:", StringComparison.Ordinal);
+        return (secretId, marker < 0 ? secretId : secretId[(marker + ":secret:".Length)..]);
+    }
+
+    private static bool SameValue(SecretVersion version, string? secretString, byte[]? secretBinary) =>
+        string.Equals(version.SecretString, secretString, StringComparison.Ordinal) && SameBytes(version.SecretBinary, secretBinary);
+
     private static bool SameBytes(byte[]? a, byte[]? b) =>
         a is null ? b is null : b is not null && a.AsSpan().SequenceEqual(b);
 
@@ -108,4 +142,6 @@ internal sealed partial class EmulatedSecretStore
     private static AwsErrorException InvalidParameter(string message) => new("InvalidParameterException", message);
 
     private static AwsErrorException InvalidRequest(string message) => new("InvalidRequestException", message);
+
+    private static AwsErrorException ResourceExists(string message) => new("ResourceExistsException", message);
 }

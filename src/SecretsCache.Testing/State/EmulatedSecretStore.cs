@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using SecretsCache.Testing.Protocol;
 
 namespace SecretsCache.Testing.State;
 
@@ -32,9 +31,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
             var now = clock();
             if (Find(name, now) is { } existing)
             {
-                throw existing.DeletedDate is null
-                    ? new AwsErrorException("ResourceExistsException", $"The operation failed because the secret {name} already exists.")
-                    : InvalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
+                return Replay(existing, clientRequestToken, secretString, secretBinary);
             }
 
             var arn = arns.SecretPrefix + name + "-" + RandomNumberGenerator.GetString(SuffixAlphabet, 6);
@@ -74,13 +71,9 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
             var record = ResolveLive(secretId, now);
             if (clientRequestToken is not null && record.WithId(clientRequestToken) is { } existing)
             {
-                // A retried request with the same token and value is idempotent; a different value is a conflict.
-                if (string.Equals(existing.SecretString, secretString, StringComparison.Ordinal) && SameBytes(existing.SecretBinary, secretBinary))
-                {
-                    return new SecretWriteResult(record.Arn, record.Name, existing.VersionId, [.. existing.Stages]);
-                }
-
-                throw new AwsErrorException("ResourceExistsException", "You can't modify an existing version, you can only create a new version.");
+                return SameValue(existing, secretString, secretBinary)
+                    ? new SecretWriteResult(record.Arn, record.Name, existing.VersionId, [.. existing.Stages])
+                    : throw ResourceExists("You can't modify an existing version, you can only create a new version.");
             }
 
             var version = new SecretVersion(clientRequestToken ?? NewVersionId(), secretString, secretBinary, now);
@@ -171,12 +164,20 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
         lock (_lock)
         {
             var now = clock();
-            var record = ResolveLive(secretId, now);
             if (forceDeleteWithoutRecovery)
             {
-                _byName.Remove(record.Name);
-                return new SecretWriteResult(record.Arn, record.Name, null, [], now);
+                // Not ResourceNotFoundException for a missing or already deleted secret, so a retried forced delete succeeds.
+                if (Find(secretId, now) is not { } found)
+                {
+                    var (arn, name) = Unknown(secretId);
+                    return new SecretWriteResult(arn, name, null, [], now);
+                }
+
+                _byName.Remove(found.Name);
+                return new SecretWriteResult(found.Arn, found.Name, null, [], now);
             }
+
+            var record = ResolveLive(secretId, now);
 
             record.DeletedDate = now;
             record.DeletionDate = now.AddDays(recoveryWindowInDays ?? 30);

@@ -55,6 +55,12 @@ internal sealed partial class ParameterStore(AwsArns arns, Func<DateTimeOffset> 
                 throw new AwsErrorException("ParameterAlreadyExists", "The parameter already exists. To overwrite this value, set the overwrite option in the request to true.");
             }
 
+            // Type may be left out only when overwriting: the new version keeps the latest one's type.
+            if (!exists && write.Type is null)
+            {
+                throw Validation("A parameter type is required when you create a parameter.");
+            }
+
             record ??= new ParameterRecord(name);
             if (record.Versions.Count >= MaxVersions)
             {
@@ -67,7 +73,7 @@ internal sealed partial class ParameterStore(AwsArns arns, Func<DateTimeOffset> 
                 record.Versions.RemoveAt(0);
             }
 
-            var type = write.Type ?? (exists ? record.Latest.Type : "String");
+            var type = write.Type ?? record.Latest.Type;
             var number = exists ? record.Latest.Version + 1 : 1;
             var ciphertext = type == "SecureString" ? NewCiphertext(value) : null;
             record.Versions.Add(new ParameterVersion(number, type, value, ciphertext, clock())

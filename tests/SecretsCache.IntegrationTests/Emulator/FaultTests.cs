@@ -104,7 +104,7 @@ public sealed class FaultTests
 
         Assert.Equal(HttpStatusCode.BadRequest, response.Status);
         Assert.Equal("TooManyUpdates", response.ErrorType);
-        Assert.Equal(HttpStatusCode.OK, (await session.Client.SendAsync("AmazonSSM.PutParameter", new { Name = "/p", Value = "v", Overwrite = true })).Status);
+        Assert.Equal(HttpStatusCode.OK, (await session.Client.SendAsync("AmazonSSM.PutParameter", new { Name = "/p", Value = "v", Type = "String", Overwrite = true })).Status);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.Testing;
 
@@ -99,6 +100,10 @@ public sealed class ValidationTests
         Assert.Equal("UnknownOperationException", otherService.ErrorType);
         Assert.Equal("UnknownOperationException", notImplemented.ErrorType);
         Assert.Equal(HttpStatusCode.BadRequest, unknown.Status);
+        Assert.Equal("secretsmanager.StealSecret is not an operation of Secrets Manager.", unknown.Message);
+        Assert.Equal("The X-Amz-Target header must name an operation as secretsmanager.<Operation> or AmazonSSM.<Operation>.", otherService.Message);
+        Assert.Equal("The emulator does not implement AmazonSSM.DescribeParameters.", notImplemented.Message);
+        Assert.All([unknown, otherService, notImplemented], r => Assert.Equal(JsonValueKind.String, r.Body.GetProperty("message").ValueKind));
         Assert.Equal(3, session.Emulator.Requests.Rejected);
         Assert.All(session.Emulator.Requests.Snapshot(), r => Assert.Equal(EmulatorOutcome.Invalid, r.Outcome));
     }
