@@ -19,6 +19,7 @@ internal static class ReferenceParser
     internal const int MinVersionIdLength = 32;       // SecretVersionIdType
     internal const int MaxVersionIdLength = 64;
     internal const int MaxLabelLength = 100;
+    internal const int MaxReferenceLength = MaxSecretIdLength + 300;
 
     public static SecretReference? Parse(string text, out string? error)
     {
@@ -28,7 +29,7 @@ internal static class ReferenceParser
             return null;
         }
 
-        if (text.Length > MaxSecretIdLength + 300)
+        if (text.Length > MaxReferenceLength)
         {
             error = $"The secret reference is {text.Length} characters long; the longest name or ARN AWS accepts is {MaxSecretIdLength}.";
             return null;

@@ -1,5 +1,8 @@
+using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using SecretsCache.References;
+using SecretsCache.Rotation;
 
 namespace SecretsCache.Tests.References;
 
@@ -28,22 +31,88 @@ public sealed class ReferenceParserPropertyTests
         Gen.OneOf(ArbMap.Default.ArbFor<string>().Generator, FragmentStrings, Gen.Constant<string>(null!));
 
     [Fact]
-    public void Any_string_either_parses_or_throws_ArgumentException_and_nothing_else()
+    public void Any_string_either_parses_and_round_trips_or_throws_an_ArgumentException_that_quotes_it()
     {
-        Check.One(Many, Prop.ForAll(AnyString.ToArbitrary(), text =>
+        Check.One(Many, Prop.ForAll(AnyString.ToArbitrary(), AssertTotal));
+    }
+
+    [Fact]
+    public void Every_reference_near_a_limit_round_trips_or_is_refused_up_front()
+    {
+        // Enough cases to land on the rare edges (a passthrough ARN a few characters under the length cap was one).
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(10_000), Prop.ForAll(AdversarialReferences.Any.ToArbitrary(), AssertTotal));
+    }
+
+    [Fact]
+    public void The_adversarial_generator_reaches_every_limit_with_accepted_references()
+    {
+        // Guards the property above against a generator whose cases are all refused, which would make it vacuous.
+        var accepted = AdversarialReferences.Any.Sample(3_000).Select(text => SecretReference.TryParse(text, out var r) ? r : null).OfType<SecretReference>().ToList();
+
+        Assert.InRange(accepted.Count, 600, 2_700);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.Region is null && r.Name.Length == ReferenceParser.MaxSecretNameLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.Region is not null && r.VersionStage?.Length == ReferenceParser.MaxVersionStageLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.VersionId?.Length is ReferenceParser.MinVersionIdLength or ReferenceParser.MaxVersionIdLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.ParameterStore && !r.IsPassthrough && r.Name.Length + (r.ParameterSelector?.Length + 1 ?? 0) == ReferenceParser.MaxParameterNameLength);
+        Assert.Contains(accepted, r => r.ParameterLabel?.Length == ReferenceParser.MaxLabelLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.ParameterStore && r.Region is not null && r.ParameterVersion is not null);
+        Assert.Contains(accepted, r => r.IsPassthrough && r.Name.Contains(":secret:", StringComparison.Ordinal) && r.VersionStage is not null);
+        Assert.Contains(accepted, r => r.IsPassthrough && r.VersionId is not null);
+        Assert.Contains(accepted, r => r.Partition is "aws-iso-f" or "aws-eusc");
+    }
+
+    private static void AssertTotal(string? text)
+    {
+        SecretReference reference;
+        try
         {
-            try
+            reference = SecretReference.Parse(text!);
+        }
+        catch (ArgumentException error) when (text is null)
+        {
+            Assert.IsType<ArgumentNullException>(error);
+            return;
+        }
+        catch (ArgumentException error)
+        {
+            AssertNamesTheProblemAndQuotes(error);
+            Assert.False(SecretReference.TryParse(text, out _));
+            return;
+        }
+        catch (Exception other)
+        {
+            Assert.Fail($"Parse threw {other.GetType().Name}, not an ArgumentException: {other.Message}");
+            return;
+        }
+
+        AssertRoundTrips(reference);
+        Assert.True(SecretReference.TryParse(text, out var again));
+        Assert.Equal(reference, again);
+
+        // ExecuteAsync parses this spelling after an authentication failure; it must never be the first to fail.
+        if (RotationExecutor.PendingReferenceOf(reference) is { } pending)
+        {
+            AssertRoundTrips(SecretReference.Parse(pending));
+        }
+    }
+
+    private static void AssertNamesTheProblemAndQuotes(ArgumentException error)
+    {
+        Assert.Equal("reference", error.ParamName);
+        Assert.StartsWith("Invalid secret reference '", error.Message, StringComparison.Ordinal);
+        Assert.InRange(error.Message.Length, 40, 800);
+        Assert.DoesNotContain(error.Message, c => char.IsControl(c) || char.GetUnicodeCategory(c) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator);
+        for (var i = 0; i < error.Message.Length; i++)
+        {
+            if (char.IsSurrogatePair(error.Message, i))
             {
-                var reference = SecretReference.Parse(text);
-                AssertRoundTrips(reference);
-                Assert.True(SecretReference.TryParse(text, out var again));
-                Assert.Equal(reference, again);
+                i++;
             }
-            catch (ArgumentException)
+            else
             {
-                Assert.False(SecretReference.TryParse(text, out _));
+                Assert.False(char.IsSurrogate(error.Message[i]), "The message holds a lone surrogate.");
             }
-        }));
+        }
     }
 
     [Theory]
