@@ -195,7 +195,7 @@ public sealed class SecretReferenceTests
         { "ssm:/app/x:l" + new string('a', 100), "at most 100" },
         { "ssm:/" + new string('a', 2047) + ":3", "the limit is 2048" },   // AWS reads "name:3" as one PSParameterName
         { "ssm:/" + new string('a', 2040) + ":label12", "the limit is 2048" },
-        { "arn:aws:ssm:us-east-1:123456789012:parameter/" + new string('a', 2000) + ":3", "the limit is 2048" },
+        { "arn:aws:ssm:us-east-1:123456789012:parameter/" + new string('a', 2010) + ":3", "the limit is 2048" },
         { "/aws/reference/secretsmanager/" + new string('a', 513), "the limit is 512" },
         { "app/db?versionId=" + new string('a', 65), "32 to 64" },
         { "app/db?stage=" + new string('a', 257), "1 to 256" },

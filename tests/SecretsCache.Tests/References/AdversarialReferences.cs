@@ -72,16 +72,16 @@ internal static class AdversarialReferences
         (2, Gen.Elements(":AWSCURRENT", ":AWSPREVIOUS", ":AWSPENDING", ":", ":a:b", ":0f8fad5b-d9cb-469f-a165-70867728950e", ":{0f8fad5b-d9cb-469f-a165-70867728950e}", ":0f8fad5bd9cb469fa16570867728950e")),
         (3, Stage.Select(stage => ":" + stage)));
 
-    // Stages of 1 to 256 characters (and one over), of ASCII, three-byte characters (9 characters escaped) or emoji.
+    // Stages of 1 to 256 characters (often exactly 1 or 256, sometimes one over), of ASCII, three-byte characters (9 characters escaped) or emoji.
     private static Gen<string> Stage => Gen.Elements("AWSPREVIOUS", "blue", "a", "\u20ac", "\ud83d\udd11", "a b", "&=?:/#%")
-        .SelectMany(chunk => Gen.OneOf(Gen.Choose(1, 20), Gen.Choose(250, 257)).Select(n => Repeat(chunk, n)));
+        .SelectMany(chunk => Gen.OneOf(Gen.Elements(1, 256), Gen.Choose(1, 20), Gen.Choose(250, 257)).Select(n => Repeat(chunk, n)));
 
     private static Gen<string> VersionId => Gen.Elements("0123456789abcdef", "0f8fad5b-d9cb-469f-a165-70867728950e", "\u20ac", "%&")
-        .SelectMany(chunk => Gen.Choose(30, 66).Select(n => Repeat(chunk, n)));
+        .SelectMany(chunk => Gen.OneOf(Gen.Elements(32, 64), Gen.Choose(30, 66)).Select(n => Repeat(chunk, n)));
 
     // Labels of up to 100 characters (and over), some starting with what AWS forbids: a digit, 'aws' or 'ssm'.
     private static Gen<string> Label => Gen.Elements("blue", "prod-1", "a.b_c", "aws", "SSM", "x", "-x", ".x")
-        .SelectMany(chunk => Gen.OneOf(Gen.Choose(1, 12), Gen.Choose(98, 102)).Select(n => Repeat(chunk, n)));
+        .SelectMany(chunk => Gen.OneOf(Gen.Elements(1, 100), Gen.Choose(1, 12), Gen.Choose(98, 102)).Select(n => Repeat(chunk, n)));
 
     private static Gen<string> Arn(string service) =>
         Gen.Frequency((6, Gen.Elements(Regions)), (1, Gen.Elements(BadRegions))).SelectMany(pr =>
@@ -92,14 +92,24 @@ internal static class AdversarialReferences
     private static Gen<string> Escaped(string value) =>
         Gen.Frequency((3, Gen.Constant(Uri.EscapeDataString(value))), (1, Gen.Constant(value)));
 
-    /// <summary>Fills the name between a generated prefix and suffix, so that the name or the whole text lands near a limit.</summary>
+    /// <summary>
+    /// Fills the name between a generated prefix and suffix, so that the name, the whole text, or the text after its scheme
+    /// (what AWS receives: "name:selector" is one PSParameterName) lands near a limit.
+    /// </summary>
     private static Gen<string> Framed(Gen<string> before, string alphabet, Gen<string> after) =>
         before.SelectMany(b => after.SelectMany(a =>
-            Gen.OneOf(
-                Gen.Choose(1, 40),
-                Gen.Elements(Limits).SelectMany(limit => Gen.Choose(-3, 3).Select(d => limit + d)),
-                Gen.Elements(Limits).SelectMany(limit => Gen.Choose(-3, 3).Select(d => limit - b.Length - a.Length + d)))
-            .SelectMany(length => Name(alphabet, Math.Max(1, length)).Select(name => b + name + a))));
+        {
+            var scheme = b.StartsWith("ssm:", StringComparison.Ordinal) ? 4 : b.StartsWith("sm:", StringComparison.Ordinal) ? 3 : 0;
+            return Gen.OneOf(
+                    Gen.Choose(1, 40),
+                    Gen.Elements(Limits).SelectMany(limit => Off.Select(d => limit + d)),
+                    Gen.Elements(Limits).SelectMany(limit => Off.Select(d => limit - b.Length - a.Length + d)),
+                    Gen.Elements(Limits).SelectMany(limit => Off.Select(d => limit - (b.Length - scheme) - a.Length + d)))
+                .SelectMany(length => Name(alphabet, Math.Max(1, length)).Select(name => b + name + a));
+        }));
+
+    // How far from a limit: on it half of the time, else up to 3 either side.
+    private static Gen<int> Off => Gen.OneOf(Gen.Constant(0), Gen.Choose(-3, 3));
 
     private static Gen<string> Name(string alphabet, int length) =>
         Gen.Choose(1, 6).SelectMany(n => Gen.Elements(alphabet.ToCharArray()).ArrayOf(n)).SelectMany(chunk =>
