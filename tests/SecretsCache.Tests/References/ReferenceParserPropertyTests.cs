@@ -7,12 +7,16 @@ using SecretsCache.Rotation;
 namespace SecretsCache.Tests.References;
 
 /// <summary>
-/// Properties of the reference parser over generated input: it is total (a reference or an <see cref="ArgumentException"/>,
-/// nothing else) and its canonical text parses back to an equal reference.
+/// Properties of the reference parser over generated input: it is total (a reference, or an <see cref="ArgumentException"/>
+/// that quotes the text, bounded and escaped; nothing else ever escapes), and every accepted reference's canonical text, and
+/// the AWSPENDING spelling ExecuteAsync derives from it, parse back to an equal reference.
 /// </summary>
 public sealed class ReferenceParserPropertyTests
 {
     private static readonly Config Many = Config.QuickThrowOnFailure.WithMaxTest(3_000);
+
+    // Enough cases to land on rare edges (a passthrough ARN a few characters under the length cap was one); about a second.
+    private static readonly Config Thousands = Config.QuickThrowOnFailure.WithMaxTest(10_000);
 
     // Pieces of real syntax, so generated strings reach deep into the parser instead of failing on the first character.
     private static readonly string[] Fragments =
@@ -33,14 +37,13 @@ public sealed class ReferenceParserPropertyTests
     [Fact]
     public void Any_string_either_parses_and_round_trips_or_throws_an_ArgumentException_that_quotes_it()
     {
-        Check.One(Many, Prop.ForAll(AnyString.ToArbitrary(), AssertTotal));
+        Check.One(Thousands, Prop.ForAll(AnyString.ToArbitrary(), AssertTotal));
     }
 
     [Fact]
     public void Every_reference_near_a_limit_round_trips_or_is_refused_up_front()
     {
-        // Enough cases to land on the rare edges (a passthrough ARN a few characters under the length cap was one).
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(10_000), Prop.ForAll(AdversarialReferences.Any.ToArbitrary(), AssertTotal));
+        Check.One(Thousands, Prop.ForAll(AdversarialReferences.Any.ToArbitrary(), AssertTotal));
     }
 
     [Fact]
