@@ -80,13 +80,13 @@ public sealed class SecretReference : IEquatable<SecretReference>
     /// <summary>The low-cardinality source used in telemetry: <c>secretsmanager</c> or <c>ssm</c>.</summary>
     internal string SourceName => Store == SecretStore.SecretsManager ? "secretsmanager" : "ssm";
 
-    /// <summary>Parses a reference, throwing an <see cref="ArgumentException"/> that says what is wrong.</summary>
+    /// <summary>Parses a reference, throwing an <see cref="ArgumentException"/> that quotes it and says what is wrong.</summary>
     /// <exception cref="ArgumentException">The text is empty, too long, or not a valid reference.</exception>
     public static SecretReference Parse(string reference)
     {
         ArgumentNullException.ThrowIfNull(reference);
         var result = ReferenceParser.Parse(reference, out var error);
-        return result ?? throw new ArgumentException(error, nameof(reference));
+        return result ?? throw new ArgumentException($"Invalid secret reference {ReferenceQuote.Quote(reference)}: {error}", nameof(reference));
     }
 
     /// <summary>Parses a reference without throwing.</summary>

@@ -193,6 +193,10 @@ public sealed class SecretReferenceTests
         { "sm:" + new string('a', 513), "the limit is 512" },
         { "ssm:/" + new string('a', 2048), "the limit is 2048" },
         { "ssm:/app/x:l" + new string('a', 100), "at most 100" },
+        { "ssm:/" + new string('a', 2047) + ":3", "the limit is 2048" },   // AWS reads "name:3" as one PSParameterName
+        { "ssm:/" + new string('a', 2040) + ":label12", "the limit is 2048" },
+        { "arn:aws:ssm:us-east-1:123456789012:parameter/" + new string('a', 2010) + ":3", "the limit is 2048" },
+        { "/aws/reference/secretsmanager/" + new string('a', 513), "the limit is 512" },
         { "app/db?versionId=" + new string('a', 65), "32 to 64" },
         { "app/db?stage=" + new string('a', 257), "1 to 256" },
         { new string('a', 5000), "characters long" },
@@ -213,6 +217,29 @@ public sealed class SecretReferenceTests
         Assert.Equal(512, SecretReference.Parse(new string('a', 512)).Name.Length);
         Assert.Equal(2048, SecretReference.Parse("ssm:/" + new string('a', 2047)).Name.Length);
         Assert.Equal(100, SecretReference.Parse("ssm:/app/x:l" + new string('a', 99)).ParameterLabel!.Length);
+        Assert.Equal(3, SecretReference.Parse("ssm:/" + new string('a', 2045) + ":3").ParameterVersion);
+
+        // A stage of 256 three-byte characters is 2,304 characters escaped in the canonical text, which must parse again.
+        foreach (var id in new[] { new string('a', 512), "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:" + new string('a', 519) })
+        {
+            var longest = SecretReference.Parse(id + "?stage=" + new string('\u20ac', 256));
+            Assert.Equal(256, longest.VersionStage!.Length);
+            Assert.Equal(longest.VersionStage, SecretReference.Parse(longest.ToString()).VersionStage);
+        }
+    }
+
+    [Fact]
+    public void Text_that_is_not_well_formed_UTF16_is_refused()
+    {
+        // In code, not [InlineData]: the test runner's serialisation would turn a lone surrogate into U+FFFD.
+        string[] texts = ["app/db?stage=\ud800", "app/db?stage=AWS\udc00PREVIOUS", "/aws/reference/secretsmanager/app/db:\ud83d", "app/db?stage=%41\ud800"];
+        foreach (var text in texts)
+        {
+            var error = Assert.Throws<ArgumentException>(() => SecretReference.Parse(text));
+            Assert.Contains("lone surrogate", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal("\ud83d\udd11", SecretReference.Parse("app/db?stage=\ud83d\udd11").VersionStage);
     }
 
     [Fact]
@@ -223,13 +250,11 @@ public sealed class SecretReferenceTests
     }
 
     [Fact]
-    public void A_refusal_never_echoes_the_whole_input_as_if_it_were_a_name()
+    public void A_refusal_quotes_the_reference_which_is_a_name_never_a_value()
     {
-        // A reference is a name, but a caller who pastes a value by mistake must not see it in logs of the error.
-        const string pasted = "correct horse battery staple";
+        // References name secrets; the value is never part of one, so the message can say which reference was wrong.
+        var error = Assert.Throws<ArgumentException>(() => SecretReference.Parse("prod/db creds"));
 
-        var error = Assert.Throws<ArgumentException>(() => SecretReference.Parse(pasted));
-
-        Assert.DoesNotContain(pasted, error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Invalid secret reference 'prod/db creds': ", error.Message, StringComparison.Ordinal);
     }
 }

@@ -1,10 +1,10 @@
+using SecretsCache.Aws.Endpoints;
+
 namespace SecretsCache.References;
 
 /// <summary>The parts of an ARN this library routes on: <c>arn:partition:service:region:account:resource</c>.</summary>
 internal sealed record AwsArn(string Partition, string Service, string Region, string AccountId, string Resource)
 {
-    private static readonly string[] KnownPartitions = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"];
-
     public static AwsArn? TryParse(string text, out string? error)
     {
         var parts = text.Split(':', 6);
@@ -14,15 +14,25 @@ internal sealed record AwsArn(string Partition, string Service, string Region, s
             return null;
         }
 
-        if (Array.IndexOf(KnownPartitions, parts[1]) < 0)
+        var (partition, region) = (parts[1], parts[3]);
+        if (!PartitionRegions.IsPartition(partition))
         {
-            error = $"A malformed ARN: unknown partition '{parts[1]}'.";
+            error = $"A malformed ARN: unknown partition {ReferenceQuote.Quote(partition)}; the partitions are {string.Join(", ", PartitionRegions.Names)}.";
             return null;
         }
 
-        if (!IsRegion(parts[3]))
+        if (!IsRegionName(region))
         {
-            error = $"A malformed ARN: '{parts[3]}' is not a region (expected something like 'us-east-1').";
+            error = $"A malformed ARN: {ReferenceQuote.Quote(region)} is not a region (expected something like 'us-east-1').";
+            return null;
+        }
+
+        // A region that no pattern matches (eu-west1) would otherwise pass and fail later, on DNS.
+        if (!PartitionRegions.IsRegionOf(partition, region))
+        {
+            error = PartitionRegions.PartitionOf(region) is { } other
+                ? $"A malformed ARN: '{region}' is a region of partition '{other}', not of '{partition}'."
+                : $"A malformed ARN: '{region}' is not a region of partition '{partition}' (its regions look like '{PartitionRegions.ExampleRegion(partition)}').";
             return null;
         }
 
@@ -33,12 +43,13 @@ internal sealed record AwsArn(string Partition, string Service, string Region, s
         }
 
         error = null;
-        return new AwsArn(parts[1], parts[2], parts[3], parts[4], parts[5]);
+        return new AwsArn(partition, parts[2], region, parts[4], parts[5]);
     }
 
-    private static bool IsRegion(string region)
+    // Lower-case ASCII letters, digits and hyphens, as a DNS label: the partitions' patterns use \w and \d, which match any
+    // Unicode letter or digit, so they are applied only after this.
+    private static bool IsRegionName(string region)
     {
-        // Region names are lower-case letters, digits and hyphens: "us-east-1", "cn-north-1", "us-gov-west-1".
         if (region.Length is < 4 or > 32 || region[0] == '-' || region[^1] == '-' || !region.Contains('-', StringComparison.Ordinal))
         {
             return false;

@@ -1,10 +1,13 @@
+using static SecretsCache.References.NameRules;
+
 namespace SecretsCache.References;
 
 /// <summary>
 /// Turns reference text into a <see cref="SecretReference"/>. Pure: no I/O, and every error message names the problem
-/// (never a value, since references carry names only). Limits follow the service models in shared/aws-models.
+/// (never a value, since references carry names only). Limits follow the service models in shared/aws-models, and every
+/// accepted reference's canonical text parses back to an equal reference (a property test holds it).
 /// </summary>
-internal static class ReferenceParser
+internal static partial class ReferenceParser
 {
     internal const string PassthroughPrefix = "/aws/reference/secretsmanager/";
     internal const string SecretsManagerScheme = "sm:";
@@ -14,30 +17,41 @@ internal static class ReferenceParser
     // SecretIdType max 2048 covers ARNs; NameType (the secret's own name) is 512.
     internal const int MaxSecretIdLength = 2048;
     internal const int MaxSecretNameLength = 512;
-    internal const int MaxParameterNameLength = 2048; // PSParameterName
+
+    // The name in a secret ARN: the secret's name and the "-" + 6 random characters Secrets Manager appends.
+    internal const int MaxSecretArnNameLength = MaxSecretNameLength + 7;
+    internal const int MaxParameterNameLength = 2048; // PSParameterName, which holds "name:selector" as one string
     internal const int MaxVersionStageLength = 256;   // SecretVersionStageType
     internal const int MinVersionIdLength = 32;       // SecretVersionIdType
     internal const int MaxVersionIdLength = 64;
-    internal const int MaxLabelLength = 100;
+    internal const int MaxLabelLength = 100;          // ParameterLabel
+
+    // The longest text a valid reference has: "sm:", a 2048-character ARN and "?stage=" with 256 characters escaped, each at
+    // most 9 (a three-byte UTF-8 character, %XX%XX%XX). The canonical text is no longer, so it always passes this check.
+    internal const int MaxReferenceLength = 3 + MaxSecretIdLength + 7 + (MaxVersionStageLength * 9);
+
+    private const int MaxPrefixLength = 16;
 
     public static SecretReference? Parse(string text, out string? error)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
-            error = "A secret reference must not be empty.";
-            return null;
+            return Fail("A secret reference must not be empty.", out error);
         }
 
-        if (text.Length > MaxSecretIdLength + 300)
+        if (text.Length > MaxReferenceLength)
         {
-            error = $"The secret reference is {text.Length} characters long; the longest name or ARN AWS accepts is {MaxSecretIdLength}.";
-            return null;
+            return Fail($"The secret reference is {text.Length} characters long; the longest name or ARN AWS accepts is {MaxSecretIdLength}.", out error);
         }
 
         if (text.Trim().Length != text.Length)
         {
-            error = "A secret reference must not start or end with white space.";
-            return null;
+            return Fail("A secret reference must not start or end with white space.", out error);
+        }
+
+        if (HasLoneSurrogate(text))
+        {
+            return Fail("The secret reference holds a lone surrogate (half of a UTF-16 pair), which is not text AWS can read.", out error);
         }
 
         if (text.StartsWith(SecretsManagerScheme, StringComparison.Ordinal))
@@ -67,8 +81,15 @@ internal static class ReferenceParser
             {
                 "secretsmanager" => ParseSecretsManager(text, out error),
                 "ssm" => ParseParameterStore(text, out error),
-                _ => Fail($"The ARN names the service '{arn.Service}'; only 'secretsmanager' and 'ssm' ARNs are supported.", out error),
+                _ => Fail($"The ARN names the service {ReferenceQuote.Quote(arn.Service)}; only 'secretsmanager' and 'ssm' ARNs are supported.", out error),
             };
+        }
+
+        // Secrets Manager names cannot contain ':', so "word:..." is a mistyped prefix (SSM:, ssn:, ARN:) rather than a name.
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        if (colon > 0 && IsPrefixLike(text.AsSpan(0, colon)))
+        {
+            return Fail(UnknownPrefix(text[..colon]), out error);
         }
 
         return ParseSecretsManager(text, out error);
@@ -76,6 +97,13 @@ internal static class ReferenceParser
 
     /// <summary>Checks a Parameter Store path for GetParametersByPath; returns it without an <c>ssm:</c> prefix.</summary>
     public static string? ParsePath(string text, out string? error)
+    {
+        var path = CheckPath(text, out error);
+        error = error is null ? null : $"Invalid parameter path {ReferenceQuote.Quote(text)}: {error}";
+        return path;
+    }
+
+    private static string? CheckPath(string text, out string? error)
     {
         var path = text.StartsWith(ParameterStoreScheme, StringComparison.Ordinal) ? text[ParameterStoreScheme.Length..] : text;
         if (path.Length == 0 || path[0] != '/')
@@ -136,7 +164,7 @@ internal static class ReferenceParser
                 return Fail($"The secret ARN is {id.Length} characters long; the limit is {MaxSecretIdLength}.", out error);
             }
 
-            if (!IsValidSecretName(arn.Resource["secret:".Length..], out error))
+            if (!IsValidArnSecretName(arn.Resource["secret:".Length..], out error))
             {
                 return null;
             }
@@ -161,6 +189,18 @@ internal static class ReferenceParser
 
         error = null;
         return new SecretReference(SecretStore.SecretsManager, id, versionStage: stage, versionId: versionId, arn: arn);
+    }
+
+    private static bool IsValidArnSecretName(string name, out string? error)
+    {
+        if (name.Length > MaxSecretArnNameLength)
+        {
+            error = $"The secret name in the ARN is {name.Length} characters long; the limit is {MaxSecretArnNameLength} " +
+                $"(a {MaxSecretNameLength}-character name and the 7-character suffix Secrets Manager appends).";
+            return false;
+        }
+
+        return IsValidSecretName(name, out error);
     }
 
     private static bool TryParseQuery(string query, ref string? stage, ref string? versionId, out string? error)
@@ -200,8 +240,14 @@ internal static class ReferenceParser
                     error = $"The reference names '{key}' twice.";
                     return false;
                 default:
-                    error = $"Unknown reference option '{key}': use 'stage' or 'versionId'.";
+                    error = $"Unknown reference option {ReferenceQuote.Quote(key)}: use 'stage' or 'versionId'.";
                     return false;
+            }
+
+            if (HasLoneSurrogate(value))
+            {
+                error = "The version in the reference holds a lone surrogate (half of a UTF-16 pair), which is not text AWS can read.";
+                return false;
             }
         }
 
@@ -215,223 +261,36 @@ internal static class ReferenceParser
         return true;
     }
 
-    private static SecretReference? ParseParameterStore(string text, out string? error)
+    // A short run of ASCII letters and digits, starting with a letter: "SSM", "ssn", "ARN", "secretsmanager", "s3".
+    private static bool IsPrefixLike(ReadOnlySpan<char> run)
     {
-        if (text.Contains('?', StringComparison.Ordinal))
+        if (run.Length > MaxPrefixLength || !char.IsAsciiLetter(run[0]))
         {
-            return Fail("Parameter Store references select a version with ':version' or ':label', not with '?'.", out error);
-        }
-
-        AwsArn? arn = null;
-        string name;
-        string? selector;
-        if (text.StartsWith("arn:", StringComparison.Ordinal))
-        {
-            arn = AwsArn.TryParse(text, out error);
-            if (arn is null)
-            {
-                return null;
-            }
-
-            if (arn.Service != "ssm" || !arn.Resource.StartsWith("parameter", StringComparison.Ordinal))
-            {
-                return Fail("An SSM parameter ARN must look like 'arn:aws:ssm:region:account-id:parameter/name'.", out error);
-            }
-
-            // The resource is "parameter/name" or "parameter/name:selector"; parameter names never contain ':'.
-            var resource = arn.Resource;
-            var colon = resource.IndexOf(':', StringComparison.Ordinal);
-            selector = colon < 0 ? null : resource[(colon + 1)..];
-            var arnPrefixLength = text.Length - resource.Length;
-            name = colon < 0 ? text : text[..(arnPrefixLength + colon)];
-            var parameterPath = (colon < 0 ? resource : resource[..colon])["parameter".Length..];
-            if (parameterPath.Length < 2 || parameterPath[0] != '/')
-            {
-                return Fail("An SSM parameter ARN must name a parameter after 'parameter/'.", out error);
-            }
-
-            if (!IsValidParameterName(parameterPath, out error))
-            {
-                return null;
-            }
-        }
-        else if (text.StartsWith(PassthroughPrefix + "arn:", StringComparison.Ordinal))
-        {
-            // A secret ARN through the passthrough: arn:partition:secretsmanager:region:account:secret:name, then an optional :selector.
-            var parts = text[PassthroughPrefix.Length..].Split(':');
-            if (parts.Length is < 7 or > 8)
-            {
-                return Fail("A passthrough ARN must look like '/aws/reference/secretsmanager/arn:aws:secretsmanager:region:account-id:secret:name[:stage]'.", out error);
-            }
-
-            var secretArn = string.Join(':', parts[..7]);
-            if (AwsArn.TryParse(secretArn, out error) is not { Service: "secretsmanager", Resource: var resource } || !resource.StartsWith("secret:", StringComparison.Ordinal))
-            {
-                return Fail(error ?? "A passthrough ARN must name a Secrets Manager secret.", out error);
-            }
-
-            return ParsePassthroughArn(PassthroughPrefix + secretArn, resource["secret:".Length..], parts.Length == 8 ? parts[7] : null, out error);
-        }
-        else
-        {
-            var colon = text.IndexOf(':', StringComparison.Ordinal);
-            name = colon < 0 ? text : text[..colon];
-            selector = colon < 0 ? null : text[(colon + 1)..];
-
-            // A passthrough names a secret, whose names allow + = @ too; ParsePassthrough checks it as a secret name.
-            if (!name.StartsWith(PassthroughPrefix, StringComparison.Ordinal) && !IsValidParameterName(name, out error))
-            {
-                return null;
-            }
-        }
-
-        if (name.Length > MaxParameterNameLength)
-        {
-            return Fail($"The parameter name is {name.Length} characters long; the limit is {MaxParameterNameLength}.", out error);
-        }
-
-        if (name.StartsWith(PassthroughPrefix, StringComparison.Ordinal))
-        {
-            return ParsePassthrough(name, selector, out error);
-        }
-
-        if (selector is null)
-        {
-            error = null;
-            return new SecretReference(SecretStore.ParameterStore, name, arn: arn);
-        }
-
-        if (selector.Length == 0)
-        {
-            return Fail("The reference ends with ':' but names no version or label.", out error);
-        }
-
-        if (char.IsAsciiDigit(selector[0]))
-        {
-            if (!long.TryParse(selector, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1)
-            {
-                return Fail("A parameter version must be a whole number from 1 up.", out error);
-            }
-
-            error = null;
-            return new SecretReference(SecretStore.ParameterStore, name, parameterVersion: version, arn: arn);
-        }
-
-        if (!IsValidLabel(selector, out error))
-        {
-            return null;
-        }
-
-        return new SecretReference(SecretStore.ParameterStore, name, parameterLabel: selector, arn: arn);
-    }
-
-    private static SecretReference? ParsePassthrough(string name, string? selector, out string? error)
-    {
-        var secretName = name[PassthroughPrefix.Length..];
-        if (secretName.Length == 0)
-        {
-            return Fail($"A passthrough reference must name a secret after '{PassthroughPrefix}'.", out error);
-        }
-
-        return ParsePassthroughArn(name, secretName, selector, out error);
-    }
-
-    private static SecretReference? ParsePassthroughArn(string name, string secretName, string? selector, out string? error)
-    {
-        if (!IsValidSecretName(secretName, out error))
-        {
-            return null;
-        }
-
-        if (selector is null)
-        {
-            return new SecretReference(SecretStore.ParameterStore, name, isPassthrough: true);
-        }
-
-        if (selector.Length is 0 or > MaxVersionStageLength)
-        {
-            return Fail($"A passthrough selector must be a version stage or version id of 1 to {MaxVersionStageLength} characters.", out error);
-        }
-
-        // Version ids are UUIDs; anything else is a staging label.
-        return Guid.TryParse(selector, out _)
-            ? new SecretReference(SecretStore.ParameterStore, name, versionId: selector, isPassthrough: true)
-            : new SecretReference(SecretStore.ParameterStore, name, versionStage: selector == CurrentStage ? null : selector, isPassthrough: true);
-    }
-
-    private static bool IsValidSecretName(string name, out string? error)
-    {
-        if (name.Length == 0)
-        {
-            error = "A secret name must not be empty.";
             return false;
         }
 
-        foreach (var c in name)
+        foreach (var c in run)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '+' or '=' or '.' or '@' or '-'))
+            if (!char.IsAsciiLetterOrDigit(c))
             {
-                error = $"The secret name contains '{Printable(c)}'; names may contain only letters, digits and / _ + = . @ -.";
                 return false;
             }
         }
 
-        error = null;
         return true;
     }
 
-    private static bool IsValidParameterName(string name, out string? error)
+    private static string UnknownPrefix(string prefix)
     {
-        if (name.Length == 0)
+        var known = $"Unknown prefix '{prefix}:'; prefixes are '{SecretsManagerScheme}' and '{ParameterStoreScheme}'";
+        if (prefix.Equals("sm", StringComparison.OrdinalIgnoreCase) || prefix.Equals("ssm", StringComparison.OrdinalIgnoreCase))
         {
-            error = "A parameter name must not be empty.";
-            return false;
+            return known + ", in lower case.";
         }
 
-        foreach (var c in name)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '/' or '_' or '.' or '-'))
-            {
-                error = $"The parameter name contains '{Printable(c)}'; names may contain only letters, digits and _ . - /.";
-                return false;
-            }
-        }
-
-        if (name.Contains("//", StringComparison.Ordinal) || (name[0] != '/' && name.Contains('/', StringComparison.Ordinal)))
-        {
-            error = "A hierarchical parameter name must start with '/' and must not contain '//'.";
-            return false;
-        }
-
-        error = null;
-        return true;
-    }
-
-    private static bool IsValidLabel(string label, out string? error)
-    {
-        if (label.Length > MaxLabelLength)
-        {
-            error = $"A parameter label must be at most {MaxLabelLength} characters long.";
-            return false;
-        }
-
-        if (label.StartsWith("aws", StringComparison.OrdinalIgnoreCase) || label.StartsWith("ssm", StringComparison.OrdinalIgnoreCase))
-        {
-            error = "A parameter label must not begin with 'aws' or 'ssm'.";
-            return false;
-        }
-
-        foreach (var c in label)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_'))
-            {
-                error = $"The parameter label contains '{Printable(c)}'; labels may contain only letters, digits and . - _.";
-                return false;
-            }
-        }
-
-        error = null;
-        return true;
+        return prefix.Equals("arn", StringComparison.OrdinalIgnoreCase)
+            ? known + ", and an ARN must start with 'arn:' in lower case."
+            : known + " (a secret name cannot contain ':').";
     }
 
     private static string StripQuery(string text)
@@ -439,8 +298,6 @@ internal static class ReferenceParser
         var q = text.IndexOf('?', StringComparison.Ordinal);
         return q < 0 ? text : text[..q];
     }
-
-    private static string Printable(char c) => char.IsControl(c) || char.IsWhiteSpace(c) ? $"\\u{(int)c:x4}" : c.ToString();
 
     private static SecretReference? Fail(string message, out string? error)
     {

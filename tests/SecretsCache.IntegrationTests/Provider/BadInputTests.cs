@@ -36,6 +36,14 @@ public sealed class BadInputTests(AwsFixture fixture) : ProviderTestBase(fixture
         "arn:aws:secretsmanager:us-east-1:123456789012:parameter/app",
         "arn:nope:secretsmanager:us-east-1:123456789012:secret:app/db",
         new string('a', 3000),
+        "SSM:/app/key",
+        "ssn:/app/key",
+        "arn:aws:secretsmanager:eu-west1:123456789012:secret:app/db",
+        "arn:aws:ssm:eu-west1:123456789012:parameter/app/key",
+        "arn:aws:secretsmanager:cn-north-1:123456789012:secret:app/db",
+        "ssm:/" + new string('a', 2047) + ":3",
+        "/aws/reference/secretsmanager/" + new string('a', 513),
+        "/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:123456789012:secret:" + new string('a', 2265),
     };
 
     [Theory]
@@ -48,8 +56,9 @@ public sealed class BadInputTests(AwsFixture fixture) : ProviderTestBase(fixture
         await Assert.ThrowsAsync<ArgumentException>(() => provider.RefreshAsync(reference).AsTask());
         await Assert.ThrowsAsync<ArgumentException>(() => provider.GetStringAsync(reference).AsTask());
         Assert.Throws<ArgumentException>(() => provider.Invalidate(reference));
+        await Assert.ThrowsAsync<ArgumentException>(() => provider.ExecuteAsync(reference, (_, _) => ValueTask.FromResult(0)).AsTask());
 
-        Assert.False(string.IsNullOrWhiteSpace(get.Message));
+        Assert.StartsWith("Invalid secret reference '", get.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.Count);
         Assert.Equal(0, Aws.Requests.Total);
     }
@@ -78,8 +87,9 @@ public sealed class BadInputTests(AwsFixture fixture) : ProviderTestBase(fixture
     {
         var provider = CreateProvider();
 
-        await Assert.ThrowsAsync<ArgumentException>(() => provider.GetPathAsync(path));
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => provider.GetPathAsync(path));
 
+        Assert.StartsWith($"Invalid parameter path '{path}': ", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, Aws.Requests.Total);
     }
 

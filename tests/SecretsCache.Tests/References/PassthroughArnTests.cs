@@ -27,6 +27,30 @@ public sealed class PassthroughArnTests
         Assert.Equal("ssm:/aws/reference/secretsmanager/" + Arn + ":AWSPREVIOUS", reference.ToString());
     }
 
+    [Fact]
+    public void A_passthrough_ARN_whose_canonical_text_could_not_be_parsed_again_is_refused_up_front()
+    {
+        // Parsed before the fix; "ssm:" + this was over the length limit, so ExecuteAsync failed after an authentication failure.
+        var text = "/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:123456789012:secret:" + new string('a', 2265);
+
+        var error = Assert.Throws<ArgumentException>(() => SecretReference.Parse(text));
+
+        Assert.Contains("the limit is 519", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:123456789012:secret:", 519)]
+    [InlineData("arn:aws:secretsmanager:us-east-1:123456789012:secret:", 519)]
+    [InlineData("/aws/reference/secretsmanager/", 512)]
+    public void The_longest_secret_names_round_trip_and_have_a_pending_form(string prefix, int longest)
+    {
+        var reference = SecretReference.Parse(prefix + new string('a', longest));
+
+        Assert.Equal(reference, SecretReference.Parse(reference.ToString()));
+        Assert.NotNull(SecretReference.Parse(SecretsCache.Rotation.RotationExecutor.PendingReferenceOf(reference)!));
+        Assert.Throws<ArgumentException>(() => SecretReference.Parse(prefix + new string('a', longest + 1)));
+    }
+
     [Theory]
     [InlineData("/aws/reference/secretsmanager/arn:aws:ssm:us-east-1:123456789012:parameter/x")]
     [InlineData("/aws/reference/secretsmanager/arn:aws:secretsmanager:us-east-1:12345:secret:x")]

@@ -1,15 +1,22 @@
+using System.Globalization;
 using FsCheck;
 using FsCheck.Fluent;
+using SecretsCache.References;
+using SecretsCache.Rotation;
 
 namespace SecretsCache.Tests.References;
 
 /// <summary>
-/// Properties of the reference parser over generated input: it is total (a reference or an <see cref="ArgumentException"/>,
-/// nothing else) and its canonical text parses back to an equal reference.
+/// Properties of the reference parser over generated input: it is total (a reference, or an <see cref="ArgumentException"/>
+/// that quotes the text, bounded and escaped; nothing else ever escapes), and every accepted reference's canonical text, and
+/// the AWSPENDING spelling ExecuteAsync derives from it, parse back to an equal reference.
 /// </summary>
 public sealed class ReferenceParserPropertyTests
 {
     private static readonly Config Many = Config.QuickThrowOnFailure.WithMaxTest(3_000);
+
+    // Enough cases to land on rare edges (a passthrough ARN a few characters under the length cap was one); about a second.
+    private static readonly Config Thousands = Config.QuickThrowOnFailure.WithMaxTest(10_000);
 
     // Pieces of real syntax, so generated strings reach deep into the parser instead of failing on the first character.
     private static readonly string[] Fragments =
@@ -28,26 +35,94 @@ public sealed class ReferenceParserPropertyTests
         Gen.OneOf(ArbMap.Default.ArbFor<string>().Generator, FragmentStrings, Gen.Constant<string>(null!));
 
     [Fact]
-    public void Any_string_either_parses_or_throws_ArgumentException_and_nothing_else()
+    public void Any_string_either_parses_and_round_trips_or_throws_an_ArgumentException_that_quotes_it()
     {
-        Check.One(Many, Prop.ForAll(AnyString.ToArbitrary(), text =>
+        Check.One(Thousands, Prop.ForAll(AnyString.ToArbitrary(), AssertTotal));
+    }
+
+    [Fact]
+    public void Every_reference_near_a_limit_round_trips_or_is_refused_up_front()
+    {
+        Check.One(Thousands, Prop.ForAll(AdversarialReferences.Any.ToArbitrary(), AssertTotal));
+    }
+
+    [Fact]
+    public void The_adversarial_generator_reaches_every_limit_with_accepted_references()
+    {
+        // Guards the property above against a generator whose cases are all refused, which would make it vacuous.
+        // 6,000 samples: the rarest shape below comes up about 15 times, so a miss is not bad luck.
+        var accepted = AdversarialReferences.Any.Sample(6_000).Select(text => SecretReference.TryParse(text, out var r) ? r : null).OfType<SecretReference>().ToList();
+
+        Assert.InRange(accepted.Count, 1_000, 5_000);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.Region is null && r.Name.Length == ReferenceParser.MaxSecretNameLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.Region is not null && r.VersionStage?.Length == ReferenceParser.MaxVersionStageLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.SecretsManager && r.VersionId?.Length is ReferenceParser.MinVersionIdLength or ReferenceParser.MaxVersionIdLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.ParameterStore && !r.IsPassthrough && r.Name.Length + (r.ParameterSelector?.Length + 1 ?? 0) == ReferenceParser.MaxParameterNameLength);
+        Assert.Contains(accepted, r => r.ParameterLabel?.Length == ReferenceParser.MaxLabelLength);
+        Assert.Contains(accepted, r => r.Store == SecretStore.ParameterStore && r.Region is not null && r.ParameterVersion is not null);
+        Assert.Contains(accepted, r => r.IsPassthrough && r.Name.Contains(":secret:", StringComparison.Ordinal) && r.VersionStage is not null);
+        Assert.Contains(accepted, r => r.IsPassthrough && r.VersionId is not null);
+        Assert.Contains(accepted, r => r.Partition is "aws-iso-f" or "aws-eusc");
+    }
+
+    private static void AssertTotal(string? text)
+    {
+        SecretReference reference;
+        try
         {
-            try
+            reference = SecretReference.Parse(text!);
+        }
+        catch (ArgumentException error) when (text is null)
+        {
+            Assert.IsType<ArgumentNullException>(error);
+            return;
+        }
+        catch (ArgumentException error)
+        {
+            AssertNamesTheProblemAndQuotes(error);
+            Assert.False(SecretReference.TryParse(text, out _));
+            return;
+        }
+        catch (Exception other)
+        {
+            Assert.Fail($"Parse threw {other.GetType().Name}, not an ArgumentException: {other.Message}");
+            return;
+        }
+
+        AssertRoundTrips(reference);
+        Assert.True(SecretReference.TryParse(text, out var again));
+        Assert.Equal(reference, again);
+
+        // ExecuteAsync parses this spelling after an authentication failure; it must never be the first to fail.
+        if (RotationExecutor.PendingReferenceOf(reference) is { } pending)
+        {
+            AssertRoundTrips(SecretReference.Parse(pending));
+        }
+    }
+
+    private static void AssertNamesTheProblemAndQuotes(ArgumentException error)
+    {
+        Assert.Equal("reference", error.ParamName);
+        Assert.StartsWith("Invalid secret reference '", error.Message, StringComparison.Ordinal);
+        Assert.InRange(error.Message.Length, 40, 800);
+
+        // Plain loops: xunit's collection assertions would format the message for every one of the thousands of cases.
+        var message = error.Message;
+        for (var i = 0; i < message.Length; i++)
+        {
+            if (char.IsSurrogatePair(message, i))
             {
-                var reference = SecretReference.Parse(text);
-                AssertRoundTrips(reference);
-                Assert.True(SecretReference.TryParse(text, out var again));
-                Assert.Equal(reference, again);
+                i++;
             }
-            catch (ArgumentException)
+            else if (char.IsControl(message[i]) || char.IsSurrogate(message[i])
+                || char.GetUnicodeCategory(message[i]) is UnicodeCategory.Format or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
             {
-                Assert.False(SecretReference.TryParse(text, out _));
+                Assert.Fail($"The message holds U+{(int)message[i]:X4} at {i}: {message}");
             }
-        }));
+        }
     }
 
     [Theory]
-    [InlineData("app?stage=\ud800")]
     [InlineData("app?stage=%ED%A0%80")]
     [InlineData("app?stage=%C3%A9")]
     [InlineData("app?stage=%")]
@@ -118,8 +193,9 @@ public sealed class ReferenceParserPropertyTests
 
     private static readonly Gen<string> Label = StringOf("bcdefghijklmnopqrtuvwxyz", 1, 1).SelectMany(first => StringOf(Alnum + ".-_", 0, 30).Select(rest => first + rest));
 
-    private static readonly Gen<string> ArnPrefix = Gen.Elements("aws", "aws-cn", "aws-us-gov").SelectMany(partition =>
-        Gen.Elements("us-east-1", "eu-west-2", "cn-north-1", "us-gov-west-1").Select(region => $"arn:{partition}:{{0}}:{region}:123456789012:"));
+    private static readonly Gen<string> ArnPrefix =
+        Gen.Elements(("aws", "us-east-1"), ("aws", "eu-west-2"), ("aws-cn", "cn-north-1"), ("aws-us-gov", "us-gov-west-1"))
+            .Select(pr => $"arn:{pr.Item1}:{{0}}:{pr.Item2}:123456789012:");
 
     private static readonly Gen<string> SecretsManagerQuery = Gen.OneOf(
         Gen.Constant(string.Empty),
@@ -142,8 +218,8 @@ public sealed class ReferenceParserPropertyTests
         Gen.Elements("", "ssm:").SelectMany(scheme => ArnPrefix.SelectMany(arn => ParameterName.SelectMany(name =>
             ParameterSelector.Select(sel => scheme + string.Format(null, arn, "ssm") + "parameter" + name + sel)))),
         // The Secrets Manager passthrough.
-        // (Its secret name must also be a valid parameter name: no + = @, no empty segment.)
-        Gen.Elements("", "ssm:").SelectMany(scheme => ParameterName.SelectMany(name => Gen.OneOf(
+        // (Its secret name must also be a valid parameter name: no + = @, no empty segment; and at most 512 characters.)
+        Gen.Elements("", "ssm:").SelectMany(scheme => ParameterName.Where(name => name.Length <= ReferenceParser.MaxSecretNameLength).SelectMany(name => Gen.OneOf(
             Gen.Constant(string.Empty),
             Gen.Elements(":AWSCURRENT", ":AWSPREVIOUS", ":blue"),
             Gen.Fresh(() => ":" + Guid.NewGuid())).Select(sel => scheme + "/aws/reference/secretsmanager" + name + sel))));
