@@ -193,7 +193,7 @@ public sealed class MalformedResponseTests : IAsyncLifetime
         var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(reference).AsTask());
 
         AssertMalformed(error);
-        Assert.Equal(reference, error.Reference);
+        Assert.Equal(SecretReference.Parse(reference).ToString(), error.Reference);
         Assert.Equal(1, _aws.Count(operation));
         clock.Advance(TimeSpan.FromMinutes(1)); // a transient failure backs off for seconds, not for the negative TTL
         _aws.Answer = (_, _) => reference.StartsWith("ssm:", StringComparison.Ordinal) ? GoodParameter : GoodSecret;
