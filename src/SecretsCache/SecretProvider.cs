@@ -74,6 +74,9 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
 
     internal CacheEngine Engine => _engine;
 
+    /// <summary>How many change-token sources and announced versions are tracked (for tests of the bound).</summary>
+    internal (int ChangeTokens, int AnnouncedVersions) ChangeTrackingSizes => _changes.Sizes;
+
     /// <summary>The clock of expiry and backoff, which rotation re-checks also use.</summary>
     internal TimeProvider TimeProvider { get; }
 

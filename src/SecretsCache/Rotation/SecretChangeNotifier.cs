@@ -22,6 +22,8 @@ internal sealed class SecretChangeNotifier(object sender, ILogger logger)
 
     public event EventHandler<SecretChangedEventArgs>? Changed;
 
+    public (int ChangeTokens, int AnnouncedVersions) Sizes => (_tokens.Count, _announced.Count);
+
     /// <summary>A token that fires at the next version change of <paramref name="key"/> (a canonical reference text).</summary>
     public IChangeToken GetChangeToken(string key)
     {
