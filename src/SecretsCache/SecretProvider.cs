@@ -129,7 +129,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     {
         options.ThrowIfInvalid();
         var client = new AwsJsonClient(options, httpClient, timeProvider, logger: (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>());
-        return new AwsSecretSource(client, timeProvider, options.Aws.VersionAwareRefresh);
+        return new AwsSecretSource(client, timeProvider, options);
     }
 
     private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)

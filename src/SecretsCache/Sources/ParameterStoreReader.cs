@@ -9,8 +9,9 @@ namespace SecretsCache.Sources;
 /// <summary>
 /// Reads Parameter Store: GetParameter, GetParameters (10 names a call) and GetParametersByPath, always with decryption
 /// (SecureString values, and the <c>/aws/reference/secretsmanager/</c> passthrough, which AWS refuses without it).
+/// With <c>namesInErrors</c> (<see cref="SecretsCacheOptions.IncludeNamesInTelemetry"/>), values may name JSON paths in errors.
 /// </summary>
-internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider time)
+internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider time, bool namesInErrors)
 {
     public const int BatchLimit = 10;
     private const int MaxPathPages = 10_000; // 100,000 parameters: the advanced-tier limit per account and region.
@@ -182,10 +183,10 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
         {
             // The passthrough answers with the secret's DescribeSecret document, which says which version was read.
             var (arn, versionId, stages) = DescribePassthrough(parameter.SourceResult, reference);
-            return Secret.FromWire(name, value, null, time.GetUtcNow(), arn ?? parameter.ARN, versionId, stages);
+            return Secret.FromWire(name, value, null, time.GetUtcNow(), arn ?? parameter.ARN, versionId, stages, showsJsonPath: namesInErrors);
         }
 
-        return Secret.FromWire(name, value, null, time.GetUtcNow(), parameter.ARN, parameterVersion: parameter.Version);
+        return Secret.FromWire(name, value, null, time.GetUtcNow(), parameter.ARN, parameterVersion: parameter.Version, showsJsonPath: namesInErrors);
     }
 
     private static (string? Arn, string? VersionId, IReadOnlyList<string> Stages) DescribePassthrough(string? sourceResult, SecretReference reference)

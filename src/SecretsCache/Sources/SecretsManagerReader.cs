@@ -5,8 +5,11 @@ using SecretsCache.References;
 
 namespace SecretsCache.Sources;
 
-/// <summary>Reads Secrets Manager: GetSecretValue, BatchGetSecretValue (20 ids a call) and DescribeSecret for version-aware refresh.</summary>
-internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider time, bool versionAwareRefresh)
+/// <summary>
+/// Reads Secrets Manager: GetSecretValue, BatchGetSecretValue (20 ids a call) and DescribeSecret for version-aware refresh.
+/// With <c>namesInErrors</c> (<see cref="SecretsCacheOptions.IncludeNamesInTelemetry"/>), values may name JSON paths in errors.
+/// </summary>
+internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider time, bool versionAwareRefresh, bool namesInErrors)
 {
     public const int BatchLimit = 20;
     private const int ArnSuffixLength = 7; // "-" and six random characters
@@ -150,5 +153,6 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
             time.GetUtcNow(),
             response.ARN,
             response.VersionId,
-            response.VersionStages);
+            response.VersionStages,
+            showsJsonPath: namesInErrors);
 }
