@@ -57,11 +57,16 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
         }
 
         // Every answer that names a request exactly (its name or ARN, then its Selector) is a candidate for that request.
-        var candidates = new List<Parameter>[references.Count];
+        var candidates = new List<Parameter>?[references.Count];
         foreach (var parameter in result.Parameters ?? [])
         {
-            var selector = parameter?.Selector ?? string.Empty;
-            for (var i = 0; i < references.Count && parameter is not null; i++)
+            if (parameter is null)
+            {
+                continue;
+            }
+
+            var selector = parameter.Selector ?? string.Empty;
+            for (var i = 0; i < references.Count; i++)
             {
                 if ((parameter.Name is not null && names[i] == parameter.Name + selector) || (parameter.ARN is not null && names[i] == parameter.ARN + selector))
                 {
@@ -88,7 +93,7 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
                 continue;
             }
 
-            var parameter = candidates[i][0];
+            var parameter = candidates[i]![0];
             if (parameter.Selector is null && MayAnswerAnother(parameter, i, names, candidates))
             {
                 continue;
@@ -160,7 +165,7 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
     /// Whether an answer without a Selector could belong to another request of the batch for the same parameter with a
     /// selector (name:version or name:label) that has no answer echoing its Selector: then the two cannot be told apart.
     /// </summary>
-    private static bool MayAnswerAnother(Parameter parameter, int index, List<string> names, List<Parameter>[] candidates)
+    private static bool MayAnswerAnother(Parameter parameter, int index, List<string> names, List<Parameter>?[] candidates)
     {
         for (var j = 0; j < names.Count; j++)
         {

@@ -65,9 +65,9 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
                 cancellationToken).ConfigureAwait(false);
             var values = response.SecretValues ?? throw MalformedAnswer.Create(AwsService.SecretsManager, "BatchGetSecretValue", null, "SecretValues");
 
-            foreach (var value in values)
+            foreach (var value in values.Where(v => v is not null))
             {
-                for (var i = 0; value is not null && i < references.Count; i++)
+                for (var i = 0; i < references.Count; i++)
                 {
                     if (Identifies(ids[i], value.Name, value.ARN))
                     {
@@ -78,9 +78,9 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
                 }
             }
 
-            foreach (var error in response.Errors ?? [])
+            foreach (var error in (response.Errors ?? []).Where(e => e is not null))
             {
-                for (var i = 0; error is not null && i < references.Count; i++)
+                for (var i = 0; i < references.Count; i++)
                 {
                     if (string.Equals(ids[i], error.SecretId, StringComparison.Ordinal))
                     {
@@ -122,7 +122,7 @@ internal sealed class SecretsManagerReader(AwsJsonClient client, TimeProvider ti
     }
 
     internal static string? VersionWithStage(Dictionary<string, List<string>>? versions, string stage) =>
-        versions?.FirstOrDefault(v => v.Value.Contains(stage, StringComparer.Ordinal)).Key;
+        versions?.FirstOrDefault(v => v.Value?.Contains(stage, StringComparer.Ordinal) == true).Key; // a null list: no stages
 
     /// <summary>
     /// Whether a batch answer is for the secret <paramref name="id"/> names: by name, by full ARN, or by partial ARN, which is

@@ -82,6 +82,21 @@ public sealed class MalformedResponseTests : IAsyncLifetime
         Assert.Equal((1, 1), (health.Failing, health.ServingStale));
     }
 
+    [Fact]
+    public async Task A_DescribeSecret_version_without_its_stage_list_is_an_unknown_version_not_a_crash()
+    {
+        var clock = CannedAwsServer.Clock();
+        var provider = Create(clock, o => o.Aws.VersionAwareRefresh = true);
+        _aws.Answer = (operation, _) => operation == "GetSecretValue" ? GoodSecret : """{"VersionIdsToStages":{"11111111-1111-1111-1111-111111111111":null}}""";
+        Assert.Equal("good", await provider.GetStringAsync("app/db"));
+
+        clock.Advance(TimeSpan.FromMinutes(5));
+        _aws.Answer = (operation, _) => operation == "GetSecretValue" ? BetterSecret : """{"VersionIdsToStages":{"11111111-1111-1111-1111-111111111111":null}}""";
+
+        Assert.Equal("better", await provider.GetStringAsync("app/db")); // the stage is unknown: GetSecretValue decides
+        Assert.Equal(0, provider.GetHealth().Failing);
+    }
+
     [Theory]
     [InlineData("{}")]
     [InlineData("""{"Errors":[]}""")]
