@@ -58,17 +58,26 @@ internal sealed class CannedAwsServer : IAsyncDisposable
     /// <summary>A clock that starts at the real time (so signatures look current) and moves only when the test moves it.</summary>
     public static ManualTimeProvider Clock() => new(TimeProvider.System.GetUtcNow());
 
-    public static string ParameterJson(string name, string value, long version, string? selector = null) =>
-        JsonSerializer.Serialize(new Dictionary<string, object?>
+    /// <summary>A Parameter object as AWS shapes it; <paramref name="selector"/> (e.g. <c>:1</c>) only when given.</summary>
+    public static string ParameterJson(string name, string value, long version, string? selector = null)
+    {
+        var parameter = new Dictionary<string, object>
         {
             ["Name"] = name,
             ["Type"] = "String",
             ["Value"] = value,
             ["Version"] = version,
-            ["Selector"] = selector,
             ["ARN"] = $"arn:aws:ssm:{Region}:{Account}:parameter{name}",
-        }).Replace(",\"Selector\":null", string.Empty, StringComparison.Ordinal);
+        };
+        if (selector is not null)
+        {
+            parameter["Selector"] = selector;
+        }
 
+        return JsonSerializer.Serialize(parameter);
+    }
+
+    /// <summary>A GetSecretValue answer (or a SecretValues entry) as AWS shapes it.</summary>
     public static string SecretValueJson(string name, string value, string versionId, string suffix = "AbCdEf") =>
         JsonSerializer.Serialize(new Dictionary<string, object?>
         {
