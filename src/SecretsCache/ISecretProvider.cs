@@ -61,7 +61,8 @@ public interface ISecretProvider
     /// <summary>
     /// A token that fires at the next version change of <paramref name="reference"/> (any spelling), for
     /// <c>ChangeToken.OnChange</c>, configuration reloads and pool resets. Each token fires once; ask for a new one after it fires.
-    /// The default implementation returns a token that never fires.
+    /// It also fires when the reference leaves the cache (invalidation, or eviction by the size bound), since a change after
+    /// that could not be seen: read again. The default implementation returns a token that never fires.
     /// </summary>
     /// <exception cref="ArgumentException">The reference is malformed.</exception>
     IChangeToken GetChangeToken(string reference) => Rotation.NeverChangeToken.Instance;

@@ -74,7 +74,8 @@ public sealed class Secret
     public ReadOnlyMemory<byte> GetBytes() => _binary ?? (_textBytes ??= Encoding.UTF8.GetBytes(_text!));
 
     /// <summary>Deserializes a JSON value through source-generated metadata, so it is trimming- and AOT-safe.</summary>
-    /// <exception cref="SecretFormatException">The value is binary, or is not valid JSON for <typeparamref name="T"/>.</exception>
+    /// <exception cref="SecretFormatException">The value is not valid JSON for <typeparamref name="T"/> (the message gives the line and
+    /// byte, and the JSON path only for values read with <see cref="SecretsCacheOptions.IncludeNamesInTelemetry"/>), or is JSON null.</exception>
     public T GetJson<T>(JsonTypeInfo<T> typeInfo)
     {
         ArgumentNullException.ThrowIfNull(typeInfo);
@@ -88,8 +89,10 @@ public sealed class Secret
         catch (JsonException ex)
         {
             // JsonException's own message can quote part of the value, so it is neither repeated nor kept as the inner exception.
+            // Its path names the value's own keys (data, for a dictionary-shaped secret): shown only where names are allowed.
+            var path = ShowsJsonPath ? $"path '{ex.Path ?? "$"}', " : string.Empty;
             throw new SecretFormatException(
-                $"The secret '{Name}' is not valid JSON for {typeof(T).Name} (path '{ex.Path ?? "$"}', line {ex.LineNumber ?? 0}, byte {ex.BytePositionInLine ?? 0}).",
+                $"The secret '{Name}' is not valid JSON for {typeof(T).Name} ({path}line {ex.LineNumber ?? 0}, byte {ex.BytePositionInLine ?? 0}).",
                 Name);
         }
     }
@@ -98,11 +101,15 @@ public sealed class Secret
     public override string ToString() =>
         $"Secret {{ Name = {Name}, Version = {Version ?? "(none)"}, Stages = [{string.Join(", ", VersionStages)}], FetchedAt = {FetchedAt:O}, Value = *** }}";
 
+    /// <summary>Whether a JSON error may give the path (<see cref="SecretsCacheOptions.IncludeNamesInTelemetry"/>); else line and byte only.</summary>
+    internal bool ShowsJsonPath { get; init; }
+
     /// <summary>Wraps a value read off the wire; the byte array is owned by the new secret, not copied.</summary>
     internal static Secret FromWire(
-        string name, string? text, byte[]? binary, DateTimeOffset fetchedAt, string? arn = null, string? versionId = null, IReadOnlyList<string>? stages = null, long? parameterVersion = null) =>
+        string name, string? text, byte[]? binary, DateTimeOffset fetchedAt, string? arn = null, string? versionId = null, IReadOnlyList<string>? stages = null, long? parameterVersion = null, bool showsJsonPath = false) =>
         new(name, text, binary)
         {
+            ShowsJsonPath = showsJsonPath,
             FetchedAt = fetchedAt,
             Arn = arn,
             VersionId = versionId,

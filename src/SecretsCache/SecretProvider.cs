@@ -74,6 +74,9 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
 
     internal CacheEngine Engine => _engine;
 
+    /// <summary>How many change-token sources and announced versions are tracked (for tests of the bound).</summary>
+    internal (int ChangeTokens, int AnnouncedVersions) ChangeTrackingSizes => _engine.ChangeTrackingSizes;
+
     /// <summary>The clock of expiry and backoff, which rotation re-checks also use.</summary>
     internal TimeProvider TimeProvider { get; }
 
@@ -112,11 +115,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         _engine.WarmUpAsync(references, cancellationToken);
 
     /// <inheritdoc />
-    public IChangeToken GetChangeToken(string reference)
-    {
-        ArgumentNullException.ThrowIfNull(reference);
-        return _changes.GetChangeToken(SecretReference.Parse(reference).CanonicalText);
-    }
+    public IChangeToken GetChangeToken(string reference) => _engine.GetChangeToken(reference);
 
     /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
     public void Dispose()
@@ -130,7 +129,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     {
         options.ThrowIfInvalid();
         var client = new AwsJsonClient(options, httpClient, timeProvider, logger: (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>());
-        return new AwsSecretSource(client, timeProvider, options.Aws.VersionAwareRefresh);
+        return new AwsSecretSource(client, timeProvider, options);
     }
 
     private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)

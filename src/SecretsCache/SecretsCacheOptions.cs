@@ -53,8 +53,9 @@ public sealed class SecretsCacheOptions
     public TimeSpan MinForcedRefreshInterval { get; set; } = Defaults.MinForcedRefreshInterval;
 
     /// <summary>
-    /// Whether metric and activity tags may carry secret and parameter names (never values). Off by default because
-    /// names can be sensitive and make tags high-cardinality.
+    /// Whether metric and activity tags may carry secret and parameter names (never values), and <see cref="Secret.GetJson{T}"/>
+    /// errors the JSON path (which for a dictionary-shaped secret names its keys). Off by default because names can be
+    /// sensitive and make tags high-cardinality.
     /// </summary>
     public bool IncludeNamesInTelemetry { get; set; }
 

@@ -13,6 +13,7 @@ internal sealed partial class CacheEngine
 
     private void EvictOverflow(CacheEntry inserted)
     {
+        var watched = new List<(string Key, CancellationTokenSource Changes)>();
         lock (_evictionGate)
         {
             if (Count <= _options.MaxEntries)
@@ -31,8 +32,13 @@ internal sealed partial class CacheEngine
                     break;
                 }
 
-                if (Remove(entry))
+                if (Remove(entry, out var changes))
                 {
+                    if (changes is not null)
+                    {
+                        watched.Add((entry.Key, changes));
+                    }
+
                     // Counted per entry, so evictions carry the same source and kind tags as every other instrument.
                     SecretsCacheMetrics.Add(_metrics.Evictions, in entry.Tags);
                     evicted++;
@@ -44,5 +50,7 @@ internal sealed partial class CacheEngine
                 Log.Evicted(_logger, evicted, _options.MaxEntries);
             }
         }
+
+        FireLater(watched); // An evicted reference's changes can no longer be seen: its tokens fire (CacheEngine.Changes.cs).
     }
 }

@@ -155,16 +155,7 @@ internal sealed partial class CacheEngine
 
         if (previous is not null && !ReferenceEquals(previous.Secret, secret) && !string.Equals(previous.Secret.Version, secret.Version, StringComparison.Ordinal))
         {
-            Log.VersionChanged(_logger, entry.Key, previous.Secret.Version, secret.Version);
-            try
-            {
-                VersionChanged?.Invoke(entry.Reference, previous.Secret, secret);
-            }
-            catch (Exception ex)
-            {
-                // A subscriber's bug is logged, not allowed to fail the fetch (or the rest of a warm-up batch).
-                Log.VersionChangedHandlerFailed(_logger, entry.Key, ex);
-            }
+            AnnounceVersionChange(entry, previous.Secret, secret); // CacheEngine.Changes.cs
         }
     }
 

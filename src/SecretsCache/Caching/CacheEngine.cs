@@ -88,17 +88,27 @@ internal sealed partial class CacheEngine : IDisposable
     public void Invalidate(string text)
     {
         var key = SecretReference.Parse(text).CanonicalText;
-        if (_byKey.TryGetValue(key, out var entry))
+        if (_byKey.TryGetValue(key, out var entry) && Remove(entry, out var changes))
         {
-            Remove(entry);
+            Fire(entry.Key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
     }
 
     public void InvalidateAll()
     {
+        var removed = new List<(string Key, CancellationTokenSource? Changes)>();
         foreach (var entry in _byKey.Values)
         {
-            Remove(entry);
+            if (Remove(entry, out var changes))
+            {
+                removed.Add((entry.Key, changes));
+            }
+        }
+
+        // Only after every entry is gone, so a callback that watches again creates an entry this call does not remove.
+        foreach (var (key, changes) in removed)
+        {
+            Fire(key, changes);
         }
     }
 
@@ -228,8 +238,10 @@ internal sealed partial class CacheEngine : IDisposable
         }
     }
 
-    private bool Remove(CacheEntry entry)
+    /// <summary>Removes the entry; <paramref name="changes"/> is its change-token source, for the caller to fire.</summary>
+    private bool Remove(CacheEntry entry, out CancellationTokenSource? changes)
     {
+        changes = null;
         if (!_byKey.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
         {
             return false;
@@ -239,6 +251,8 @@ internal sealed partial class CacheEngine : IDisposable
         lock (entry.Gate)
         {
             entry.Evicted = true;
+            changes = entry.Changes;
+            entry.Changes = null;
             foreach (var alias in entry.Aliases)
             {
                 _byText.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));

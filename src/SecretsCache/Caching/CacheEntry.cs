@@ -45,6 +45,12 @@ internal sealed class CacheEntry
     public long LastStaleLog = long.MinValue;
 
     public volatile bool Evicted;
+
+    /// <summary>The source of the change tokens handed out since the last version change, if any. Guarded by <see cref="Gate"/>.</summary>
+    public CancellationTokenSource? Changes;
+
+    /// <summary>The version last announced as a change, so racing stores of one version announce it once.</summary>
+    public string? AnnouncedVersion;
 }
 
 /// <summary>An immutable snapshot of a cached value and the timestamps (in <see cref="TimeProvider"/> ticks) that govern it.</summary>

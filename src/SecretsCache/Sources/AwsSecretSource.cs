@@ -14,11 +14,11 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
 
-    public AwsSecretSource(AwsJsonClient client, TimeProvider time, bool versionAwareRefresh)
+    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheOptions options)
     {
         _client = client;
-        _secretsManager = new SecretsManagerReader(client, time, versionAwareRefresh);
-        _parameterStore = new ParameterStoreReader(client, time);
+        _secretsManager = new SecretsManagerReader(client, time, options.Aws.VersionAwareRefresh, options.IncludeNamesInTelemetry);
+        _parameterStore = new ParameterStoreReader(client, time, options.IncludeNamesInTelemetry);
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>

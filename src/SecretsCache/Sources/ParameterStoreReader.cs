@@ -9,8 +9,9 @@ namespace SecretsCache.Sources;
 /// <summary>
 /// Reads Parameter Store: GetParameter, GetParameters (10 names a call) and GetParametersByPath, always with decryption
 /// (SecureString values, and the <c>/aws/reference/secretsmanager/</c> passthrough, which AWS refuses without it).
+/// With <c>namesInErrors</c> (<see cref="SecretsCacheOptions.IncludeNamesInTelemetry"/>), values may name JSON paths in errors.
 /// </summary>
-internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider time)
+internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider time, bool namesInErrors)
 {
     public const int BatchLimit = 10;
     private const int MaxPathPages = 10_000; // 100,000 parameters: the advanced-tier limit per account and region.
@@ -26,12 +27,18 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
             AwsJsonContext.Default.GetParameterResult,
             reference.ToString(),
             cancellationToken).ConfigureAwait(false);
-        return result.Parameter is { } parameter
-            ? ToSecret(parameter, reference)
-            : throw new SecretNotFoundException($"AWS Parameter Store returned no parameter for '{reference}'.", reference.ToString(), "ParameterNotFound");
+
+        // AWS answers an unknown name with ParameterNotFound, never with a 200: a success without a parameter is malformed.
+        var parameter = result.Parameter ?? throw MalformedAnswer.Create(AwsService.ParameterStore, "GetParameter", reference.ToString(), "its Parameter");
+        return Missing(parameter, reference) is { } missing
+            ? throw MalformedAnswer.Create(AwsService.ParameterStore, "GetParameter", reference.ToString(), missing)
+            : ToSecret(parameter, reference);
     }
 
-    /// <summary>Reads up to 10 parameters of one region in one call. Names AWS lists as invalid are not found; unanswered ones stay null.</summary>
+    /// <summary>
+    /// Reads up to 10 parameters of one region in one call. Names AWS lists as invalid are not found. An answer is taken
+    /// only when it names one request unmistakably; requests left unanswered (null) are read singly by the caller.
+    /// </summary>
     public async Task<FetchOutcome?[]> FetchBatchAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         var names = references.Select(RequestName).ToList();
@@ -44,28 +51,57 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
             AwsJsonContext.Default.GetParametersResult,
             null,
             cancellationToken).ConfigureAwait(false);
+        if (result.Parameters is null && result.InvalidParameters is null)
+        {
+            throw MalformedAnswer.Create(AwsService.ParameterStore, "GetParameters", null, "Parameters or InvalidParameters");
+        }
 
-        var outcomes = new FetchOutcome?[references.Count];
+        // Every answer that names a request exactly (its name or ARN, then its Selector) is a candidate for that request.
+        var candidates = new List<Parameter>?[references.Count];
         foreach (var parameter in result.Parameters ?? [])
         {
+            if (parameter is null)
+            {
+                continue;
+            }
+
             var selector = parameter.Selector ?? string.Empty;
             for (var i = 0; i < references.Count; i++)
             {
-                if (outcomes[i] is null && (names[i] == parameter.Name + selector || names[i] == parameter.ARN + selector))
+                if ((parameter.Name is not null && names[i] == parameter.Name + selector) || (parameter.ARN is not null && names[i] == parameter.ARN + selector))
                 {
-                    outcomes[i] = FetchOutcome.Success(ToSecret(parameter, references[i]));
+                    (candidates[i] ??= []).Add(parameter);
                 }
             }
         }
 
-        foreach (var invalid in result.InvalidParameters ?? [])
+        var invalid = new HashSet<string>(result.InvalidParameters ?? [], StringComparer.Ordinal);
+        var outcomes = new FetchOutcome?[references.Count];
+        for (var i = 0; i < references.Count; i++)
         {
-            var index = names.IndexOf(invalid);
-            if (index >= 0)
+            var answers = candidates[i]?.Count ?? 0;
+            var listedInvalid = invalid.Contains(names[i]);
+            if (answers + (listedInvalid ? 1 : 0) != 1)
             {
-                outcomes[index] = FetchOutcome.Failure(new SecretNotFoundException(
-                    $"AWS Parameter Store has no '{references[index]}' (listed in InvalidParameters).", references[index].ToString(), "ParameterNotFound"));
+                continue; // No answer, or answers that contradict each other or cannot be told apart: read singly.
             }
+
+            if (listedInvalid)
+            {
+                outcomes[i] = FetchOutcome.Failure(new SecretNotFoundException(
+                    $"AWS Parameter Store has no '{references[i]}' (listed in InvalidParameters).", references[i].ToString(), "ParameterNotFound"));
+                continue;
+            }
+
+            var parameter = candidates[i]![0];
+            if (parameter.Selector is null && MayAnswerAnother(parameter, i, names, candidates))
+            {
+                continue;
+            }
+
+            outcomes[i] = Missing(parameter, references[i]) is { } missing
+                ? FetchOutcome.Failure(MalformedAnswer.Create(AwsService.ParameterStore, "GetParameters", references[i].ToString(), missing))
+                : FetchOutcome.Success(ToSecret(parameter, references[i]));
         }
 
         return outcomes;
@@ -88,12 +124,17 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
                 AwsJsonContext.Default.GetParametersByPathResult,
                 "ssm:" + path,
                 cancellationToken).ConfigureAwait(false);
-            foreach (var parameter in result.Parameters ?? [])
+
+            // A listing with a hole would silently drop configuration keys: a page that lacks anything fails the whole listing.
+            var parameters = result.Parameters ?? throw MalformedAnswer.Create(AwsService.ParameterStore, "GetParametersByPath", "ssm:" + path, "Parameters");
+            foreach (var parameter in parameters)
             {
-                if (parameter.Name is not null)
+                if (Missing(parameter, null) is { } missing)
                 {
-                    secrets.Add(ToSecret(parameter, null));
+                    throw MalformedAnswer.Create(AwsService.ParameterStore, "GetParametersByPath", "ssm:" + path, missing);
                 }
+
+                secrets.Add(ToSecret(parameter!, null));
             }
 
             nextToken = string.IsNullOrEmpty(result.NextToken) ? null : result.NextToken;
@@ -107,18 +148,50 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
     internal static string RequestName(SecretReference reference) =>
         reference.ParameterSelector is { } selector ? reference.Name + ":" + selector : reference.Name;
 
+    /// <summary>
+    /// What a parameter answer lacks that the library needs to build a <see cref="Secret"/>, or null: the name, the value,
+    /// and (except for the Secrets Manager passthrough, which AWS reports as version 0) a version, which change detection reads.
+    /// </summary>
+    private static string? Missing(Parameter? parameter, SecretReference? reference) => parameter switch
+    {
+        null => "a parameter",
+        { Name: null or "" } => "the parameter's Name",
+        { Value: null } => "the parameter's Value",
+        { Version: < 1 } when reference is not { IsPassthrough: true } => "the parameter's Version",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Whether an answer without a Selector could belong to another request of the batch for the same parameter with a
+    /// selector (name:version or name:label) that has no answer echoing its Selector: then the two cannot be told apart.
+    /// </summary>
+    private static bool MayAnswerAnother(Parameter parameter, int index, List<string> names, List<Parameter>?[] candidates)
+    {
+        for (var j = 0; j < names.Count; j++)
+        {
+            var sameParameter = (parameter.Name is not null && names[j].StartsWith(parameter.Name + ":", StringComparison.Ordinal))
+                || (parameter.ARN is not null && names[j].StartsWith(parameter.ARN + ":", StringComparison.Ordinal));
+            if (j != index && sameParameter && candidates[j] is not [{ Selector: not null }])
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private Secret ToSecret(Parameter parameter, SecretReference? reference)
     {
-        var name = parameter.Name ?? reference?.Name ?? string.Empty;
-        var value = parameter.Value ?? string.Empty;
+        var name = parameter.Name!;
+        var value = parameter.Value!;
         if (reference is { IsPassthrough: true })
         {
             // The passthrough answers with the secret's DescribeSecret document, which says which version was read.
             var (arn, versionId, stages) = DescribePassthrough(parameter.SourceResult, reference);
-            return Secret.FromWire(name, value, null, time.GetUtcNow(), arn ?? parameter.ARN, versionId, stages);
+            return Secret.FromWire(name, value, null, time.GetUtcNow(), arn ?? parameter.ARN, versionId, stages, showsJsonPath: namesInErrors);
         }
 
-        return Secret.FromWire(name, value, null, time.GetUtcNow(), parameter.ARN, parameterVersion: parameter.Version);
+        return Secret.FromWire(name, value, null, time.GetUtcNow(), parameter.ARN, parameterVersion: parameter.Version, showsJsonPath: namesInErrors);
     }
 
     private static (string? Arn, string? VersionId, IReadOnlyList<string> Stages) DescribePassthrough(string? sourceResult, SecretReference reference)
