@@ -47,4 +47,7 @@ internal static class Defaults
 
     /// <summary>The longest pause between rotation re-checks: the forced-refresh interval, so each re-check can see a fresh value.</summary>
     public static readonly TimeSpan RotationMaxRecheckDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>The largest answer read from AWS. See <see cref="AwsOptions.MaxResponseBytes"/>.</summary>
+    public const int MaxResponseBytes = 9 * 1024 * 1024;
 }

@@ -15,6 +15,12 @@ public sealed class RetryOptions
     /// <summary>The base of the exponential backoff. Default 100 ms.</summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>Retries of a throttled request. Default 5.</summary>
+    public int MaxThrottlingRetryAttempts { get; set; } = 5;
+
+    /// <summary>The base of the exponential backoff after throttling. Default 1 second.</summary>
+    public TimeSpan ThrottlingBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>The cap of one backoff delay. Default 5 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -49,7 +49,7 @@ internal static class RetryPipelineFactory
             {
                 MaxRetryAttempts = options.MaxRetryAttempts,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } error && IsRetryable(error)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(FullJitter(options, args.AttemptNumber, next())),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(FullJitter(options.BaseDelay, options.MaxDelay, args.AttemptNumber, next())),
             });
         }
 
@@ -92,9 +92,9 @@ internal static class RetryPipelineFactory
         _ => false,
     };
 
-    public static TimeSpan FullJitter(RetryOptions options, int attempt, double random)
+    public static TimeSpan FullJitter(TimeSpan baseDelay, TimeSpan maxDelay, int attempt, double random)
     {
-        var ceiling = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
+        var ceiling = Math.Min(maxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
         return TimeSpan.FromMilliseconds(ceiling * random);
     }
 
