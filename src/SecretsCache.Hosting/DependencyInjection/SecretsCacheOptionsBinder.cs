@@ -91,6 +91,7 @@ internal static class SecretsCacheOptionsBinder
                 case "USEDUALSTACK": reader.Bool(child, v => aws.UseDualStack = v); break;
                 case "VERSIONAWAREREFRESH": reader.Bool(child, v => aws.VersionAwareRefresh = v); break;
                 case "ATTEMPTTIMEOUT": reader.TimeSpan(child, v => aws.AttemptTimeout = v); break;
+                case "MAXRESPONSEBYTES": reader.Int(child, v => aws.MaxResponseBytes = v); break;
                 default: reader.Unknown(child); break;
             }
         }
@@ -104,6 +105,8 @@ internal static class SecretsCacheOptionsBinder
             {
                 case "MAXRETRYATTEMPTS": reader.Int(child, v => retry.MaxRetryAttempts = v); break;
                 case "BASEDELAY": reader.TimeSpan(child, v => retry.BaseDelay = v); break;
+                case "MAXTHROTTLINGRETRYATTEMPTS": reader.Int(child, v => retry.MaxThrottlingRetryAttempts = v); break;
+                case "THROTTLINGBASEDELAY": reader.TimeSpan(child, v => retry.ThrottlingBaseDelay = v); break;
                 case "MAXDELAY": reader.TimeSpan(child, v => retry.MaxDelay = v); break;
                 case "TOTALTIMEOUT": reader.TimeSpan(child, v => retry.TotalTimeout = v); break;
                 case "BREAKDURATION": reader.TimeSpan(child, v => retry.BreakDuration = v); break;
