@@ -54,9 +54,9 @@ public sealed class ThrottlingTests(AwsFixture fixture) : ProviderTestBase(fixtu
         Aws.Faults.ClockSkew = TimeSpan.FromMinutes(20);
         var provider = CreateProvider(o =>
         {
-            // One token, and no waiting for the next: the first request takes it, so the re-signed one finds none.
-            o.RateLimits.SecretsManagerRequestsPerSecond = 1;
-            o.RateLimits.BurstSeconds = 1;
+            // One token, the next a minute away, and no waiting: the first request takes it, so the re-signed one finds none.
+            o.RateLimits.SecretsManagerRequestsPerSecond = 1.0 / 60;
+            o.RateLimits.BurstSeconds = 60;
             o.RateLimits.Behavior = RateLimitBehavior.FailFast;
         });
 

@@ -70,10 +70,9 @@ internal sealed class HostileServer : IAsyncDisposable
 
     /// <summary>
     /// A GetSecretValue answer whose SecretString makes the body <paramref name="totalBytes"/> long, written in 64 KiB
-    /// pieces with a Content-Length (or chunked, without one) until done or the client hangs up. Returns how many bytes
-    /// the server managed to write.
+    /// pieces with a Content-Length (or chunked, without one) until done or the client hangs up.
     /// </summary>
-    public static async Task<long> HugeSecretAsync(HttpContext context, string name, long totalBytes, bool chunked)
+    public static async Task HugeSecretAsync(HttpContext context, string name, long totalBytes, bool chunked)
     {
         var prefix = Encoding.UTF8.GetBytes(SecretJson(name, "§").Split('§')[0]);
         var suffix = Encoding.UTF8.GetBytes(SecretJson(name, "§").Split('§')[1]);
@@ -87,28 +86,22 @@ internal sealed class HostileServer : IAsyncDisposable
         }
 
         var aborted = context.RequestAborted;
-        long written = 0;
         try
         {
             await context.Response.Body.WriteAsync(prefix, aborted);
-            written += prefix.Length;
             var middle = totalBytes - prefix.Length - suffix.Length;
             for (var piece = 0L; piece * filler.Length < middle && !aborted.IsCancellationRequested; piece++)
             {
                 var size = (int)Math.Min(filler.Length, middle - (piece * filler.Length));
                 await context.Response.Body.WriteAsync(filler.AsMemory(0, size), aborted);
-                written += size;
             }
 
             await context.Response.Body.WriteAsync(suffix, aborted);
-            written += suffix.Length;
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException or InvalidOperationException)
         {
             // The client hung up: that is the point.
         }
-
-        return written;
     }
 
     public ValueTask DisposeAsync() => _server.DisposeAsync();
@@ -128,9 +121,10 @@ internal sealed class HostileServer : IAsyncDisposable
             context.Request.Headers["X-Amz-Target"].ToString(),
             context.Request.Headers["X-Amz-Security-Token"].ToString(),
             context.Request.Headers.Authorization.ToString(),
-            bodyBytes));
+            bodyBytes,
+            context.Connection.Id));
         await Answer(context);
     }
 }
 
-internal sealed record ReceivedRequest(string Method, string Target, string SessionToken, string Authorization, long BodyBytes);
+internal sealed record ReceivedRequest(string Method, string Target, string SessionToken, string Authorization, long BodyBytes, string ConnectionId);
