@@ -229,7 +229,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(call.Service)} could not be reached at {call.Endpoint.Url.Host}: {ex.Message}", call.Reference, "ConnectionError", ex);
+                $"AWS {ServiceName(call.Service)} could not be reached at {call.Endpoint.Url.Host}: {AwsErrorMapper.Sanitize(ex.Message)}", call.Reference, "ConnectionError", ex);
         }
         finally
         {
