@@ -232,6 +232,7 @@ internal sealed class Fleet
             options.FailureBackoff = TimeSpan.FromMilliseconds(1);
             options.MaxFailureBackoff = TimeSpan.FromMilliseconds(1);
             options.Retry.MaxRetryAttempts = 20;
+            options.Retry.MaxThrottlingRetryAttempts = 20;
             options.Retry.BaseDelay = TimeSpan.FromMilliseconds(1);
             options.Retry.MaxDelay = TimeSpan.FromMilliseconds(1);
         }

@@ -44,4 +44,11 @@ public sealed class AwsOptions
 
     /// <summary>The timeout of one HTTP attempt. Default 10 seconds.</summary>
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The largest answer read from AWS, in bytes; a longer one fails with <see cref="SecretServiceUnavailableException"/>
+    /// (error code <c>ResponseTooLarge</c>) before more is read, and is not retried. Default 9 MiB, above the largest answer
+    /// a read can legitimately get (a BatchGetSecretValue page of 20 secrets of 64 KiB, fully escaped).
+    /// </summary>
+    public int MaxResponseBytes { get; set; } = Defaults.MaxResponseBytes;
 }

@@ -47,4 +47,23 @@ internal static class Defaults
 
     /// <summary>The longest pause between rotation re-checks: the forced-refresh interval, so each re-check can see a fresh value.</summary>
     public static readonly TimeSpan RotationMaxRecheckDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The largest answer read from AWS (<see cref="AwsOptions.MaxResponseBytes"/>): above the largest answer a read can
+    /// legitimately get, from the limits in the service models (shared/aws-models/*/service-2.json). JSON may escape any
+    /// character of a string as <c>\u001F</c>, 6 bytes, so every string is counted at 6 bytes per character (or byte):
+    /// <code>
+    /// BatchGetSecretValue, one SecretValueEntry (a page holds at most 20, MaxResultsBatchType):
+    ///   SecretString      65,536 (SecretStringType) x 6                                     = 393,216
+    ///                     (SecretBinary instead: 65,536 as base64 = 87,384, less)
+    ///   ARN 2,048 + Name 256 + VersionId 64 + VersionStages 20 x 256 = 7,488 characters x 6 =  44,928
+    ///   member names, quotes, commas, CreatedDate                                           &lt;   1,000
+    ///                                                                                       &lt; 439,144
+    /// 20 entries 8,782,880 + NextToken 4,096 x 6 = 24,576 + the envelope                    &lt; 8,807,556 (8.4 MiB)
+    /// GetParametersByPath / GetParameters: 10 parameters, each Value 8,192 (advanced tier) x 6 = 49,152
+    ///   + Name, ARN, Selector, DataType (about 4,400 characters) x 6 = 26,400                &lt; 1 MiB
+    /// </code>
+    /// Rounded up to 9 MiB. Anything longer is not an AWS answer, and is refused before it is read further.
+    /// </summary>
+    public const int MaxResponseBytes = 9 * 1024 * 1024;
 }

@@ -156,7 +156,7 @@ public class SecretFormatException : SecretsCacheException
     public SecretFormatException(string message, string? reference) : base(message, reference) { }
 }
 
-/// <summary>The provider is not set up to reach AWS: no region, no credentials, or an endpoint that is not allowed.</summary>
+/// <summary>The provider is not set up to reach AWS: no region, no credentials, or an endpoint that is not allowed (or that redirects).</summary>
 public class SecretsConfigurationException : SecretsCacheException
 {
     /// <summary>Creates the exception.</summary>
@@ -167,4 +167,8 @@ public class SecretsConfigurationException : SecretsCacheException
 
     /// <summary>Creates the exception with a message and a cause.</summary>
     public SecretsConfigurationException(string message, Exception? innerException) : base(message, innerException) { }
+
+    /// <summary>Creates the exception for a reference, with an error code (for example <c>Redirect</c>: the endpoint redirected).</summary>
+    public SecretsConfigurationException(string message, string? reference, string? errorCode, Exception? innerException = null)
+        : base(message, reference, errorCode, innerException) { }
 }

@@ -4,16 +4,28 @@ namespace SecretsCache;
 
 /// <summary>
 /// Retries of throttling and transient AWS errors (the codes in AWS's retry definitions, 5xx, timeouts and connection failures),
-/// with exponential backoff and full jitter. Not-found, access-denied and validation errors are never retried. This is the only
-/// layer that retries: do not add a retrying handler to the HttpClient you pass in.
+/// with exponential backoff and full jitter, as AWS SDKs' standard retry mode does: throttling backs off from a larger base and
+/// may be retried more often, and every retry is paid for from a retry quota per service and region (500 tokens; 5 per retry
+/// after throttling, 14 after other errors; a success gives back what its retry took, or one token), so a long outage or
+/// throttling episode stops retries instead of multiplying the load. Not-found, access-denied and validation errors are never
+/// retried. This is the only layer that retries: do not add a retrying handler to the HttpClient you pass in.
 /// </summary>
 public sealed class RetryOptions
 {
-    /// <summary>Retries after the first attempt. Default 3 (AWS SDK "standard" mode makes 3 attempts in all; throttling warrants one more).</summary>
+    /// <summary>Retries after a transient failure (5xx, timeout, connection failure). Default 3, as AWS SDK standard mode (3 attempts) plus one.</summary>
     public int MaxRetryAttempts { get; set; } = 3;
 
-    /// <summary>The base of the exponential backoff. Default 100 ms.</summary>
+    /// <summary>The base of the exponential backoff after a transient failure. Default 100 ms.</summary>
     public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Retries after throttling. Default 5: with <see cref="ThrottlingBaseDelay"/> they wait at most 1 + 2 + 4 + 5 + 5 s, inside
+    /// <see cref="TotalTimeout"/>, long enough for a per-second quota to refill for a burst of callers.
+    /// </summary>
+    public int MaxThrottlingRetryAttempts { get; set; } = 5;
+
+    /// <summary>The base of the exponential backoff after throttling (capped by <see cref="MaxDelay"/>). Default 1 second, as AWS SDKs use.</summary>
+    public TimeSpan ThrottlingBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The cap of one backoff delay. Default 5 seconds.</summary>
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);

@@ -134,7 +134,18 @@ public sealed class SecretsCacheOptions
             errors.Add("Retry.MaxRetryAttempts must be between 0 and 20.");
         }
 
+        if (Retry.MaxThrottlingRetryAttempts is < 0 or > 20)
+        {
+            errors.Add("Retry.MaxThrottlingRetryAttempts must be between 0 and 20.");
+        }
+
+        if (Aws.MaxResponseBytes <= 0)
+        {
+            errors.Add("Aws.MaxResponseBytes must be positive.");
+        }
+
         RequirePositive(errors, Retry.BaseDelay, "Retry.BaseDelay");
+        RequirePositive(errors, Retry.ThrottlingBaseDelay, "Retry.ThrottlingBaseDelay");
         RequirePositive(errors, Retry.TotalTimeout, "Retry.TotalTimeout");
         if (Retry.BreakDuration != TimeSpan.Zero && (Retry.BreakDuration < TimeSpan.FromMilliseconds(500) || Retry.BreakDuration > TimeSpan.FromDays(1)))
         {

@@ -35,6 +35,11 @@ public sealed class OptionsValidationTests
         { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromMilliseconds(499) },
         { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromSeconds(-1) },
         { "Retry.BreakDuration", o => o.Retry.BreakDuration = TimeSpan.FromDays(2) },
+        { "Retry.MaxThrottlingRetryAttempts", o => o.Retry.MaxThrottlingRetryAttempts = -1 },
+        { "Retry.MaxThrottlingRetryAttempts", o => o.Retry.MaxThrottlingRetryAttempts = 21 },
+        { "Retry.ThrottlingBaseDelay", o => o.Retry.ThrottlingBaseDelay = TimeSpan.Zero },
+        { "Aws.MaxResponseBytes", o => o.Aws.MaxResponseBytes = 0 },
+        { "Aws.MaxResponseBytes", o => o.Aws.MaxResponseBytes = -1 },
     };
 
     [Fact]
@@ -54,6 +59,11 @@ public sealed class OptionsValidationTests
         Assert.Equal(TimeSpan.FromMinutes(1), options.MaxFailureBackoff);
         Assert.Equal(TimeSpan.FromSeconds(30), options.FetchTimeout);
         Assert.False(options.IncludeNamesInTelemetry);
+        Assert.Equal(9 * 1024 * 1024, options.Aws.MaxResponseBytes);
+        Assert.Equal(3, options.Retry.MaxRetryAttempts);
+        Assert.Equal(TimeSpan.FromMilliseconds(100), options.Retry.BaseDelay);
+        Assert.Equal(5, options.Retry.MaxThrottlingRetryAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.Retry.ThrottlingBaseDelay);
     }
 
     [Theory]

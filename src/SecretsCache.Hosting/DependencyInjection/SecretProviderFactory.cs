@@ -13,7 +13,11 @@ internal static class SecretProviderFactory
     public static SecretProvider Create(IServiceProvider services, string name)
     {
         var options = services.GetRequiredService<IOptionsMonitor<SecretsCacheOptions>>().Get(name);
-        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName(name));
+        var clientName = HttpClientName(name);
+
+        // The factory hands CreateClient the same handler chain as CreateHandler, so what is checked here is what sends.
+        ThrowIfFollowsRedirects(services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(clientName), clientName);
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(clientName);
         return new SecretProvider(
             options,
             http,
@@ -32,10 +36,34 @@ internal static class SecretProviderFactory
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
                 PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
                 ConnectTimeout = TimeSpan.FromSeconds(5),
+
+                // AWS's JSON endpoints never redirect; following one would send the session token, signature and body elsewhere.
+                AllowAutoRedirect = false,
+
+                // An answer refused unread (over Aws.MaxResponseBytes) drops its connection instead of draining the rest.
+                MaxResponseDrainSize = 0,
             })
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // IHttpClientFactory logs about four Information lines per request; a cache's AWS calls are its own telemetry.
             // Turn them back on with services.AddHttpClient("SecretsCache").AddDefaultLogger().
             .RemoveAllLoggers();
+    }
+
+    /// <summary>
+    /// Walks the named client's handler chain (<see cref="DelegatingHandler.InnerHandler"/>, public, so no reflection) and
+    /// refuses a primary handler that follows redirects, which someone may have configured on the provider's client name.
+    /// A primary handler of another type cannot be inspected; the provider still refuses any answer that arrives from an
+    /// address other than the one it signed for.
+    /// </summary>
+    private static void ThrowIfFollowsRedirects(HttpMessageHandler handler, string clientName)
+    {
+        for (HttpMessageHandler? current = handler; current is not null; current = (current as DelegatingHandler)?.InnerHandler)
+        {
+            if (current is SocketsHttpHandler { AllowAutoRedirect: true } or HttpClientHandler { AllowAutoRedirect: true })
+            {
+                throw new SecretsConfigurationException(
+                    $"The HttpClient '{clientName}' has a primary handler ({current.GetType().Name}) that follows redirects. AWS endpoints never redirect, and a followed redirect would carry the session token and the signed request to another address: set AllowAutoRedirect = false on it, or leave the primary handler to SecretsCache.");
+            }
+        }
     }
 }

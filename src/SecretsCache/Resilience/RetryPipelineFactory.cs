@@ -7,12 +7,17 @@ namespace SecretsCache.Resilience;
 
 /// <summary>
 /// Builds the one retrying layer: a total time budget around exponential retries with full jitter
-/// (delay = random(0, min(cap, base * 2^attempt))), on the provider's <see cref="TimeProvider"/>.
+/// (delay = random(0, min(cap, base * 2^attempt))), on the provider's <see cref="TimeProvider"/>. As in AWS SDKs' standard
+/// retry mode, throttling backs off from a larger base than other transient errors, and every retry is paid for from a
+/// <see cref="RetryQuota"/> per service and region; both are decided inside the one Polly retry strategy.
 /// </summary>
 internal static class RetryPipelineFactory
 {
     /// <summary>The error code of a request refused by the client-side rate limit in fail-fast mode; never retried.</summary>
     public const string ClientRateLimited = "ClientRateLimited";
+
+    /// <summary>The error code of an answer over <see cref="AwsOptions.MaxResponseBytes"/>; never retried (the same request would get the same answer).</summary>
+    public const string ResponseTooLarge = "ResponseTooLarge";
 
     /// <summary>
     /// The circuit breaker's fixed shape: it opens when at least half of at least <see cref="BreakerMinimumThroughput"/> calls
@@ -22,6 +27,9 @@ internal static class RetryPipelineFactory
     public const int BreakerMinimumThroughput = 10;
 
     public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(10);
+
+    /// <summary>What the last retry of one call took from the quota, so that its success can give it back.</summary>
+    private static readonly ResiliencePropertyKey<int> LastRetryCost = new("SecretsCache.RetryCost");
 
     /// <summary>The built-in pipeline: a total time budget, then retries, then (innermost, so it sees every attempt) the breaker
     /// when <paramref name="breakerState"/> is given and <see cref="RetryOptions.BreakDuration"/> is not zero.</summary>
@@ -43,13 +51,15 @@ internal static class RetryPipelineFactory
 #pragma warning restore CA5394
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
         builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.TotalTimeout });
-        if (options.MaxRetryAttempts > 0)
+        var quota = new RetryQuota();
+        var mostRetries = Math.Max(options.MaxRetryAttempts, options.MaxThrottlingRetryAttempts);
+        if (mostRetries > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
             {
-                MaxRetryAttempts = options.MaxRetryAttempts,
-                ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } error && IsRetryable(error)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(FullJitter(options, args.AttemptNumber, next())),
+                MaxRetryAttempts = mostRetries,
+                ShouldHandle = args => ValueTask.FromResult(ShouldRetry(options, quota, args.Outcome.Exception, args.AttemptNumber, args.Context)),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Delay(options, args.Outcome.Exception, args.AttemptNumber, next())),
             });
         }
 
@@ -84,17 +94,50 @@ internal static class RetryPipelineFactory
 
     public static bool IsBreakerOpen(Exception error) => error is BrokenCircuitException;
 
-    /// <summary>Throttling and transient failures are retried; not-found, access-denied, validation and fail-fast rate limiting never are.</summary>
+    /// <summary>Throttling and transient failures are retried; not-found, access-denied, validation, fail-fast rate limiting and oversized answers never are.</summary>
     public static bool IsRetryable(Exception error) => error switch
     {
         SecretThrottledException { ErrorCode: ClientRateLimited } => false,
+        SecretServiceUnavailableException { ErrorCode: ResponseTooLarge } => false,
         SecretsCacheException { IsTransient: true } => true,
         _ => false,
     };
 
-    public static TimeSpan FullJitter(RetryOptions options, int attempt, double random)
+    /// <summary>
+    /// Whether the attempt that ended in <paramref name="error"/> is retried: a retryable error, within its kind's attempt
+    /// count, paid for from the quota. A success (<paramref name="error"/> null) gives the quota back what its last retry took.
+    /// </summary>
+    private static bool ShouldRetry(RetryOptions options, RetryQuota quota, Exception? error, int attempt, ResilienceContext context)
     {
-        var ceiling = Math.Min(options.MaxDelay.TotalMilliseconds, options.BaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
+        if (error is null)
+        {
+            quota.Release(context.Properties.GetValue(LastRetryCost, 0));
+            return false;
+        }
+
+        var limit = error is SecretThrottledException ? options.MaxThrottlingRetryAttempts : options.MaxRetryAttempts;
+        if (!IsRetryable(error) || attempt >= limit)
+        {
+            return false;
+        }
+
+        var cost = RetryQuota.CostOf(error);
+        if (!quota.TryAcquire(cost))
+        {
+            return false;
+        }
+
+        context.Properties.Set(LastRetryCost, cost);
+        return true;
+    }
+
+    /// <summary>Full jitter from <see cref="RetryOptions.ThrottlingBaseDelay"/> after throttling, else from <see cref="RetryOptions.BaseDelay"/>.</summary>
+    public static TimeSpan Delay(RetryOptions options, Exception? error, int attempt, double random) =>
+        FullJitter(error is SecretThrottledException ? options.ThrottlingBaseDelay : options.BaseDelay, options.MaxDelay, attempt, random);
+
+    public static TimeSpan FullJitter(TimeSpan baseDelay, TimeSpan maxDelay, int attempt, double random)
+    {
+        var ceiling = Math.Min(maxDelay.TotalMilliseconds, baseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 30)));
         return TimeSpan.FromMilliseconds(ceiling * random);
     }
 

@@ -22,8 +22,11 @@ public sealed class OptionsBinderTests
             ["SecretsCache:Aws:ServiceUrl"] = "http://127.0.0.1:4566/",
             ["SecretsCache:Aws:VersionAwareRefresh"] = "true",
             ["SecretsCache:Aws:AttemptTimeout"] = "00:00:03",
+            ["SecretsCache:Aws:MaxResponseBytes"] = "1048576",
             ["SecretsCache:Retry:MaxRetryAttempts"] = "5",
             ["SecretsCache:Retry:BaseDelay"] = "00:00:00.250",
+            ["SecretsCache:Retry:MaxThrottlingRetryAttempts"] = "7",
+            ["SecretsCache:Retry:ThrottlingBaseDelay"] = "00:00:02",
             ["SecretsCache:Retry:BreakDuration"] = "00:00:00",
             ["SecretsCache:RateLimits:ParameterStoreRequestsPerSecond"] = "12.5",
             ["SecretsCache:RateLimits:Behavior"] = "failfast",
@@ -39,6 +42,9 @@ public sealed class OptionsBinderTests
         Assert.Equal("http://127.0.0.1:4566/", options.Aws.ServiceUrl);
         Assert.True(options.Aws.VersionAwareRefresh);
         Assert.Equal(TimeSpan.FromSeconds(3), options.Aws.AttemptTimeout);
+        Assert.Equal(1024 * 1024, options.Aws.MaxResponseBytes);
+        Assert.Equal(7, options.Retry.MaxThrottlingRetryAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(2), options.Retry.ThrottlingBaseDelay);
         Assert.Equal(5, options.Retry.MaxRetryAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(250), options.Retry.BaseDelay);
         Assert.Equal(TimeSpan.Zero, options.Retry.BreakDuration);

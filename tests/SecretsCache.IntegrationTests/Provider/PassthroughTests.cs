@@ -107,7 +107,7 @@ public sealed class PassthroughTests(AwsFixture fixture) : ProviderTestBase(fixt
 
         Assert.Equal("ParameterNotFound", notFound.ErrorCode);
         Assert.Equal("ParameterVersionNotFound", noVersion.ErrorCode);
-        Assert.Contains("kms:Decrypt", accessDenied.Message, StringComparison.Ordinal);
+        Assert.Contains("lacks secretsmanager:GetSecretValue", accessDenied.Message, StringComparison.Ordinal); // the action AWS named
         Assert.Equal(3, Aws.Requests.Count(GetParameter));
         NoValueLeaks.InException(accessDenied, "denied-value");
         NoValueLeaks.InException(noVersion, "only-value");

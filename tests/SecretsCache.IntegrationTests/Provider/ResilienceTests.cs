@@ -61,7 +61,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         }
 
         Aws.Faults.SetQuota("sm", 2, GetSecretValue); // a burst of 2, and the frozen clock never adds a token
-        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = maxRetries);
+        var provider = CreateProvider(o => o.Retry.MaxThrottlingRetryAttempts = maxRetries);
 
         var outcomes = await Task.WhenAll(names.Select(async name =>
         {
@@ -84,7 +84,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
             Assert.True(throttled.IsTransient);
         });
 
-        // Each throttled read made exactly MaxRetryAttempts + 1 requests; each successful one made one.
+        // Each throttled read made exactly MaxThrottlingRetryAttempts + 1 requests; each successful one made one.
         Assert.Equal(succeeded + ((reads - succeeded) * (maxRetries + 1)), Aws.Requests.Count(GetSecretValue));
         Assert.Equal((reads - succeeded) * (maxRetries + 1), Aws.Requests.Throttled);
     }
@@ -114,7 +114,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
             },
         };
         using var http = handler.CreateClient();
-        var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = maxRetries, http: http);
+        var provider = CreateProvider(o => o.Retry.MaxThrottlingRetryAttempts = maxRetries, http: http);
 
         var values = await Task.WhenAll(names.Select(name => provider.GetStringAsync(name).AsTask()));
 
@@ -204,12 +204,13 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
 
         Assert.Equal("ResourceNotFoundException", notFound.ErrorCode);
         Assert.Equal("AccessDeniedException", accessDenied.ErrorCode);
-        Assert.Contains("kms:Decrypt", accessDenied.Message, StringComparison.Ordinal);
+        Assert.Contains("lacks secretsmanager:GetSecretValue", accessDenied.Message, StringComparison.Ordinal); // what AWS said, not a guess
+        Assert.DoesNotContain("kms:Decrypt", accessDenied.Message, StringComparison.Ordinal);
         Assert.Equal("DecryptionFailure", decryption.ErrorCode);
         Assert.Equal("InvalidRequestException", invalid.ErrorCode);
         Assert.Equal("ValidationException", validation.ErrorCode);
         Assert.Equal("ParameterNotFound", parameterNotFound.ErrorCode);
-        Assert.Contains("kms:Decrypt", parameterDenied.Message, StringComparison.Ordinal);
+        Assert.Contains("lacks ssm:GetParameter", parameterDenied.Message, StringComparison.Ordinal);
         Assert.Equal("InvalidKeyId", parameterKms.ErrorCode);
         Assert.Equal(8, Aws.Requests.Total);
         NoValueLeaks.InLogs(logs, values);

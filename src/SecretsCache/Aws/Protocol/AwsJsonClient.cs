@@ -165,9 +165,10 @@ internal sealed class AwsJsonClient : IDisposable
 
     private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
     {
+        var limiter = Limiter(call);
         if (Interlocked.Exchange(ref call.FirstToken, 0) == 0)
         {
-            await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false); // a retry: one more request
+            await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false); // a retry: one more request
         }
 
         var credentials = await _credentials.GetAsync().ConfigureAwait(false);
@@ -178,40 +179,64 @@ internal sealed class AwsJsonClient : IDisposable
         while (true)
         {
             using var message = BuildRequest(call, credentials);
-            HttpResponseMessage response;
-            byte[] body;
-            try
-            {
-                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-                body = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-            {
-                throw new SecretServiceUnavailableException(
-                    $"AWS {ServiceName(call.Service)} did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}).", call.Reference, "Timeout", ex);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or IOException)
-            {
-                throw new SecretServiceUnavailableException(
-                    $"AWS {ServiceName(call.Service)} could not be reached at {call.Endpoint.Url.Host}: {ex.Message}", call.Reference, "ConnectionError", ex);
-            }
-
+            var (response, body) = await ExchangeAsync(call, message, linked.Token, cancellationToken).ConfigureAwait(false);
             using (response)
+            using (body)
             {
                 if (response.IsSuccessStatusCode)
                 {
-                    return Deserialize(call, body);
+                    return Deserialize(call, body.Span);
                 }
 
-                var error = ReadError(body);
+                var error = ReadError(body.Span);
                 var code = AwsErrorMapper.NormalizeCode(error?.Type);
                 if (!correctedSkew && AwsErrorMapper.IsClockSkew(code, error?.Message) && TryCorrectClock(call.Service, response.Headers.Date))
                 {
+                    // Re-sign with the corrected clock, as AWS SDKs do. Not a retry, but a request AWS counts: it takes a token.
                     correctedSkew = true;
-                    continue; // Re-sign with the corrected clock, as AWS SDKs do; this does not count as a retry.
+                    await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+                    continue;
                 }
 
                 throw AwsErrorMapper.Map(ServiceName(call.Service), (int)response.StatusCode, error?.Type, error?.Message, call.Reference);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends one signed request and reads its answer through <see cref="AwsOptions.MaxResponseBytes"/>. A redirect, followed
+    /// or not, is refused before its body is read; so is an answer over the cap, whose connection is dropped undrained.
+    /// </summary>
+    private async Task<(HttpResponseMessage Response, ResponseBody Body)> ExchangeAsync<TResponse>(
+        Call<TResponse> call, HttpRequestMessage message, CancellationToken attemptToken, CancellationToken callerToken)
+    {
+        HttpResponseMessage? response = null;
+        var answered = false;
+        try
+        {
+            response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, attemptToken).ConfigureAwait(false);
+            var answer = new UntrustedAnswer(ServiceName(call.Service), call.Endpoint.Url, call.Target, call.Reference);
+            answer.ThrowIfRedirected(message, response);
+            var body = await ResponseBody.ReadAsync(response.Content, _options.MaxResponseBytes, attemptToken).ConfigureAwait(false)
+                ?? throw answer.TooLarge(response, _options.MaxResponseBytes);
+            answered = true;
+            return (response, body);
+        }
+        catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
+        {
+            throw new SecretServiceUnavailableException(
+                $"AWS {ServiceName(call.Service)} did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}).", call.Reference, "Timeout", ex);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or IOException)
+        {
+            throw new SecretServiceUnavailableException(
+                $"AWS {ServiceName(call.Service)} could not be reached at {call.Endpoint.Url.Host}: {AwsErrorMapper.Sanitize(ex.Message)}", call.Reference, "ConnectionError", ex);
+        }
+        finally
+        {
+            if (!answered)
+            {
+                response?.Dispose();
             }
         }
     }
@@ -230,8 +255,10 @@ internal sealed class AwsJsonClient : IDisposable
         return message;
     }
 
-    private static TResponse Deserialize<TResponse>(Call<TResponse> call, byte[] body)
+    private static TResponse Deserialize<TResponse>(Call<TResponse> call, ReadOnlySpan<byte> body)
     {
+        new UntrustedAnswer(ServiceName(call.Service), call.Endpoint.Url, call.Target, call.Reference).ThrowIfErrorShape(body);
+
         try
         {
             return JsonSerializer.Deserialize(body, call.ResponseType)
@@ -245,9 +272,9 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    private static AwsErrorBody? ReadError(byte[] body)
+    private static AwsErrorBody? ReadError(ReadOnlySpan<byte> body)
     {
-        if (body.Length == 0)
+        if (body.IsEmpty)
         {
             return null;
         }
@@ -301,6 +328,12 @@ internal sealed class AwsJsonClient : IDisposable
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
         ConnectTimeout = TimeSpan.FromSeconds(5),
+
+        // AWS's JSON endpoints never redirect; following one would send the token, signature and body elsewhere.
+        AllowAutoRedirect = false,
+
+        // An answer refused unread (over Aws.MaxResponseBytes) drops its connection instead of draining the rest.
+        MaxResponseDrainSize = 0,
     })
     {
         Timeout = Timeout.InfiniteTimeSpan, // Attempt and total timeouts are ours, on the TimeProvider.

@@ -88,12 +88,102 @@ public sealed class AwsErrorMapperTests
     }
 
     [Fact]
-    public void Access_denied_says_that_kms_Decrypt_is_the_usual_cause()
+    public void Access_denied_that_names_an_action_says_the_policy_lacks_that_action_and_does_not_blame_kms()
+    {
+        var error = AwsErrorMapper.Map(
+            "Secrets Manager",
+            400,
+            "AccessDeniedException",
+            "User: arn:aws:iam::123456789012:user/app is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/db because no identity-based policy allows the secretsmanager:GetSecretValue action",
+            "sm:app/db");
+        Assert.IsType<SecretAccessDeniedException>(error);
+        Assert.Contains("lacks secretsmanager:GetSecretValue", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("kms:Decrypt", error.Message, StringComparison.Ordinal);
+        Assert.False(error.IsTransient);
+    }
+
+    [Theory]
+    [InlineData("User: arn:aws:iam::123456789012:role/app is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:eu-west-1:123456789012:key/1234")]
+    [InlineData("Access to KMS is not allowed")]
+    public void Access_denied_that_mentions_kms_points_at_the_key(string awsMessage)
+    {
+        var error = AwsErrorMapper.Map("Parameter Store", 400, "AccessDeniedException", awsMessage, "ssm:/app/key");
+        Assert.IsType<SecretAccessDeniedException>(error);
+        Assert.Contains("KMS key", error.Message, StringComparison.Ordinal);
+        Assert.Contains("kms:Decrypt", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Access_denied_that_names_nothing_gives_the_generic_hint()
     {
         var error = AwsErrorMapper.Map("Parameter Store", 400, "AccessDeniedException", "User is not authorized", "ssm:/app/key");
         Assert.IsType<SecretAccessDeniedException>(error);
-        Assert.Contains("kms:Decrypt", error.Message, StringComparison.Ordinal);
-        Assert.False(error.IsTransient);
+        Assert.Contains("read permission", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("usual cause", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_status_without_a_code_is_named_once()
+    {
+        var error = AwsErrorMapper.Map("Secrets Manager", 500, null, null, "sm:x");
+        Assert.IsType<SecretServiceUnavailableException>(error);
+        Assert.DoesNotContain("HTTP 500, HTTP 500", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(HTTP 500)", error.Message, StringComparison.Ordinal);
+
+        var rejected = AwsErrorMapper.Map("Secrets Manager", 418, null, null, "sm:x");
+        Assert.Contains("(HTTP 418)", rejected.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("InvalidSignatureException", "The request signature we calculated does not match the signature you provided.")]
+    [InlineData("AccessDeniedException", "Not allowed.")]
+    [InlineData("DecryptionFailure", "The key is disabled.")]
+    public void An_aws_message_ending_in_a_full_stop_is_not_followed_by_another(string code, string awsMessage)
+    {
+        var error = AwsErrorMapper.Map("Secrets Manager", 400, code, awsMessage, "sm:x");
+        Assert.DoesNotContain("..", error.Message, StringComparison.Ordinal);
+        Assert.Contains(awsMessage.TrimEnd('.'), error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_huge_aws_message_is_cut_to_a_few_hundred_characters()
+    {
+        var huge = new string('x', 20 * 1024 * 1024);
+        var error = AwsErrorMapper.Map("Secrets Manager", 400, "ValidationException", huge, "sm:x");
+        Assert.InRange(error.Message.Length, 1, 1_000);
+        Assert.Contains("xxxx", error.Message, StringComparison.Ordinal);
+        Assert.Contains("truncated", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Control_and_format_characters_of_an_aws_message_are_escaped()
+    {
+        var error = AwsErrorMapper.Map("Secrets Manager", 400, "ValidationException", "bad\r\nINFO forged log line\u001b[31m\u202eevil", "sm:x");
+        Assert.DoesNotContain('\r', error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.DoesNotContain('\u001b', error.Message);
+        Assert.DoesNotContain('\u202e', error.Message);
+        Assert.Contains(@"bad\r\nINFO forged log line\u001B[31m\u202Eevil", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Throttling\nException")]
+    [InlineData("<html><body>Bad gateway</body></html>")]
+    public void A_code_that_is_not_an_identifier_is_not_kept(string type)
+    {
+        var error = AwsErrorMapper.Map("Secrets Manager", 502, type, null, "sm:x");
+        Assert.IsType<SecretServiceUnavailableException>(error);
+        Assert.Null(error.ErrorCode); // it would become a metric tag
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.DoesNotContain("<html>", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_huge_code_is_not_kept()
+    {
+        var error = AwsErrorMapper.Map("Secrets Manager", 400, new string('A', 1_000_000), null, "sm:x");
+        Assert.Null(error.ErrorCode);
+        Assert.InRange(error.Message.Length, 1, 1_000);
     }
 
     [Theory]
