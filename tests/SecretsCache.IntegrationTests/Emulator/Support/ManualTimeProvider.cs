@@ -10,6 +10,7 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
     private readonly List<ManualTimer> _timers = [];
     private readonly SemaphoreSlim _timerCreated = new(0);
     private DateTimeOffset _now = start;
+    private int _created;
 
     public ManualTimeProvider()
         : this(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero))
@@ -28,10 +29,14 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
+    /// <summary>How many timers were ever created on this clock.</summary>
+    public int TimersCreated => Volatile.Read(ref _created);
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = new ManualTimer(this, callback, state);
         timer.Change(dueTime, period);
+        Interlocked.Increment(ref _created);
         _timerCreated.Release();
         return timer;
     }
