@@ -238,6 +238,17 @@ public sealed class ClientRateLimiterTests
     }
 
     [Fact]
+    public async Task On_the_system_clock_a_drained_bucket_is_refilled_for_the_waiting_requests()
+    {
+        using var limiter = new ClientRateLimiter("Secrets Manager", 1_000, new RateLimitOptions(), TimeProvider.System);
+        Assert.True(await TakeAllAsync(limiter) >= 100); // the burst (and whatever real refills came meanwhile)
+
+        var waiting = Enumerable.Range(0, 50).Select(_ => limiter.AcquireAsync(null, CancellationToken.None).AsTask()).ToArray();
+
+        await Task.WhenAll(waiting).WaitAsync(TimeSpan.FromSeconds(30)); // a bound against a hang, not a timing check
+    }
+
+    [Fact]
     public async Task A_rate_of_zero_means_no_limit()
     {
         using var limiter = new ClientRateLimiter("Secrets Manager", 0, FailFast(), _clock);
