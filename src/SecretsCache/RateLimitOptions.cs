@@ -26,7 +26,8 @@ public sealed class RateLimitOptions
     public double ParameterStoreRequestsPerSecond { get; set; } = 40;
 
     /// <summary>
-    /// How many seconds' worth of requests may go out at once (the bucket's size, rounded down, at least one request).
+    /// How many seconds' worth of requests may go out at once (the bucket's size, rounded down, at least one request, and
+    /// smaller where the refill step would otherwise let one second exceed rate × (1 + BurstSeconds)).
     /// Default 0.1: a fleet whose instances each take a share of the quota then exceeds it by at most a tenth in any one
     /// second, where a full second of burst per instance could double it.
     /// </summary>

@@ -1,4 +1,5 @@
 using SecretsCache.Tests.Fakes;
+using SecretsCache.Tests.Rotation.Support;
 
 namespace SecretsCache.Tests;
 
@@ -40,6 +41,32 @@ public sealed class OptionsValidationTests
         { "Retry.ThrottlingBaseDelay", o => o.Retry.ThrottlingBaseDelay = TimeSpan.Zero },
         { "Aws.MaxResponseBytes", o => o.Aws.MaxResponseBytes = 0 },
         { "Aws.MaxResponseBytes", o => o.Aws.MaxResponseBytes = -1 },
+        { "MinForcedRefreshInterval", o => o.MinForcedRefreshInterval = TimeSpan.FromTicks(-1) },
+        { "Aws.AttemptTimeout", o => o.Aws.AttemptTimeout = TimeSpan.Zero },
+        { "Retry.MaxRetryAttempts", o => o.Retry.MaxRetryAttempts = -1 },
+        { "Retry.MaxRetryAttempts", o => o.Retry.MaxRetryAttempts = 21 },
+        { "Retry.BaseDelay", o => o.Retry.BaseDelay = TimeSpan.Zero },
+        { "Retry.MaxDelay", o => o.Retry.MaxDelay = TimeSpan.FromMilliseconds(99) }, // below BaseDelay's 100 ms
+        { "Retry.TotalTimeout", o => o.Retry.TotalTimeout = TimeSpan.Zero },
+        { "RateLimits", o => o.RateLimits.SecretsManagerRequestsPerSecond = -1 },
+        { "RateLimits", o => o.RateLimits.SecretsManagerRequestsPerSecond = double.NaN },
+        { "RateLimits", o => o.RateLimits.SecretsManagerBatchRequestsPerSecond = -0.5 },
+        { "RateLimits", o => o.RateLimits.ParameterStoreRequestsPerSecond = -40 },
+        { "RateLimits", o => o.RateLimits.ParameterStoreRequestsPerSecond = double.NaN },
+        { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = 0 },
+        { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = -0.1 },
+        { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = 60.001 },
+        { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = double.NaN },
+        { "RateLimits.QueueLimit", o => o.RateLimits.QueueLimit = -1 },
+    };
+
+    public static TheoryData<string, Action<RotationOptions>> BadRotationSettings => new()
+    {
+        { "IsAuthenticationFailure", o => o.IsAuthenticationFailure = null! },
+        { "TimeBudget", o => o.TimeBudget = TimeSpan.FromTicks(-1) },
+        { "RecheckDelay", o => o.RecheckDelay = TimeSpan.Zero },
+        { "RecheckDelay", o => o.RecheckDelay = TimeSpan.FromSeconds(-1) },
+        { "MaxRecheckDelay", o => o.MaxRecheckDelay = TimeSpan.FromMilliseconds(499) }, // below RecheckDelay's 500 ms
     };
 
     [Fact]
@@ -58,12 +85,76 @@ public sealed class OptionsValidationTests
         Assert.Equal(TimeSpan.FromSeconds(1), options.FailureBackoff);
         Assert.Equal(TimeSpan.FromMinutes(1), options.MaxFailureBackoff);
         Assert.Equal(TimeSpan.FromSeconds(30), options.FetchTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MinForcedRefreshInterval);
         Assert.False(options.IncludeNamesInTelemetry);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Aws.AttemptTimeout);
+        Assert.False(options.Aws.VersionAwareRefresh);
         Assert.Equal(9 * 1024 * 1024, options.Aws.MaxResponseBytes);
+
         Assert.Equal(3, options.Retry.MaxRetryAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.Retry.BaseDelay);
         Assert.Equal(5, options.Retry.MaxThrottlingRetryAttempts);
         Assert.Equal(TimeSpan.FromSeconds(1), options.Retry.ThrottlingBaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Retry.MaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), options.Retry.TotalTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.Retry.BreakDuration);
+        Assert.Null(options.Retry.Pipeline);
+
+        Assert.Equal(1_000, options.RateLimits.SecretsManagerRequestsPerSecond);
+        Assert.Equal(100, options.RateLimits.SecretsManagerBatchRequestsPerSecond);
+        Assert.Equal(40, options.RateLimits.ParameterStoreRequestsPerSecond);
+        Assert.Equal(0.1, options.RateLimits.BurstSeconds);
+        Assert.Equal(RateLimitBehavior.Wait, options.RateLimits.Behavior);
+        Assert.Equal(10_000, options.RateLimits.QueueLimit);
+    }
+
+    [Fact]
+    public void The_rotation_defaults_are_valid_and_documented()
+    {
+        var options = new RotationOptions();
+
+        Assert.Empty(options.Validate());
+        Assert.True(options.IsAuthenticationFailure(new InvalidPasswordException())); // Any: PostgreSQL's 28P01 among others
+        Assert.False(options.IsAuthenticationFailure(new TimeoutException()));
+        Assert.Equal(TimeSpan.FromSeconds(30), options.TimeBudget);
+        Assert.Equal(TimeSpan.FromMilliseconds(500), options.RecheckDelay);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.MaxRecheckDelay);
+        Assert.True(options.TryPendingVersion);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadRotationSettings))]
+    public void Rotation_Validate_reports_each_bad_setting_by_name(string setting, Action<RotationOptions> spoil)
+    {
+        var options = new RotationOptions();
+        spoil(options);
+
+        var error = Assert.Single(options.Validate());
+
+        Assert.StartsWith(setting, error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(BadRotationSettings))]
+    public async Task ExecuteAsync_refuses_invalid_rotation_options_before_running_the_operation(string setting, Action<RotationOptions> spoil)
+    {
+        var options = new RotationOptions();
+        spoil(options);
+        var source = new FakeSecretSource();
+        source.Set("app/db", "one");
+        using var provider = new SecretProvider(source, new SecretsCacheOptions());
+        var ran = false;
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () => await provider.ExecuteAsync("app/db", (_, _) =>
+        {
+            ran = true;
+            return ValueTask.FromResult(1);
+        }, options));
+
+        Assert.Equal("options", error.ParamName);
+        Assert.Contains(setting, error.Message, StringComparison.Ordinal);
+        Assert.False(ran);
+        Assert.Equal(0, source.Calls);
     }
 
     [Theory]
@@ -115,6 +206,14 @@ public sealed class OptionsValidationTests
             DefaultTtl = TimeSpan.MaxValue,
         };
         options.Retry.BreakDuration = TimeSpan.FromMilliseconds(500);
+        options.Retry.MaxRetryAttempts = 20;
+        options.Retry.MaxDelay = options.Retry.BaseDelay;
+        options.RateLimits.SecretsManagerRequestsPerSecond = 0;
+        options.RateLimits.SecretsManagerBatchRequestsPerSecond = 0;
+        options.RateLimits.ParameterStoreRequestsPerSecond = 0;
+        options.RateLimits.BurstSeconds = 60;
+        options.RateLimits.QueueLimit = 0;
+        options.MinForcedRefreshInterval = TimeSpan.Zero;
         options.TtlByReference["ssm:/app/x:3"] = TimeSpan.FromTicks(1);
         options.TtlByReference["app/db"] = TimeSpan.FromMinutes(1);
         options.TtlByReference["sm:app/db"] = TimeSpan.FromMinutes(1); // two spellings, one TTL: no conflict
@@ -122,5 +221,7 @@ public sealed class OptionsValidationTests
         Assert.Empty(options.Validate());
         using var provider = new SecretProvider(new FakeSecretSource(), options);
         Assert.Equal(0, provider.Count);
+        Assert.Empty(new SecretsCacheOptions { Retry = { MaxRetryAttempts = 0, BreakDuration = TimeSpan.Zero } }.Validate());
+        Assert.Empty(new RotationOptions { TimeBudget = TimeSpan.Zero, MaxRecheckDelay = new RotationOptions().RecheckDelay }.Validate());
     }
 }

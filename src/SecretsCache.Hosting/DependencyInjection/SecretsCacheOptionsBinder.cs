@@ -53,7 +53,23 @@ internal static class SecretsCacheOptionsBinder
                     continue;
                 }
 
-                var relative = key[((named ? child.Path : path).Length + 1)..];
+                var root = named ? child.Path : path;
+                var relative = key[(root.Length + 1)..];
+                var segments = relative.Split(':');
+                var credential = Array.FindIndex(segments, s => CredentialKeys.Contains(s, StringComparer.OrdinalIgnoreCase));
+                if (credential >= 0)
+                {
+                    // Named at the credential key itself (a nested section is one problem), and never with its value.
+                    var at = root + ":" + string.Join(':', segments[..(credential + 1)]);
+                    var refusal = $"'{at}': credentials cannot come from configuration; set AwsOptions.Credentials in code, or use a profile (AWS:Profile) or the default AWS credential chain (environment, role).";
+                    if (!problems.Contains(refusal))
+                    {
+                        problems.Add(refusal);
+                    }
+
+                    continue;
+                }
+
                 var problem = Check(relative, value);
                 if (problem is null)
                 {
@@ -105,11 +121,6 @@ internal static class SecretsCacheOptionsBinder
     private static string? Check(string relativeKey, string value)
     {
         var segments = relativeKey.Split(':');
-        if (segments.Any(s => CredentialKeys.Contains(s, StringComparer.OrdinalIgnoreCase)))
-        {
-            return "is a credential: credentials cannot come from configuration; set AwsOptions.Credentials in code, or use a profile (AWS:Profile) or the default AWS credential chain (environment, role).";
-        }
-
         if (segments.Any(s => CodeOnlyKeys.Contains(s, StringComparer.OrdinalIgnoreCase)))
         {
             return "can only be set in code.";

@@ -206,12 +206,13 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
         var names = CreateSecrets("share", 45, "value-");
 
         // 0.5 BatchGetSecretValue/s is below one request of burst, so that bucket starts empty (its first token comes at a
-        // random moment on this clock, which does not move); 20 x 0.5 secrets/s by batch is far slower than 100/s singly.
+        // random moment on this clock, which does not move); 20 x 0.5 secrets/s by batch is far slower than 1,000/s singly,
+        // whose burst of 100 covers the 45 reads without a refill.
         var provider = CreateProvider(
             o =>
             {
                 o.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.5;
-                o.RateLimits.SecretsManagerRequestsPerSecond = 100;
+                o.RateLimits.SecretsManagerRequestsPerSecond = 1_000;
             },
             new ManualTimeProvider(TimeProvider.System.GetUtcNow()));
 

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
+using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Rotation.Support;
 using SecretsCache.Rotation;
 using SecretsCache.Testing;
@@ -7,7 +7,11 @@ using Xunit.Abstractions;
 
 namespace SecretsCache.IntegrationTests.Rotation;
 
-/// <summary>Rotation handling over real HTTP against the emulator, with a password-checking test database.</summary>
+/// <summary>
+/// Rotation handling over real HTTP against the emulator, with a password-checking test database. The provider runs on a
+/// manual clock started at the real time (its signatures stay inside the emulator's five-minute window), so TTLs and
+/// re-check pauses pass only when a test moves it.
+/// </summary>
 public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string GetSecretValue = "secretsmanager.GetSecretValue";
@@ -17,6 +21,7 @@ public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLife
     private AwsEmulator _aws = null!;
     private string _oldVersion = null!;
     private readonly PasswordCheckingDatabase _database = new(Old.Password);
+    private readonly ManualTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
 
     public async Task InitializeAsync()
     {
@@ -31,7 +36,7 @@ public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLife
     {
         var options = new SecretsCacheOptions().UseEmulator(_aws);
         configure?.Invoke(options);
-        return new SecretProvider(options);
+        return new SecretProvider(options, timeProvider: _clock);
     }
 
     private ValueTask<string> Query(ISecretProvider provider, RotationOptions? options = null) =>
@@ -74,7 +79,7 @@ public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLife
 
         // The rotation finishes. Once the cache sees the new AWSCURRENT, the pin is dropped.
         _aws.UpdateSecretVersionStage("app/db", "AWSCURRENT", newVersion, _oldVersion);
-        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        _clock.Advance(TimeSpan.FromSeconds(1)); // the TTL
         Secret? used = null;
         await provider.ExecuteAsync("app/db", (secret, ct) =>
         {
@@ -93,31 +98,45 @@ public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLife
     {
         var interval = TimeSpan.FromMilliseconds(500);
         var budget = TimeSpan.FromSeconds(2);
-        using var provider = Provider(o => o.MinForcedRefreshInterval = interval);
+        using var provider = Provider(o =>
+        {
+            o.MinForcedRefreshInterval = interval;
+            o.RateLimits.SecretsManagerRequestsPerSecond = 0; // no refill timers: the only short timers are the callers' pauses
+        });
         await Query(provider);
         _database.Accept("nobody-has-this");
         _aws.Requests.Reset();
         var options = new RotationOptions { TimeBudget = budget, RecheckDelay = TimeSpan.FromMilliseconds(100), MaxRecheckDelay = interval };
-        var clock = Stopwatch.StartNew();
 
+        var took = new ConcurrentBag<TimeSpan>();
         var callers = Enumerable.Range(0, 200).Select(_ => Task.Run(async () =>
         {
-            var started = clock.Elapsed;
-            var error = await Assert.ThrowsAsync<SecretRotationException>(async () => await Query(provider, options));
-            return (Error: error, Took: clock.Elapsed - started);
+            var started = _clock.GetUtcNow();
+            try
+            {
+                return await Query(provider, options);
+            }
+            finally
+            {
+                took.Add(_clock.GetUtcNow() - started);
+            }
         })).ToArray();
-        var outcomes = await Task.WhenAll(callers);
-        var elapsed = clock.Elapsed;
 
-        Assert.All(outcomes, o => Assert.True(o.Took >= budget, $"failed after {o.Took}, before the budget"));
-        Assert.All(outcomes, o => Assert.Equal(1, o.Error.Attempts)); // Nothing new was ever found to try.
-        Assert.All(outcomes, o => Assert.IsType<InvalidPasswordException>(o.Error.InnerException));
+        // The clock moves only once all 200 wait on it: they start their budgets at one instant and end exactly at it.
+        var elapsed = await ClockDriver.RunAsync(_clock, callers, interval, TimeSpan.FromMinutes(1));
 
-        // Two references (AWSCURRENT and AWSPENDING), each forced at most once per interval while the callers ran.
-        var bound = 2 * ((int)Math.Ceiling(elapsed / interval) + 1);
+        Assert.Equal(budget, elapsed);
+        Assert.All(took, t => Assert.True(t >= budget, $"failed after {t}, before the budget"));
+        Assert.All(callers, c => Assert.IsType<SecretRotationException>(c.Exception!.InnerException));
+        var errors = callers.Select(c => (SecretRotationException)c.Exception!.InnerException!).ToList();
+        Assert.All(errors, e => Assert.Equal(1, e.Attempts)); // Nothing new was ever found to try.
+        Assert.All(errors, e => Assert.IsType<InvalidPasswordException>(e.InnerException));
+
+        // Two references (AWSCURRENT and AWSPENDING), each forced at most once per 500 ms over the 2 s: at 0, 0.5, ... 2 s.
+        const int Bound = 2 * 5;
         var calls = _aws.Requests.Count(GetSecretValue);
-        output.WriteLine($"200 callers, {elapsed.TotalSeconds:0.00} s: {calls} GetSecretValue calls (bound {bound})");
-        Assert.InRange(calls, 2, bound);
+        output.WriteLine($"200 callers, {elapsed.TotalSeconds:0.00} s of fake time: {calls} GetSecretValue calls (bound {Bound})");
+        Assert.InRange(calls, 2, Bound);
         Assert.True(calls < 200, $"{calls} GetSecretValue calls for 200 callers");
     }
 

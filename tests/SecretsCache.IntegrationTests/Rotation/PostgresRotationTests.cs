@@ -1,4 +1,5 @@
 using Npgsql;
+using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Rotation.Support;
 using SecretsCache.Rotation;
 using SecretsCache.Testing;
@@ -35,8 +36,11 @@ public sealed class PostgresRotationTests(PostgresServer postgres) : IClassFixtu
         await _aws.DisposeAsync();
     }
 
+    // The provider's clock moves only when a test says so; started at the real time, its signatures suit the emulator.
+    private readonly ManualTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+
     private SecretProvider Provider(TimeSpan? ttl = null) =>
-        new(new SecretsCacheOptions { DefaultTtl = ttl ?? TimeSpan.FromMinutes(5) }.UseEmulator(_aws));
+        new(new SecretsCacheOptions { DefaultTtl = ttl ?? TimeSpan.FromMinutes(5) }.UseEmulator(_aws), timeProvider: _clock);
 
     [PostgresFact]
     public async Task After_a_rotation_the_next_operation_fails_with_28P01_recovers_through_the_refetch_and_succeeds()
@@ -83,7 +87,7 @@ public sealed class PostgresRotationTests(PostgresServer postgres) : IClassFixtu
         Assert.Equal(1, orders.AuthenticationFailures);
 
         _aws.UpdateSecretVersionStage("app/pg", "AWSCURRENT", newVersion, _oldVersion);
-        await Task.Delay(TimeSpan.FromSeconds(1.2)); // Past the TTL: the next read sees the new AWSCURRENT.
+        _clock.Advance(TimeSpan.FromSeconds(1)); // The TTL: the next read sees the new AWSCURRENT.
 
         Assert.Equal(_role, await orders.WhoAmIAsync());
         Assert.False(RotationState.For(provider).TryGetPin("sm:app/pg", out _));

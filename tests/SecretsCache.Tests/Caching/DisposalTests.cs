@@ -54,11 +54,19 @@ public sealed class DisposalTests
     }
 
     [Fact]
-    public void Dispose_twice_is_harmless()
+    public async Task Dispose_twice_is_harmless_and_the_provider_stays_disposed()
     {
         var cache = CacheHarness.Create();
+        cache.Source.Set("app/db", "one");
+        cache.Source.Hold();
+        var read = cache.ReadAsync("app/db");
+        Eventually.True(() => cache.Source.Calls == 1, "the fetch to reach the source");
 
         cache.Dispose();
-        cache.Dispose();
+        Assert.Null(Record.Exception(cache.Dispose));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => read);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => cache.ReadAsync("app/db"));
+        Assert.Equal(1, cache.Source.Calls);
     }
 }

@@ -59,8 +59,6 @@ public sealed class FailureBackoffTests
         for (var failure = 0; failure < expectedSeconds.Length; failure++)
         {
             var pause = TimeSpan.FromSeconds(expectedSeconds[failure]);
-            Assert.InRange(pause, TimeSpan.Zero, TimeSpan.FromSeconds(16));
-
             cache.Time.Advance(pause - margin);
             await Assert.ThrowsAsync<SecretThrottledException>(() => cache.ReadAsync("app/db"));
             Assert.Equal(failure + 1, cache.Source.Calls);

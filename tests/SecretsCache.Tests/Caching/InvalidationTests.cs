@@ -42,12 +42,19 @@ public sealed class InvalidationTests
     }
 
     [Fact]
-    public void Invalidate_of_an_unknown_key_is_a_no_op_and_of_a_malformed_one_an_error()
+    public async Task Invalidate_of_an_unknown_key_is_a_no_op_and_of_a_malformed_one_an_error()
     {
         using var cache = CacheHarness.Create();
+        cache.Source.Set("app/db", "one");
+        await cache.ReadAsync("app/db");
 
         cache.Provider.Invalidate("app/never-read");
         Assert.Throws<ArgumentException>(() => cache.Provider.Invalidate("app/not valid"));
+
+        // Neither touched what is cached: the next read is a hit.
+        Assert.Equal(1, cache.Provider.Count);
+        Assert.Equal("one", Completed.HitValue(cache.Provider, "app/db"));
+        Assert.Equal(1, cache.Source.Calls);
     }
 
     [Fact]

@@ -52,30 +52,27 @@ public sealed class TtlAndJitterTests
     public void Jitter_only_shortens_the_TTL_to_within_its_bounds()
     {
         // For any jitter in [0, 0.5] and any random draw in [0, 1): the value is fresh until ttl * (1 - jitter) and
-        // expired by ttl, and exactly where in between is ttl * (1 - jitter * random).
+        // expired by ttl (the bounds, seen by reads alone), and exactly where in between is ttl * (1 - jitter * random).
         var jitters = Gen.Choose(0, 50).Select(p => p / 100.0);
         var draws = Gen.Choose(0, 9_999).Select(p => p / 10_000.0);
+        var ttl = TimeSpan.FromSeconds(100);
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(200), Prop.ForAll(jitters.ToArbitrary(), draws.ToArbitrary(), (jitter, draw) =>
         {
-            var ttl = TimeSpan.FromSeconds(100);
-            using var cache = CacheHarness.Create(o =>
-            {
-                o.DefaultTtl = ttl;
-                o.TtlJitter = jitter;
-            }, random: () => draw);
-            cache.Source.Set("app/db", "one");
-            Assert.Equal("one", Read(cache));
-            cache.Source.Set("app/db", "two");
             var lower = TimeSpan.FromTicks((long)(ttl.Ticks * (1 - jitter)));
-            var expiry = TimeSpan.FromTicks((long)(ttl.Ticks * (1 - (jitter * draw))));
-            Assert.InRange(expiry, lower, ttl);
+            using (var bounds = Cached(ttl, jitter, draw))
+            {
+                AdvanceTo(bounds, lower - TimeSpan.FromTicks(1));
+                Assert.Equal("one", Read(bounds)); // fresh up to the lower bound
+                AdvanceTo(bounds, ttl);
+                Assert.Equal("two", Read(bounds)); // and never fresh at the TTL
+            }
 
-            AdvanceTo(cache, lower - TimeSpan.FromTicks(1));
-            Assert.Equal("one", Read(cache)); // fresh up to the lower bound
-            AdvanceTo(cache, expiry - TimeSpan.FromTicks(1));
-            Assert.Equal("one", Read(cache)); // and up to the drawn expiry
-            AdvanceTo(cache, expiry);
-            Assert.Equal("two", Read(cache)); // expired at it, which is never later than the TTL
+            var expiry = TimeSpan.FromTicks((long)(ttl.Ticks * (1 - (jitter * draw))));
+            using var exact = Cached(ttl, jitter, draw);
+            AdvanceTo(exact, expiry - TimeSpan.FromTicks(1));
+            Assert.Equal("one", Read(exact)); // fresh up to the drawn expiry
+            AdvanceTo(exact, expiry);
+            Assert.Equal("two", Read(exact)); // and expired at it
         }));
     }
 
@@ -127,6 +124,20 @@ public sealed class TtlAndJitterTests
 
         Assert.Equal("one", await cache.ReadAsync("app/db"));
         Assert.Equal(1, cache.Source.Calls);
+    }
+
+    /// <summary>A cache holding "one" for app/db, read at time zero, with "two" waiting in the source.</summary>
+    private static CacheHarness Cached(TimeSpan ttl, double jitter, double draw)
+    {
+        var cache = CacheHarness.Create(o =>
+        {
+            o.DefaultTtl = ttl;
+            o.TtlJitter = jitter;
+        }, random: () => draw);
+        cache.Source.Set("app/db", "one");
+        Assert.Equal("one", Read(cache));
+        cache.Source.Set("app/db", "two");
+        return cache;
     }
 
     private static void AdvanceTo(CacheHarness cache, TimeSpan sinceStart) =>

@@ -45,6 +45,62 @@ public sealed class FakeTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Timers that will fire within <paramref name="horizon"/> from now (inclusive): who is waiting on the clock soon.</summary>
+    public int TimersDueWithin(TimeSpan horizon)
+    {
+        lock (_gate)
+        {
+            var limit = _timestamp + horizon.Ticks;
+            return _timers.Count(t => t.DueAt <= limit);
+        }
+    }
+
+    /// <summary>How long until the earliest timer fires; null when none is active.</summary>
+    public TimeSpan? NextTimerDue
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var next = _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value).DefaultIfEmpty(long.MaxValue).Min();
+                return next == long.MaxValue ? null : TimeSpan.FromTicks(next - _timestamp);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Moves the clock by <paramref name="by"/> at once, then fires each timer that fell due once, as a starved thread pool
+    /// does: a periodic timer that missed several periods fires one late callback (and keeps its phase).
+    /// </summary>
+    public void Jump(TimeSpan by)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
+        List<FakeTimer> due;
+        lock (_gate)
+        {
+            _now += by;
+            _timestamp += by.Ticks;
+            due = [.. _timers.Where(t => t.DueAt <= _timestamp).OrderBy(t => t.DueAt)];
+            foreach (var timer in due)
+            {
+                if (timer.Period is { } period && period > 0)
+                {
+                    var missed = ((_timestamp - timer.DueAt!.Value) / period) + 1;
+                    timer.DueAt += missed * period;
+                }
+                else
+                {
+                    timer.DueAt = null;
+                }
+            }
+        }
+
+        foreach (var timer in due)
+        {
+            timer.Fire();
+        }
+    }
+
     public void Advance(TimeSpan by)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(by, TimeSpan.Zero);
@@ -59,7 +115,7 @@ public sealed class FakeTimeProvider : TimeProvider
             FakeTimer? due;
             lock (_gate)
             {
-                due = _timers.Where(t => t.DueAt <= target).OrderBy(t => t.DueAt).FirstOrDefault();
+                due = _timers.Where(t => t.DueAt <= target).MinBy(t => t.DueAt); // the first of the earliest, in creation order
                 if (due is null)
                 {
                     _now += TimeSpan.FromTicks(target - _timestamp);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using SecretsCache.Tests.Fakes;
 using SecretsCache.Tests.Rotation.Support;
+using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Rotation;
 
@@ -11,12 +13,17 @@ public sealed class ChangeNotificationTests : IDisposable
     private readonly StagedSecretSource _source;
     private readonly SecretProvider _provider;
     private readonly ConcurrentQueue<SecretChangedEventArgs> _events = new();
+    private readonly CapturingLoggerProvider _logs = new();
 
     public ChangeNotificationTests()
     {
         _source = new StagedSecretSource(_time);
         _source.Put("app/db", "one");
-        _provider = new SecretProvider(_source, new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1, StaleFallbackTimeout = TimeSpan.Zero, MaxStaleness = TimeSpan.Zero }, _time);
+        _provider = new SecretProvider(
+            _source,
+            new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1, StaleFallbackTimeout = TimeSpan.Zero, MaxStaleness = TimeSpan.Zero },
+            _time,
+            CapturingLoggerProvider.CreateFactory(_logs));
         _provider.SecretChanged += (sender, e) =>
         {
             Assert.Same(_provider, sender);
@@ -24,16 +31,23 @@ public sealed class ChangeNotificationTests : IDisposable
         };
     }
 
-    public void Dispose() => _provider.Dispose();
+    public void Dispose()
+    {
+        _provider.Dispose();
+        _logs.Dispose();
+    }
 
+    /// <summary>Expires the value, then lets <paramref name="readers"/> readers all join one held refresh before it answers.</summary>
     private async Task ReadConcurrentlyAfterExpiry(int readers)
     {
         _time.Advance(TimeSpan.FromMinutes(5));
+        var fetches = _source.TotalCalls;
         _source.Hold();
-        var reads = Enumerable.Range(0, readers).Select(_ => Task.Run(async () => await _provider.GetAsync("app/db"))).ToArray();
-        await Task.Delay(20);
+        var reads = Concurrently.StartAndWaitUntilCalled(readers, _ => _provider.GetAsync("app/db").AsTask(), $"{readers} readers to join the refresh");
+        Assert.All(reads, r => Assert.False(r.IsCompleted));
         _source.Release();
         await Task.WhenAll(reads);
+        Assert.Equal(fetches + 1, _source.TotalCalls); // they shared one refresh
     }
 
     [Fact]
@@ -95,6 +109,36 @@ public sealed class ChangeNotificationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_throwing_handler_is_logged_without_values_and_does_not_wedge_the_key()
+    {
+        _provider.SecretChanged += (_, e) => throw new InvalidOperationException($"handler bug for {e.Reference}");
+        await _provider.GetAsync("app/db");
+        var v2 = _source.Put("app/db", "two-secret-value");
+
+        // Many readers share the refresh whose store runs the throwing handler: every one of them gets the new value.
+        await ReadConcurrentlyAfterExpiry(50);
+        Assert.Equal(v2, (await _provider.GetAsync("app/db")).VersionId);
+
+        // Logged as a warning naming the reference, with the handler's exception; no value anywhere.
+        var failure = Assert.Single(_logs.Records, r => r.EventId.Id == 105);
+        Assert.Equal(LogLevel.Warning, failure.Level);
+        Assert.Contains("sm:app/db", failure.Message, StringComparison.Ordinal);
+        Assert.Equal("handler bug for sm:app/db", Assert.IsType<InvalidOperationException>(failure.Exception).Message);
+        Assert.All(_logs.Records, r =>
+        {
+            Assert.DoesNotContain("two-secret-value", r.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(r.State, kv => kv.Value?.ToString()?.Contains("two-secret-value", StringComparison.Ordinal) == true);
+        });
+
+        // The key is not wedged: no fetch is left in flight, forced refreshes still work, and the next change is announced too.
+        var v3 = _source.Put("app/db", "three");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(v3, (await _provider.RefreshAsync("app/db")).VersionId);
+        Assert.Equal([v2, v3], _events.Select(e => e.NewVersion));
+        Assert.Equal(2, _logs.Records.Count(r => r.EventId.Id == 105));
+    }
+
+    [Fact]
     public async Task A_change_token_fires_once_at_the_next_change_and_a_new_one_waits_for_the_change_after()
     {
         await _provider.GetAsync("app/db");
@@ -136,11 +180,22 @@ public sealed class ChangeNotificationTests : IDisposable
     }
 
     [Fact]
-    public void Another_ISecretProvider_gets_tokens_that_never_fire()
+    public void Another_ISecretProvider_gets_tokens_that_never_fire_and_an_event_that_is_never_raised()
     {
         ISecretProvider other = new NothingProvider();
-        Assert.False(other.GetChangeToken("app/db").HasChanged);
-        other.SecretChanged += (_, _) => { };
+        var token = other.GetChangeToken("app/db");
+        var fired = false;
+
+        using (token.RegisterChangeCallback(_ => fired = true, null))
+        {
+            Assert.False(token.HasChanged);
+            Assert.False(token.ActiveChangeCallbacks); // so ChangeToken.OnChange polls HasChanged, which never turns true
+        }
+
+        EventHandler<SecretChangedEventArgs> handler = (_, _) => fired = true;
+        Assert.Null(Record.Exception(() => other.SecretChanged += handler));
+        Assert.Null(Record.Exception(() => other.SecretChanged -= handler));
+        Assert.False(fired);
     }
 
     private sealed class NothingProvider : ISecretProvider

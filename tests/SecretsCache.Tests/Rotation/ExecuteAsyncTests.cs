@@ -1,13 +1,16 @@
 using SecretsCache.Rotation;
 using SecretsCache.Tests.Fakes;
 using SecretsCache.Tests.Rotation.Support;
+using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Rotation;
 
 public sealed class ExecuteAsyncTests : IDisposable
 {
-    private static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+
+    // A re-check waits at most MaxRecheckDelay (5 s by default); the engine's fetch timeout (30 s) lies beyond.
+    private static readonly TimeSpan Horizon = new RotationOptions().MaxRecheckDelay;
 
     private readonly FakeTimeProvider _time = new();
     private readonly StagedSecretSource _source;
@@ -96,10 +99,8 @@ public sealed class ExecuteAsyncTests : IDisposable
         _source.Hold();
 
         var callers = Enumerable.Range(0, 1000).Select(_ => Task.Run(async () => await Query())).ToArray();
-        while (_database.Refusals < 1000)
-        {
-            await Task.Delay(5); // Every caller has failed with the old value and waits on the one refresh, which is held.
-        }
+        Eventually.True(() => _database.Refusals == 1000, "every caller to fail with the old value (the one refresh they wait on is held)");
+        Assert.Equal(2, _source.TotalCalls); // the initial fetch and the one held refresh, which the refused callers share
 
         _source.Release();
         var results = await Task.WhenAll(callers);
@@ -151,12 +152,12 @@ public sealed class ExecuteAsyncTests : IDisposable
         await Query();
         _database.Accept("p2"); // The database moved on; Secrets Manager has not caught up yet.
         var query = Query().AsTask();
-        await Task.Delay(50);
+        Eventually.True(() => ClockDriver.Parked(_time, [query], Horizon), "the query to wait for its first re-check");
         Assert.False(query.IsCompleted);
         Assert.Equal(1, _source.Calls("app/db?stage=AWSPENDING")); // Not found: skipped.
 
         var v2 = _source.Put("app/db", "p2");
-        await ClockDriver.RunAsync(_time, query, Step, Limit);
+        await ClockDriver.RunAsync(_time, query, Horizon, Limit);
 
         Assert.Equal(42, await query);
         Assert.Equal(v2, (await _provider.GetAsync("app/db")).VersionId);
@@ -169,17 +170,17 @@ public sealed class ExecuteAsyncTests : IDisposable
         _database.Accept("something else");
         var query = Query(Options(TimeSpan.FromSeconds(30))).AsTask();
 
-        var elapsed = await ClockDriver.RunAsync(_time, query.ContinueWith(_ => { }, TaskScheduler.Default), Step, Limit);
+        var elapsed = await ClockDriver.RunAsync(_time, query, Horizon, Limit);
         var error = await Assert.ThrowsAsync<SecretRotationException>(() => query);
 
-        Assert.InRange(elapsed, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(31));
+        Assert.Equal(TimeSpan.FromSeconds(30), elapsed); // the last pause ends exactly at the budget
         Assert.Equal(1, error.Attempts); // The value never changed and there is no AWSPENDING: nothing new to try.
         Assert.IsType<InvalidPasswordException>(error.InnerException);
         Assert.Equal("sm:app/db", error.Reference);
         Assert.Equal("AuthenticationFailed", error.ErrorCode);
         Assert.DoesNotContain("p1", error.Message, StringComparison.Ordinal);
 
-        // Forced refreshes are rate-limited: one per 5 s interval over 30 s, plus the initial fetch.
+        // Forced refreshes are rate-limited: at most one per 5 s interval over 30 s (at 0, 5, ... 30 s), plus the initial fetch.
         Assert.InRange(_source.Calls("app/db"), 2, 1 + 7);
         Assert.InRange(_source.Calls("app/db?stage=AWSPENDING"), 1, 7);
     }
@@ -191,19 +192,21 @@ public sealed class ExecuteAsyncTests : IDisposable
         var pending = _source.Put("app/db", "also wrong", "AWSPENDING");
         _database.Accept("something else");
         var callers = Enumerable.Range(0, 200).Select(_ => Task.Run(async () => await Query(Options(TimeSpan.FromSeconds(10))))).ToArray();
-        var all = Task.WhenAll(callers);
 
-        var elapsed = await ClockDriver.RunAsync(_time, all.ContinueWith(_ => { }, TaskScheduler.Default), Step, Limit);
+        // The clock moves only once all 200 wait on it, so all start their 10 s budget at one instant and end at 10 s.
+        var elapsed = await ClockDriver.RunAsync(_time, callers, Horizon, Limit);
 
+        Assert.Equal(TimeSpan.FromSeconds(10), elapsed);
         Assert.All(callers, c => Assert.IsType<SecretRotationException>(c.Exception!.InnerException));
         Assert.All(callers, c => Assert.Equal(2, ((SecretRotationException)c.Exception!.InnerException!).Attempts)); // Current, then pending.
         Assert.Equal(400, _database.Refusals);
 
-        // At most one forced refresh per reference per 5 s interval while the callers ran, however many callers there were.
-        var intervals = (int)(elapsed.TotalSeconds / 5) + 1;
-        Assert.InRange(_source.Calls("app/db"), 2, 1 + intervals);
-        Assert.InRange(_source.Calls("app/db?stage=AWSPENDING"), 1, intervals);
-        Assert.NotNull(pending);
+        // At most one forced refresh per reference per 5 s interval over the 10 s (at 0, 5 and 10 s), however many callers.
+        Assert.InRange(_source.Calls("app/db"), 2, 1 + 3);
+        Assert.InRange(_source.Calls("app/db?stage=AWSPENDING"), 1, 3);
+        var fetches = _source.TotalCalls;
+        Assert.Equal(pending, (await _provider.GetAsync("app/db?stage=AWSPENDING")).VersionId); // the pending version read is cached
+        Assert.Equal(fetches, _source.TotalCalls);
     }
 
     [Fact]
@@ -231,7 +234,7 @@ public sealed class ExecuteAsyncTests : IDisposable
     }
 
     [Fact]
-    public async Task Parameter_Store_references_have_no_pending_version()
+    public void Parameter_Store_references_have_no_pending_version()
     {
         Assert.Null(RotationExecutor.PendingReferenceOf(SecretReference.Parse("ssm:/app/db/password")));
         Assert.Null(RotationExecutor.PendingReferenceOf(SecretReference.Parse("app/db?stage=AWSPREVIOUS")));
@@ -240,7 +243,6 @@ public sealed class ExecuteAsyncTests : IDisposable
             "ssm:/aws/reference/secretsmanager/app/db:AWSPENDING",
             RotationExecutor.PendingReferenceOf(SecretReference.Parse("/aws/reference/secretsmanager/app/db")));
         Assert.Equal("AWSPENDING", SecretReference.Parse(RotationExecutor.PendingReferenceOf(SecretReference.Parse("/aws/reference/secretsmanager/app/db"))!).VersionStage);
-        await Task.CompletedTask;
     }
 
     [Fact]
@@ -269,7 +271,7 @@ public sealed class ExecuteAsyncTests : IDisposable
         _database.Accept("something else");
         using var cancel = new CancellationTokenSource();
         var query = Query(Options(), cancel.Token).AsTask();
-        await Task.Delay(50);
+        Eventually.True(() => ClockDriver.Parked(_time, [query], Horizon), "the query to wait for its first re-check");
         Assert.False(query.IsCompleted);
 
         await cancel.CancelAsync();

@@ -1,25 +1,29 @@
+using System.Diagnostics;
+
 namespace SecretsCache.Tests.Support;
 
 /// <summary>
 /// Bounded polling for "another thread has got this far" (for example, a background fetch has reached the source).
-/// Never used to wait for time to pass: the clock is fake. The cap (some seconds of SpinWait back-off) is generous so a
-/// loaded machine does not fail a test, yet bounded so a condition that never comes true fails rather than hangs.
+/// Never used to wait for time to pass: the clock is fake. The cap is real time, generous so a loaded machine does not fail
+/// a test, yet bounded so a condition that never comes true fails with what was awaited rather than hangs.
 /// </summary>
 internal static class Eventually
 {
-    public static void True(Func<bool> condition, string what, int maxSpins = 100_000)
+    public static readonly TimeSpan DefaultCap = TimeSpan.FromSeconds(30);
+
+    public static void True(Func<bool> condition, string what, TimeSpan? cap = null)
     {
+        var limit = cap ?? DefaultCap;
+        var waited = Stopwatch.StartNew();
         var spin = new SpinWait();
-        for (var i = 0; i < maxSpins; i++)
+        while (!condition())
         {
-            if (condition())
+            if (waited.Elapsed > limit)
             {
-                return;
+                Assert.Fail($"Gave up after {limit.TotalSeconds:0} s waiting for: {what}.");
             }
 
-            spin.SpinOnce();
+            spin.SpinOnce(sleep1Threshold: 20);
         }
-
-        Assert.Fail($"Gave up waiting for: {what}.");
     }
 }

@@ -1,26 +1,49 @@
 using SecretsCache.Tests.Fakes;
+using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Rotation.Support;
 
-/// <summary>Moves a fake clock in small steps until a task finishes, letting continuations run between steps.</summary>
+/// <summary>
+/// Moves a fake clock for callers that wait on it: only once every running caller waits on the clock, and then straight to
+/// the next timer. Fake time then passes exactly as the callers' own delays say, however slow the machine is, so bounds
+/// computed from the budget and the intervals are fixed numbers. A caller waits on the clock when it holds a timer due within
+/// <c>horizon</c> (its re-check pause): each running caller holds at most one such timer, and nothing else may hold one
+/// (the engine's fetch timeouts, 30 s by default, lie beyond the horizon).
+/// </summary>
 internal static class ClockDriver
 {
-    public static async Task<TimeSpan> RunAsync(FakeTimeProvider time, Task task, TimeSpan step, TimeSpan limit)
+    /// <returns>The fake time that passed until every caller finished.</returns>
+    public static Task<TimeSpan> RunAsync(FakeTimeProvider time, Task caller, TimeSpan horizon, TimeSpan limit) =>
+        RunAsync(time, [caller], horizon, limit);
+
+    public static async Task<TimeSpan> RunAsync(FakeTimeProvider time, IReadOnlyCollection<Task> callers, TimeSpan horizon, TimeSpan limit)
     {
         var start = time.GetTimestamp();
-        while (!task.IsCompleted)
+        while (true)
         {
-            if (time.GetElapsedTime(start) > limit)
+            Eventually.True(() => Parked(time, callers, horizon), "every running caller to wait on the clock");
+            if (callers.All(c => c.IsCompleted))
             {
-                throw new TimeoutException($"The task did not finish within {limit} of fake time.");
+                break;
             }
 
-            // Let continuations settle before moving the clock, so timers are registered when it moves.
-            await Task.Delay(2);
-            time.Advance(step);
+            var next = time.NextTimerDue!.Value;
+            if (time.GetElapsedTime(start) + next > limit)
+            {
+                throw new TimeoutException($"The callers did not finish within {limit} of fake time.");
+            }
+
+            time.Advance(next);
         }
 
-        await task.ConfigureAwait(false);
+        await Task.WhenAll(callers.Select(c => c.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         return time.GetElapsedTime(start);
+    }
+
+    /// <summary>Every caller has finished or waits on a timer due within <paramref name="horizon"/>.</summary>
+    public static bool Parked(FakeTimeProvider time, IReadOnlyCollection<Task> callers, TimeSpan horizon)
+    {
+        var waiting = time.TimersDueWithin(horizon); // read first: a waiting caller cannot finish until the clock moves
+        return waiting == callers.Count(c => !c.IsCompleted);
     }
 }
