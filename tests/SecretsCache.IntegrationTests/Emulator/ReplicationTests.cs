@@ -299,6 +299,37 @@ public sealed class ReplicationTests
         Assert.Throws<ArgumentException>(() => session.Emulator.ReplicateSecretToRegions("s", "ap-south-1"));
     }
 
+    [Fact]
+    public async Task Concurrent_writes_to_the_primary_and_reads_of_the_replica_never_see_a_torn_copy()
+    {
+        await using var session = await RegionTests.StartAsync();
+        var client = session.Client;
+        var arn = session.Emulator.CreateSecret("s", "v0");
+        session.Emulator.ReplicateSecretToRegions("s", West);
+        var v0 = (await client.CallAsync(Get, new { SecretId = "s" })).GetProperty("VersionId").GetString()!;
+
+        var writes = Enumerable.Range(1, 30).Select(async i =>
+        {
+            var put = await client.CallAsync(Put, new { SecretId = "s", SecretString = $"v{i}" });
+            return (Id: put.GetProperty("VersionId").GetString()!, Value: $"v{i}");
+        }).ToList();
+        var reads = Enumerable.Range(0, 30).Select(_ => client.CallAsync(Get, new { SecretId = "s" }, West)).ToList();
+        var written = (await Task.WhenAll(writes)).ToDictionary(w => w.Id, w => w.Value);
+        written[v0] = "v0";
+
+        foreach (var read in await Task.WhenAll(reads))
+        {
+            var id = read.GetProperty("VersionId").GetString()!;
+            var value = read.GetProperty("SecretString").GetString();
+            Assert.True(written.GetValueOrDefault(id) == value, $"the replica answered {value} for version {id}");
+        }
+
+        var primary = await client.CallAsync(Describe, new { SecretId = "s" });
+        var replica = await client.CallAsync(Describe, new { SecretId = "s" }, West);
+        Assert.Equal(primary.GetProperty("VersionIdsToStages").ToString(), replica.GetProperty("VersionIdsToStages").ToString());
+        Assert.Equal(arn.Replace("us-east-1", West, StringComparison.Ordinal), replica.GetProperty("ARN").GetString());
+    }
+
     private static async Task<string?> ValueIn(EmulatorSession session, string region) =>
         (await session.Client.CallAsync(Get, new { SecretId = "s" }, region)).GetProperty("SecretString").GetString();
 
