@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging.Abstractions;
 using SecretsCache.Testing.Hosting;
 using SecretsCache.Testing.Operations;
@@ -12,10 +13,13 @@ namespace SecretsCache.Testing;
 /// protocol on <c>POST /</c> of <see cref="Endpoint"/>, verifies every request's SigV4 signature, validates bodies against
 /// the AWS service models, and can inject throttling, failures, latency, connection resets and clock skew.
 /// </summary>
-/// <remarks>Sign requests with <see cref="AccessKeyId"/>/<see cref="SecretAccessKey"/> for <see cref="Region"/> and service
-/// <c>secretsmanager</c> or <c>ssm</c>. Seeding methods change state directly with the same rules as the HTTP operations,
-/// and throw <see cref="InvalidOperationException"/> (message starting with the AWS error code) where AWS would answer an error.</remarks>
-public sealed class AwsEmulator : IAsyncDisposable
+/// <remarks>Sign requests with <see cref="AccessKeyId"/>/<see cref="SecretAccessKey"/> for one of <see cref="Regions"/>
+/// and service <c>secretsmanager</c> or <c>ssm</c>; the credential scope's region chooses whose state answers. Seeding
+/// methods change state directly with the same rules as the HTTP operations, and throw
+/// <see cref="InvalidOperationException"/> (message starting with the AWS error code) where AWS would answer an error.
+/// A seeding method's ARN names its region; a plain name is looked up in the method's <c>region</c> argument when it
+/// has one, else in <see cref="Region"/>.</remarks>
+public sealed partial class AwsEmulator : IAsyncDisposable
 {
     private readonly LoopbackServer _server;
     private readonly EmulatorState _state;
@@ -35,11 +39,14 @@ public sealed class AwsEmulator : IAsyncDisposable
     /// <summary><c>http://127.0.0.1:&lt;port&gt;/</c>: both services answer on it.</summary>
     public Uri Endpoint => _server.Endpoint;
 
-    /// <summary>The region requests must be signed for.</summary>
-    public string Region => _state.Arns.Region;
+    /// <summary>The default region (<see cref="AwsEmulatorOptions.Region"/>): the one <see cref="EmulatorOptionsExtensions.UseEmulator"/> points at.</summary>
+    public string Region => _state.Default.Region;
+
+    /// <summary>Every region served, <see cref="Region"/> first, then <see cref="AwsEmulatorOptions.AdditionalRegions"/>.</summary>
+    public IReadOnlyList<string> Regions => _state.Regions;
 
     /// <summary>The account id in ARNs.</summary>
-    public string AccountId => _state.Arns.AccountId;
+    public string AccountId => _state.Default.Arns.AccountId;
 
     /// <summary>The access key id of the credential pair the emulator always accepts.</summary>
     public string AccessKeyId { get; } = "AKIAIOSFODNN7EXAMPLE";
@@ -61,14 +68,15 @@ public sealed class AwsEmulator : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(options.AccountId);
         ArgumentNullException.ThrowIfNull(options.TimeProvider);
         ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
+        var regions = ServedRegions(options);
 
         var time = options.TimeProvider;
-        var faults = new EmulatorFaults(time);
+        var faults = new EmulatorFaults(time, regions);
         var requests = new EmulatorRequestLog();
-        var state = new EmulatorState(new AwsArns(options.Region, options.AccountId), () => time.GetUtcNow() + faults.ClockSkew);
+        var state = new EmulatorState(regions, options.AccountId, () => time.GetUtcNow() + faults.ClockSkew, time);
         var credentials = new CredentialStore();
         var stopping = new CancellationTokenSource();
-        var pipeline = new RequestPipeline(state, new RequestAuthenticator(credentials, options.Region), faults, requests, time, stopping.Token);
+        var pipeline = new RequestPipeline(state, new RequestAuthenticator(credentials, regions), faults, requests, time, stopping.Token);
         try
         {
             var server = await LoopbackServer.StartAsync(options.Port, options.LoggerFactory ?? NullLoggerFactory.Instance, pipeline.HandleAsync, cancellationToken).ConfigureAwait(false);
@@ -91,33 +99,37 @@ public sealed class AwsEmulator : IAsyncDisposable
         _credentials.Add(new EmulatorCredential(accessKeyId, secretAccessKey, sessionToken));
     }
 
-    /// <summary>Creates a secret; with a value, its first version gets AWSCURRENT. Returns the ARN (<c>...:secret:NAME-AbCdEf</c>).</summary>
-    public string CreateSecret(string name, string? secretString = null, byte[]? secretBinary = null) =>
-        Seed(() => _state.Secrets.Create(name, secretString, secretBinary).Arn);
+    /// <summary>Creates a secret in <paramref name="region"/> (default <see cref="Region"/>); with a value, its first version
+    /// gets AWSCURRENT. Returns the ARN (<c>arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME-AbCdEf</c>).</summary>
+    /// <exception cref="ArgumentException">The emulator does not serve <paramref name="region"/>.</exception>
+    public string CreateSecret(string name, string? secretString = null, byte[]? secretBinary = null, string? region = null) =>
+        Seed(() => At(region).Secrets.Create(name, secretString, secretBinary).Arn);
 
-    /// <summary>Adds a version with <paramref name="versionStages"/> (default AWSCURRENT; a new AWSCURRENT leaves AWSPREVIOUS on the old one). Returns the VersionId.</summary>
+    /// <summary>Adds a version with <paramref name="versionStages"/> (default AWSCURRENT; a new AWSCURRENT leaves AWSPREVIOUS
+    /// on the old one), and sends it to the secret's replicas. Returns the VersionId.</summary>
     public string PutSecretValue(string nameOrArn, string? secretString = null, byte[]? secretBinary = null, params string[] versionStages) =>
-        Seed(() => _state.Secrets.PutValue(nameOrArn, secretString, secretBinary, versionStages).VersionId!);
+        Seed(() => At(null, nameOrArn).Secrets.PutValue(nameOrArn, secretString, secretBinary, versionStages).VersionId!);
 
-    /// <summary>Moves or removes a staging label, with UpdateSecretVersionStage's rules.</summary>
-    public void UpdateSecretVersionStage(string nameOrArn, string versionStage, string? moveToVersionId, string? removeFromVersionId) =>
-        Seed(() => _state.Secrets.UpdateStage(nameOrArn, versionStage, moveToVersionId, removeFromVersionId));
+    /// <summary>Moves or removes a staging label, with UpdateSecretVersionStage's rules, and sends the change to the secret's replicas.</summary>
+    public void UpdateSecretVersionStage(string nameOrArn, string versionStage, string? moveToVersionId, string? removeFromVersionId, string? region = null) =>
+        Seed(() => At(region, nameOrArn).Secrets.UpdateStage(nameOrArn, versionStage, moveToVersionId, removeFromVersionId));
 
     /// <summary>Deletes a secret as DeleteSecret does: by default it is marked for deletion for 30 days (reads answer
     /// InvalidRequestException); with <paramref name="forceDeleteWithoutRecovery"/> it is gone at once (ResourceNotFoundException),
-    /// and a missing or already deleted secret is not an error.</summary>
-    public void DeleteSecret(string nameOrArn, bool forceDeleteWithoutRecovery = false) =>
-        Seed(() => _state.Secrets.Delete(nameOrArn, null, forceDeleteWithoutRecovery));
+    /// and a missing or already deleted secret is not an error. Replicas, and primaries that still have replicas, are refused.</summary>
+    public void DeleteSecret(string nameOrArn, bool forceDeleteWithoutRecovery = false, string? region = null) =>
+        Seed(() => At(region, nameOrArn).Secrets.Delete(nameOrArn, null, forceDeleteWithoutRecovery));
 
-    /// <summary>Writes a parameter (String, StringList or SecureString) and returns its new version number.</summary>
-    public long PutParameter(string name, string value, string type = "SecureString", bool overwrite = true) =>
-        Seed(() => _state.Parameters.Put(name, value, new ParameterWrite(type, overwrite)).Version);
+    /// <summary>Writes a parameter (String, StringList or SecureString) in <paramref name="region"/> (default
+    /// <see cref="Region"/>; Parameter Store does not replicate) and returns its new version number.</summary>
+    public long PutParameter(string name, string value, string type = "SecureString", bool overwrite = true, string? region = null) =>
+        Seed(() => At(region, name).Parameters.Put(name, value, new ParameterWrite(type, overwrite)).Version);
 
     /// <summary>Attaches labels to a parameter version, moving them off other versions.</summary>
     /// <exception cref="ArgumentException">A label breaks AWS's label rules.</exception>
     public void LabelParameterVersion(string name, long version, params string[] labels)
     {
-        var (invalid, _) = Seed(() => _state.Parameters.Label(name, version, labels));
+        var (invalid, _) = Seed(() => At(null, name).Parameters.Label(name, version, labels));
         if (invalid.Count > 0)
         {
             throw new ArgumentException($"Invalid labels: {string.Join(", ", invalid)}", nameof(labels));
@@ -125,19 +137,21 @@ public sealed class AwsEmulator : IAsyncDisposable
     }
 
     /// <summary>Deletes a parameter and all its versions.</summary>
-    public void DeleteParameter(string name) => Seed(() => _state.Parameters.Delete(name));
+    public void DeleteParameter(string name, string? region = null) => Seed(() => At(region, name).Parameters.Delete(name));
 
-    /// <summary>Reads of this secret or parameter answer AccessDeniedException. A plain name applies to both services.</summary>
-    public void DenyAccess(string nameOrArn) => ForEachService(nameOrArn, _state.Access.Deny);
+    /// <summary>Reads of this secret or parameter answer AccessDeniedException. A plain name applies to both services and,
+    /// without <paramref name="region"/>, to every region; an ARN applies to its own region.</summary>
+    public void DenyAccess(string nameOrArn, string? region = null) => ForEachService(nameOrArn, region, _state.Access.Deny);
 
     /// <summary>Reads of this secret answer DecryptionFailure; decrypted reads of this SecureString parameter answer
-    /// InvalidKeyId (a disabled KMS key). A plain name applies to both services.</summary>
-    public void FailDecryption(string nameOrArn) => ForEachService(nameOrArn, _state.Access.FailDecryption);
+    /// InvalidKeyId (a disabled KMS key). Scoped as <see cref="DenyAccess"/>: a region's KMS key can fail alone.</summary>
+    public void FailDecryption(string nameOrArn, string? region = null) => ForEachService(nameOrArn, region, _state.Access.FailDecryption);
 
-    /// <summary>Undoes <see cref="DenyAccess"/> and <see cref="FailDecryption"/> for this name or ARN.</summary>
-    public void RestoreAccess(string nameOrArn) => ForEachService(nameOrArn, _state.Access.Restore);
+    /// <summary>Undoes <see cref="DenyAccess"/> and <see cref="FailDecryption"/> for this name or ARN, scoped as they are
+    /// (a rule set for every region can be lifted in one).</summary>
+    public void RestoreAccess(string nameOrArn, string? region = null) => ForEachService(nameOrArn, region, _state.Access.Restore);
 
-    /// <summary>Stops Kestrel; requests still waiting on <see cref="EmulatorFaults.Latency"/> are abandoned.</summary>
+    /// <summary>Stops Kestrel; requests still waiting on <see cref="FaultRules.Latency"/> are abandoned.</summary>
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
@@ -145,22 +159,74 @@ public sealed class AwsEmulator : IAsyncDisposable
         _stopping.Dispose();
     }
 
-    private void ForEachService(string nameOrArn, Action<EmulatorService, string> apply)
+    /// <summary>Applies an access rule by name, in one region (given, or the ARN's) or in every region (a plain name alone).</summary>
+    private void ForEachService(string nameOrArn, string? region, Action<string?, EmulatorService, string> apply)
     {
         ArgumentException.ThrowIfNullOrEmpty(nameOrArn);
-        var isSecretArn = nameOrArn.StartsWith(_state.Arns.SecretPrefix, StringComparison.Ordinal);
-        var isParameterArn = nameOrArn.StartsWith(_state.Arns.ParameterPrefix, StringComparison.Ordinal);
+        var scope = region is null && _state.OfArn(nameOrArn) is null ? null : At(region, nameOrArn);
+        var lookup = scope ?? _state.Default;
+        var isSecretArn = nameOrArn.StartsWith(lookup.Arns.SecretPrefix, StringComparison.Ordinal);
+        var isParameterArn = nameOrArn.StartsWith(lookup.Arns.ParameterPrefix, StringComparison.Ordinal);
         if (!isParameterArn)
         {
-            var name = _state.Secrets.TryResolveName(nameOrArn) ?? (isSecretArn ? nameOrArn[_state.Arns.SecretPrefix.Length..] : nameOrArn);
-            apply(EmulatorService.SecretsManager, name);
+            var name = lookup.Secrets.TryResolveName(nameOrArn) ?? (isSecretArn ? nameOrArn[lookup.Arns.SecretPrefix.Length..] : nameOrArn);
+            apply(scope?.Region, EmulatorService.SecretsManager, name);
         }
 
         if (!isSecretArn)
         {
-            apply(EmulatorService.ParameterStore, _state.Parameters.ToName(nameOrArn));
+            apply(scope?.Region, EmulatorService.ParameterStore, lookup.Parameters.ToName(nameOrArn));
         }
     }
+
+    /// <summary>The state a seeding call works on: <paramref name="region"/>'s, else the region <paramref name="nameOrArn"/>
+    /// names as an ARN, else the default region's.</summary>
+    private RegionState At(string? region, string? nameOrArn = null)
+    {
+        var ofArn = nameOrArn is null ? null : _state.OfArn(nameOrArn);
+        if (region is null)
+        {
+            return ofArn ?? _state.Default;
+        }
+
+        var state = _state.Find(region) ?? throw NotServed(region);
+        return ofArn is null || ofArn == state
+            ? state
+            : throw new ArgumentException($"The ARN names the region '{ofArn.Region}', not '{region}'.", nameof(region));
+    }
+
+    private static ArgumentException NotServed(string region) =>
+        new($"The emulator does not serve the region '{region}': list it in AwsEmulatorOptions.AdditionalRegions.", nameof(region));
+
+    /// <summary>The default region first, then the additional ones, each once; all valid region codes of one partition.</summary>
+    private static List<string> ServedRegions(AwsEmulatorOptions options)
+    {
+        var partition = new AwsArns(options.Region, options.AccountId).Partition;
+        var regions = new List<string> { options.Region };
+        foreach (var region in options.AdditionalRegions)
+        {
+            if (string.IsNullOrEmpty(region) || !RegionCode().IsMatch(region))
+            {
+                throw new ArgumentException($"'{region}' is not a region code (such as us-west-2).", nameof(options));
+            }
+
+            if (new AwsArns(region, options.AccountId).Partition != partition)
+            {
+                throw new ArgumentException($"The region '{region}' is not in the partition '{partition}' of the region '{options.Region}': secrets replicate only within a partition.", nameof(options));
+            }
+
+            if (!regions.Contains(region, StringComparer.Ordinal))
+            {
+                regions.Add(region);
+            }
+        }
+
+        return regions;
+    }
+
+    /// <summary>RegionType's pattern in the Secrets Manager model.</summary>
+    [GeneratedRegex(@"^([a-z]+-)+\d+$", RegexOptions.CultureInvariant)]
+    private static partial Regex RegionCode();
 
     private static void Seed(Action action) => Seed(() =>
     {

@@ -4,29 +4,20 @@ namespace SecretsCache.Testing;
 
 /// <summary>
 /// Faults the emulator injects into requests that passed authentication, in this order: connection resets, quota
-/// throttling, then failures. Operations are named by their <c>X-Amz-Target</c>, e.g. <c>secretsmanager.GetSecretValue</c>
-/// or <c>AmazonSSM.GetParameter</c>. Thread-safe; every count is exact under concurrency.
+/// throttling, then failures. The rules set here apply to every region; <see cref="ForRegion"/> scopes them to one
+/// (an outage of us-east-1 only). Thread-safe; every count is exact under concurrency.
 /// </summary>
-public sealed class EmulatorFaults
+public sealed class EmulatorFaults : FaultRules
 {
-    private readonly object _lock = new();
-    private readonly TimeProvider _time;
-    private readonly Dictionary<string, (TokenBucket Bucket, HashSet<string> Operations)> _quotas = new(StringComparer.Ordinal);
-    private readonly List<OneShotRule> _failures = [];
-    private readonly List<OneShotRule> _resets = [];
-    private long _latencyTicks;
+    private readonly Dictionary<string, FaultRules> _regions = new(StringComparer.Ordinal);
     private long _clockSkewTicks;
 
-    internal EmulatorFaults(TimeProvider time) => _time = time;
-
-    /// <summary>Added before answering each request, waited on the emulator's <see cref="TimeProvider"/>.</summary>
-    public TimeSpan Latency
+    internal EmulatorFaults(TimeProvider time, IEnumerable<string> regions)
+        : base(time, new object())
     {
-        get => TimeSpan.FromTicks(Volatile.Read(ref _latencyTicks));
-        set
+        foreach (var region in regions)
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, TimeSpan.Zero);
-            Volatile.Write(ref _latencyTicks, value.Ticks);
+            _regions[region] = new FaultRules(time, Sync);
         }
     }
 
@@ -38,94 +29,72 @@ public sealed class EmulatorFaults
         set => Volatile.Write(ref _clockSkewTicks, value.Ticks);
     }
 
-    /// <summary>
-    /// Sets (or replaces) a named token bucket of <paramref name="requestsPerSecond"/>, with a burst of one second's worth,
-    /// shared by <paramref name="operations"/> (all operations when none are listed). A request over it is answered
-    /// HTTP 400 <c>{"__type":"ThrottlingException","message":"Rate exceeded"}</c>.
-    /// </summary>
-    public void SetQuota(string name, double requestsPerSecond, params string[] operations)
+    /// <summary>The faults of one region the emulator serves: they meet only requests signed for that region.</summary>
+    /// <exception cref="ArgumentException">The emulator does not serve <paramref name="region"/>.</exception>
+    public FaultRules ForRegion(string region)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        ArgumentNullException.ThrowIfNull(operations);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(requestsPerSecond);
-        lock (_lock)
+        ArgumentException.ThrowIfNullOrEmpty(region);
+        return _regions.GetValueOrDefault(region)
+            ?? throw new ArgumentException($"The emulator does not serve the region '{region}': list it in AwsEmulatorOptions.AdditionalRegions.", nameof(region));
+    }
+
+    /// <inheritdoc/>
+    public override void ClearQuotas()
+    {
+        base.ClearQuotas();
+        foreach (var region in _regions.Values)
         {
-            _quotas[name] = (new TokenBucket(requestsPerSecond, _time), new HashSet<string>(operations, StringComparer.Ordinal));
+            region.ClearQuotas();
         }
     }
 
-    /// <summary>Removes every quota.</summary>
-    public void ClearQuotas()
+    /// <inheritdoc/>
+    public override void ClearFailures()
     {
-        lock (_lock)
+        base.ClearFailures();
+        foreach (var region in _regions.Values)
         {
-            _quotas.Clear();
+            region.ClearFailures();
         }
     }
 
-    /// <summary>
-    /// The next <paramref name="count"/> matching requests are answered with <paramref name="statusCode"/> (500-599) and an
-    /// AWS-shaped body: 503 <c>ServiceUnavailable</c>; otherwise <c>InternalServiceError</c> (Secrets Manager) or
-    /// <c>InternalServerError</c> (Parameter Store).
-    /// </summary>
-    public void FailNext(int count, int statusCode = 500, string? operation = null)
+    /// <inheritdoc/>
+    public override void Clear()
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        ArgumentOutOfRangeException.ThrowIfLessThan(statusCode, 500);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(statusCode, 599);
-        Add(_failures, new OneShotRule(count, operation, statusCode, null));
-    }
-
-    /// <summary>The next <paramref name="count"/> matching requests are answered with the AWS error <paramref name="errorCode"/>
-    /// (e.g. <c>TooManyUpdates</c>, <c>LimitExceededException</c>): HTTP 500 when the service model marks it a server fault, else 400.</summary>
-    public void FailNextWith(string errorCode, int count = 1, string? operation = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(errorCode);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        Add(_failures, new OneShotRule(count, operation, 0, errorCode));
-    }
-
-    /// <summary>The next <paramref name="count"/> matching requests get no response: the connection is aborted, and the client sees an <see cref="HttpRequestException"/>.</summary>
-    public void ResetNextConnections(int count, string? operation = null)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        Add(_resets, new OneShotRule(count, operation, 0, null));
-    }
-
-    /// <summary>Drops pending failures and connection resets (an outage ends), keeping quotas, latency and clock skew.</summary>
-    public void ClearFailures()
-    {
-        lock (_lock)
+        base.Clear();
+        foreach (var region in _regions.Values)
         {
-            _failures.Clear();
-            _resets.Clear();
-        }
-    }
-
-    /// <summary>Turns every fault off: quotas, pending failures and resets, latency and clock skew.</summary>
-    public void Clear()
-    {
-        lock (_lock)
-        {
-            _quotas.Clear();
-            _failures.Clear();
-            _resets.Clear();
+            region.Clear();
         }
 
-        Latency = TimeSpan.Zero;
         ClockSkew = TimeSpan.Zero;
     }
 
-    internal bool TryTakeReset(string operation) => TryTake(_resets, operation) is not null;
+    /// <summary>The latency of a request signed for <paramref name="region"/> (null or unknown: the global latency only).</summary>
+    internal TimeSpan LatencyFor(string? region) => Latency + (Scope(region)?.Latency ?? TimeSpan.Zero);
 
-    internal OneShotRule? TryTakeFailure(string operation) => TryTake(_failures, operation);
-
-    /// <summary>Takes a token from every quota covering the operation, or none when any of them is empty.</summary>
-    internal bool TryAcquireQuota(string operation)
+    internal bool TryTakeReset(string region, string operation)
     {
-        lock (_lock)
+        lock (Sync)
         {
-            var buckets = _quotas.Values.Where(q => q.Operations.Count == 0 || q.Operations.Contains(operation)).Select(q => q.Bucket).ToList();
+            return Scope(region)?.TakeReset(operation) == true || TakeReset(operation);
+        }
+    }
+
+    internal FaultRule? TryTakeFailure(string region, string operation)
+    {
+        lock (Sync)
+        {
+            return Scope(region)?.TakeFailure(operation) ?? TakeFailure(operation);
+        }
+    }
+
+    /// <summary>Takes a token from every quota covering the request (global and regional), or none when any of them is empty.</summary>
+    internal bool TryAcquireQuota(string region, string operation)
+    {
+        lock (Sync)
+        {
+            var buckets = QuotasCovering(operation).Concat(Scope(region)?.QuotasCovering(operation) ?? []).ToList();
             if (!buckets.TrueForAll(b => b.HasToken()))
             {
                 return false;
@@ -136,21 +105,5 @@ public sealed class EmulatorFaults
         }
     }
 
-    private void Add(List<OneShotRule> rules, OneShotRule rule)
-    {
-        lock (_lock)
-        {
-            rules.Add(rule);
-        }
-    }
-
-    private OneShotRule? TryTake(List<OneShotRule> rules, string operation)
-    {
-        lock (_lock)
-        {
-            var rule = rules.Find(r => r.TryTake(operation));
-            rules.RemoveAll(r => r.Remaining == 0);
-            return rule;
-        }
-    }
+    private FaultRules? Scope(string? region) => region is null ? null : _regions.GetValueOrDefault(region);
 }

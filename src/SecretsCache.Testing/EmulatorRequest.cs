@@ -6,7 +6,12 @@ namespace SecretsCache.Testing;
 /// <param name="Outcome">How it was answered.</param>
 /// <param name="StatusCode">The HTTP status, or 0 when the connection was aborted.</param>
 /// <param name="ErrorCode">The AWS error code (<c>__type</c>) of an error answer, else null.</param>
-public sealed record EmulatorRequest(string Operation, DateTimeOffset ArrivedAt, EmulatorOutcome Outcome, int StatusCode, string? ErrorCode);
+public sealed record EmulatorRequest(string Operation, DateTimeOffset ArrivedAt, EmulatorOutcome Outcome, int StatusCode, string? ErrorCode)
+{
+    /// <summary>The region of the request's SigV4 credential scope (the region that answered it), or null when it had no
+    /// readable <c>Authorization</c> header. A request signed for a region the emulator does not serve keeps that region.</summary>
+    public string? Region { get; init; }
+}
 
 /// <summary>How the emulator answered a request.</summary>
 public enum EmulatorOutcome
@@ -26,7 +31,7 @@ public enum EmulatorOutcome
     /// <summary>A quota answered ThrottlingException.</summary>
     Throttled,
 
-    /// <summary>An injected failure answered (see <see cref="EmulatorFaults.FailNext"/>).</summary>
+    /// <summary>An injected failure answered (see <see cref="FaultRules.FailNext"/>).</summary>
     Fault,
 
     /// <summary>An injected connection reset aborted the request.</summary>

@@ -10,6 +10,8 @@ public sealed class EmulatorRequestLog
 
     private readonly object _lock = new();
     private readonly Dictionary<string, int> _byOperation = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Region, string Operation), int> _byRegionOperation = [];
+    private readonly Dictionary<string, int> _byRegion = new(StringComparer.Ordinal);
     private readonly Queue<EmulatorRequest> _recent = new();
     private int _total;
     private int _throttled;
@@ -65,6 +67,24 @@ public sealed class EmulatorRequestLog
         }
     }
 
+    /// <summary>Requests for <paramref name="operation"/> signed for <paramref name="region"/>, counted as <see cref="Count(string)"/> counts.</summary>
+    public int Count(string operation, string region)
+    {
+        lock (_lock)
+        {
+            return _byRegionOperation.GetValueOrDefault((region, operation));
+        }
+    }
+
+    /// <summary>All requests signed for <paramref name="region"/>, whatever their outcome (rejections included).</summary>
+    public int CountInRegion(string region)
+    {
+        lock (_lock)
+        {
+            return _byRegion.GetValueOrDefault(region);
+        }
+    }
+
     /// <summary>A copy of the recorded requests, oldest first.</summary>
     public IReadOnlyList<EmulatorRequest> Snapshot()
     {
@@ -80,6 +100,8 @@ public sealed class EmulatorRequestLog
         lock (_lock)
         {
             _byOperation.Clear();
+            _byRegionOperation.Clear();
+            _byRegion.Clear();
             _recent.Clear();
             _total = _throttled = _rejected = 0;
         }
@@ -90,18 +112,23 @@ public sealed class EmulatorRequestLog
         lock (_lock)
         {
             _total++;
-            switch (request.Outcome)
+            if (request.Region is { } region)
             {
-                case EmulatorOutcome.AuthFailed or EmulatorOutcome.Invalid:
-                    _rejected++;
-                    break;
-                case EmulatorOutcome.Throttled:
-                    _throttled++;
-                    _byOperation[request.Operation] = _byOperation.GetValueOrDefault(request.Operation) + 1;
-                    break;
-                default:
-                    _byOperation[request.Operation] = _byOperation.GetValueOrDefault(request.Operation) + 1;
-                    break;
+                _byRegion[region] = _byRegion.GetValueOrDefault(region) + 1;
+            }
+
+            if (request.Outcome is EmulatorOutcome.AuthFailed or EmulatorOutcome.Invalid)
+            {
+                _rejected++;
+            }
+            else
+            {
+                _throttled += request.Outcome == EmulatorOutcome.Throttled ? 1 : 0;
+                _byOperation[request.Operation] = _byOperation.GetValueOrDefault(request.Operation) + 1;
+                if (request.Region is { } answeredBy)
+                {
+                    _byRegionOperation[(answeredBy, request.Operation)] = _byRegionOperation.GetValueOrDefault((answeredBy, request.Operation)) + 1;
+                }
             }
 
             _recent.Enqueue(request);

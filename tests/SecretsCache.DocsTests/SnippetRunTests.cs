@@ -40,6 +40,9 @@ public sealed class SnippetRunTests
     [Fact]
     public Task The_testing_packages_readme_example_runs() => Docs.SrcSecretscacheTestingReadme.Snippets.TestingReadme();
 
+    [Fact]
+    public Task The_testing_packages_regions_example_runs() => Docs.SrcSecretscacheTestingReadme.Snippets.TestingRegions();
+
     private sealed class Environment : IDisposable
     {
         private readonly Dictionary<string, string?> _saved = [];

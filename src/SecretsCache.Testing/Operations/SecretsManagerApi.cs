@@ -31,12 +31,19 @@ internal static partial class SecretsManagerApi
             Json.String(input, "Description"),
             Json.String(input, "KmsKeyId"),
             Json.Tags(input, "Tags"),
-            Json.String(input, "ClientRequestToken"));
+            Json.String(input, "ClientRequestToken"),
+            ReplicaRequests(input),
+            Json.Bool(input, "ForceOverwriteReplicaSecret"));
         output.WriteString("ARN", result.Arn);
         output.WriteString("Name", result.Name);
         if (result.VersionId is not null)
         {
             output.WriteString("VersionId", result.VersionId);
+        }
+
+        if (result.ReplicationStatus is not null)
+        {
+            WriteReplicationStatus(output, result.ReplicationStatus);
         }
     }
 
@@ -163,5 +170,14 @@ internal static partial class SecretsManagerApi
 
         output.WriteEndObject();
         Json.WriteTimestamp(output, "CreatedDate", secret.CreatedDate);
+        if (secret.PrimaryRegion is not null)
+        {
+            output.WriteString("PrimaryRegion", secret.PrimaryRegion);
+        }
+
+        if (secret.ReplicationStatus is not null)
+        {
+            WriteReplicationStatus(output, secret.ReplicationStatus);
+        }
     }
 }

@@ -10,7 +10,8 @@ namespace SecretsCache.Testing.Protocol;
 
 /// <summary>
 /// One request, start to end: latency, authentication, operation lookup, injected faults (reset, quota, failure),
-/// content type, JSON and model validation, then the operation. Every request is logged before it is answered.
+/// content type, JSON and model validation, then the operation on the state of the region the request was signed for.
+/// Every request is logged, with that region, before it is answered.
 /// </summary>
 internal sealed class RequestPipeline(
     EmulatorState state,
@@ -29,7 +30,9 @@ internal sealed class RequestPipeline(
         var targetHeader = context.Request.Headers["X-Amz-Target"].ToString();
         var target = Target.Parse(targetHeader);
 
-        var latency = faults.Latency;
+        // The region the credential scope names; authentication decides whether it is served (and the signature genuine).
+        var region = AuthorizationHeader.TryParse(context.Request.Headers.Authorization.FirstOrDefault() ?? string.Empty, out _)?.ScopeRegion;
+        var latency = faults.LatencyFor(region);
         if (latency > TimeSpan.Zero)
         {
             using var aborted = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
@@ -37,8 +40,8 @@ internal sealed class RequestPipeline(
         }
 
         var body = await ReadBodyAsync(context).ConfigureAwait(false);
-        var answer = Decide(context, target, body, requestId);
-        log.Record(new EmulatorRequest(targetHeader, arrivedAt, answer.Outcome, answer.Status, answer.ErrorCode));
+        var answer = Decide(context, target, body, requestId, region);
+        log.Record(new EmulatorRequest(targetHeader, arrivedAt, answer.Outcome, answer.Status, answer.ErrorCode) { Region = region });
         if (answer.Outcome == EmulatorOutcome.ConnectionReset)
         {
             context.Abort();
@@ -48,7 +51,7 @@ internal sealed class RequestPipeline(
         await Responses.WriteAsync(context, answer.Status, answer.Body!, requestId, Now()).ConfigureAwait(false);
     }
 
-    private Answer Decide(HttpContext context, Target? target, byte[] body, string requestId)
+    private Answer Decide(HttpContext context, Target? target, byte[] body, string requestId, string? region)
     {
         Answer Fail(EmulatorOutcome outcome, int status, string error, string? message) =>
             new(outcome, status, Responses.ErrorBody(target, error, message), error);
@@ -58,6 +61,9 @@ internal sealed class RequestPipeline(
         {
             return Fail(EmulatorOutcome.AuthFailed, 400, failure.Code, failure.Message);
         }
+
+        // Authentic, so the scope parsed and names a served region.
+        var regionState = state.Find(region!)!;
 
         if (target is null)
         {
@@ -69,17 +75,17 @@ internal sealed class RequestPipeline(
             return Fail(EmulatorOutcome.Invalid, 400, "UnknownOperationException", $"{target.Value} is not an operation of {(target.IsSecretsManager ? "Secrets Manager" : "Systems Manager")}.");
         }
 
-        if (faults.TryTakeReset(target.Value))
+        if (faults.TryTakeReset(regionState.Region, target.Value))
         {
             return new Answer(EmulatorOutcome.ConnectionReset, 0, null, null);
         }
 
-        if (!faults.TryAcquireQuota(target.Value))
+        if (!faults.TryAcquireQuota(regionState.Region, target.Value))
         {
             return Fail(EmulatorOutcome.Throttled, 400, "ThrottlingException", "Rate exceeded");
         }
 
-        if (faults.TryTakeFailure(target.Value) is { } fault)
+        if (faults.TryTakeFailure(regionState.Region, target.Value) is { } fault)
         {
             var (code, error) = FaultError(target, fault.StatusCode, fault.ErrorCode);
             return Fail(EmulatorOutcome.Fault, code, error, fault.ErrorCode is null ? "An internal error occurred. Try again later." : "Injected by the emulator.");
@@ -122,7 +128,7 @@ internal sealed class RequestPipeline(
 
             try
             {
-                return new Answer(EmulatorOutcome.Ok, 200, Run(handler, new OperationContext(state, target.Operation, requestId, document.RootElement)), null);
+                return new Answer(EmulatorOutcome.Ok, 200, Run(handler, new OperationContext(regionState, target.Operation, requestId, document.RootElement)), null);
             }
             catch (AwsErrorException error)
             {

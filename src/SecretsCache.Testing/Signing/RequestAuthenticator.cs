@@ -9,9 +9,9 @@ internal sealed record AuthFailure(string Code, string Message);
 /// <summary>
 /// Verifies a request's SigV4 <c>Authorization</c> header against what actually arrived, in AWS's order: header
 /// structure, signed <c>host</c> and <c>x-amz-date</c>, known access key and session token, credential scope, the
-/// five-minute clock window, payload hash, and finally the signature itself.
+/// five-minute clock window, payload hash, and finally the signature itself. The scope may name any region served.
 /// </summary>
-internal sealed class RequestAuthenticator(CredentialStore credentials, string region)
+internal sealed class RequestAuthenticator(CredentialStore credentials, IReadOnlyCollection<string> regions)
 {
     private static readonly TimeSpan AllowedSkew = TimeSpan.FromMinutes(5);
     private const string SecurityTokenHeader = "x-amz-security-token";
@@ -70,7 +70,7 @@ internal sealed class RequestAuthenticator(CredentialStore credentials, string r
             return Invalid($"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{authorization.ScopeDate}' != '{dateStamp}', from '{amzDateText}'.");
         }
 
-        if (!string.Equals(authorization.ScopeRegion, region, StringComparison.Ordinal))
+        if (!regions.Contains(authorization.ScopeRegion, StringComparer.Ordinal))
         {
             return Invalid($"Credential should be scoped to a valid region, not '{authorization.ScopeRegion}'. ");
         }

@@ -75,7 +75,7 @@ internal sealed partial class EmulatedSecretStore
         }
     }
 
-    private static SecretDescription Snapshot(SecretRecord record) => new(
+    private SecretDescription Snapshot(SecretRecord record) => new(
         record.Arn,
         record.Name,
         record.Description,
@@ -88,7 +88,9 @@ internal sealed partial class EmulatedSecretStore
         record.Versions
             .Where(v => v.Stages.Count > 0)
             .Select(v => new KeyValuePair<string, IReadOnlyList<string>>(v.VersionId, [.. v.Stages]))
-            .ToList());
+            .ToList(),
+        record.PrimaryRegion ?? (record.Replicas.Count > 0 ? arns.Region : null),
+        record.Replicas.Count > 0 ? Statuses(record) : null);
 
     private static void CheckOneValue(string? secretString, byte[]? secretBinary)
     {

@@ -5,9 +5,10 @@ namespace SecretsCache.Testing.State;
 /// <summary>
 /// The Secrets Manager state with AWS's rules for versions and staging labels: a new AWSCURRENT moves the old one to
 /// AWSPREVIOUS, labels are unique within a secret, unlabelled versions are deprecated and pruned past 100, and a
-/// deleted secret stays "marked for deletion" until its recovery window ends.
+/// deleted secret stays "marked for deletion" until its recovery window ends. Every region has one; they share
+/// <see cref="SecretReplication"/>'s lock, and a replica (a copy of another region's primary) is read-only.
 /// </summary>
-internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOffset> clock)
+internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOffset> clock, SecretReplication replication)
 {
     public const string Current = "AWSCURRENT";
     public const string Previous = "AWSPREVIOUS";
@@ -15,10 +16,19 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     private const string SuffixAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     private const string NameAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/_+=.@-";
 
-    private readonly object _lock = new();
+    private readonly object _lock = replication.Lock;
     private readonly Dictionary<string, SecretRecord> _byName = new(StringComparer.Ordinal);
 
-    public SecretWriteResult Create(string name, string? secretString, byte[]? secretBinary, string? description = null, string? kmsKeyId = null, IReadOnlyList<KeyValuePair<string, string>>? tags = null, string? clientRequestToken = null)
+    public SecretWriteResult Create(
+        string name,
+        string? secretString,
+        byte[]? secretBinary,
+        string? description = null,
+        string? kmsKeyId = null,
+        IReadOnlyList<KeyValuePair<string, string>>? tags = null,
+        string? clientRequestToken = null,
+        IReadOnlyList<ReplicaRequest>? replicas = null,
+        bool forceOverwriteReplicas = false)
     {
         if (name.Length == 0 || name.Any(c => !NameAlphabet.Contains(c, StringComparison.Ordinal)))
         {
@@ -28,6 +38,8 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
         CheckOneValue(secretString, secretBinary);
         lock (_lock)
         {
+            replication.ApplyDue();
+            CheckReplicaRequests(replicas ?? []);
             var now = clock();
             if (Find(name, now) is { } existing)
             {
@@ -53,6 +65,12 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
             }
 
             _byName[name] = record;
+            if (replicas is { Count: > 0 })
+            {
+                AddReplicas(record, replicas, forceOverwriteReplicas);
+                return new SecretWriteResult(arn, name, versionId, stages, ReplicationStatus: Statuses(record));
+            }
+
             return new SecretWriteResult(arn, name, versionId, stages);
         }
     }
@@ -67,8 +85,9 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
         CheckOneValue(secretString, secretBinary);
         lock (_lock)
         {
+            replication.ApplyDue();
             var now = clock();
-            var record = ResolveLive(secretId, now);
+            var record = ResolveWritable(secretId, now);
             if (clientRequestToken is not null && record.WithId(clientRequestToken) is { } existing)
             {
                 return SameValue(existing, secretString, secretBinary)
@@ -92,6 +111,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
 
             record.LastChangedDate = now;
             PruneDeprecated(record);
+            Propagate(record);
             return new SecretWriteResult(record.Arn, record.Name, version.VersionId, [.. version.Stages]);
         }
     }
@@ -100,8 +120,9 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     {
         lock (_lock)
         {
+            replication.ApplyDue();
             var now = clock();
-            var record = ResolveLive(secretId, now);
+            var record = ResolveWritable(secretId, now);
             var holder = record.WithStage(stage);
             if (moveToVersionId is not null)
             {
@@ -145,6 +166,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
 
             record.LastChangedDate = now;
             PruneDeprecated(record);
+            Propagate(record);
             return new SecretWriteResult(record.Arn, record.Name, null, []);
         }
     }
@@ -163,6 +185,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
 
         lock (_lock)
         {
+            replication.ApplyDue();
             var now = clock();
             if (forceDeleteWithoutRecovery)
             {
@@ -173,11 +196,13 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
                     return new SecretWriteResult(arn, name, null, [], now);
                 }
 
+                CheckDeletable(found);
                 _byName.Remove(found.Name);
                 return new SecretWriteResult(found.Arn, found.Name, null, [], now);
             }
 
             var record = ResolveLive(secretId, now);
+            CheckDeletable(record);
 
             record.DeletedDate = now;
             record.DeletionDate = now.AddDays(recoveryWindowInDays ?? 30);
@@ -190,6 +215,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     {
         lock (_lock)
         {
+            replication.ApplyDue();
             var now = clock();
             var record = ResolveLive(secretId, now);
             SecretVersion? version;
@@ -216,6 +242,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     {
         lock (_lock)
         {
+            replication.ApplyDue();
             return Snapshot(Resolve(secretId, clock()));
         }
     }
@@ -225,6 +252,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     {
         lock (_lock)
         {
+            replication.ApplyDue();
             var now = clock();
             return _byName.Values.ToList()
                 .Where(r => Find(r.Name, now) is { DeletedDate: null })
@@ -239,6 +267,7 @@ internal sealed partial class EmulatedSecretStore(AwsArns arns, Func<DateTimeOff
     {
         lock (_lock)
         {
+            replication.ApplyDue();
             return Find(secretId, clock())?.Name;
         }
     }

@@ -23,6 +23,12 @@ internal sealed class SecretRecord(string name, string arn, DateTimeOffset creat
 
     public List<KeyValuePair<string, string>> Tags { get; } = [];
 
+    /// <summary>For a replica, the region of its primary; null for a primary. A replica is read-only.</summary>
+    public string? PrimaryRegion { get; set; }
+
+    /// <summary>For a primary, its replicas in the order they were added.</summary>
+    public List<ReplicaLink> Replicas { get; } = [];
+
     /// <summary>Oldest first.</summary>
     public List<SecretVersion> Versions { get; } = [];
 
@@ -67,7 +73,38 @@ internal sealed record SecretDescription(
     DateTimeOffset? LastAccessedDate,
     DateTimeOffset? DeletedDate,
     IReadOnlyList<KeyValuePair<string, string>> Tags,
-    IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> VersionIdsToStages);
+    IReadOnlyList<KeyValuePair<string, IReadOnlyList<string>>> VersionIdsToStages,
+    string? PrimaryRegion = null,
+    IReadOnlyList<ReplicaStatus>? ReplicationStatus = null);
 
 /// <summary>The outcome of a write: which secret, and which version when one was written.</summary>
-internal sealed record SecretWriteResult(string Arn, string Name, string? VersionId, IReadOnlyList<string> VersionStages, DateTimeOffset? DeletionDate = null);
+internal sealed record SecretWriteResult(
+    string Arn,
+    string Name,
+    string? VersionId,
+    IReadOnlyList<string> VersionStages,
+    DateTimeOffset? DeletionDate = null,
+    IReadOnlyList<ReplicaStatus>? ReplicationStatus = null);
+
+/// <summary>A primary's link to one replica region. Mutated only under the stores' shared lock.</summary>
+internal sealed class ReplicaLink(string region, string? kmsKeyId, bool forceOverwrite)
+{
+    public const string InProgress = "InProgress";
+    public const string InSync = "InSync";
+    public const string Failed = "Failed";
+
+    public string Region { get; } = region;
+
+    public string? KmsKeyId { get; } = kmsKeyId;
+
+    /// <summary>ForceOverwriteReplicaSecret: replace a secret of the same name in the replica region.</summary>
+    public bool ForceOverwrite { get; } = forceOverwrite;
+
+    /// <summary>InProgress until the replica is created, then InSync; Failed when the region holds another secret of that name.</summary>
+    public string Status { get; set; } = InProgress;
+
+    public string? StatusMessage { get; set; }
+}
+
+/// <summary>One entry of ReplicationStatus, as DescribeSecret and the replication operations answer it.</summary>
+internal sealed record ReplicaStatus(string Region, string? KmsKeyId, string Status, string? StatusMessage, DateTimeOffset? LastAccessedDate);

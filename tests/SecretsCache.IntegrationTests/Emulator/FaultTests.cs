@@ -252,8 +252,8 @@ public sealed class FaultTests
         await session.Client.SendAsync(GetSecret, new { SecretId = "missing" });
 
         var log = session.Emulator.Requests.Snapshot();
-        Assert.Equal(new EmulatorRequest(GetSecret, time.GetUtcNow() - TimeSpan.FromSeconds(1), EmulatorOutcome.Ok, 200, null), log[0]);
-        Assert.Equal(new EmulatorRequest(GetSecret, time.GetUtcNow(), EmulatorOutcome.NotFound, 400, "ResourceNotFoundException"), log[1]);
+        Assert.Equal(new EmulatorRequest(GetSecret, time.GetUtcNow() - TimeSpan.FromSeconds(1), EmulatorOutcome.Ok, 200, null) { Region = "us-east-1" }, log[0]);
+        Assert.Equal(new EmulatorRequest(GetSecret, time.GetUtcNow(), EmulatorOutcome.NotFound, 400, "ResourceNotFoundException") { Region = "us-east-1" }, log[1]);
     }
 
     private static async Task<EmulatorSession> StartAsync(ManualTimeProvider? time = null)

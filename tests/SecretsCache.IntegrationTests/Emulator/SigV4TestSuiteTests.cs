@@ -97,7 +97,7 @@ public sealed class SigV4TestSuiteTests
     {
         var credentials = new CredentialStore();
         credentials.Add(new EmulatorCredential(AccessKey, SecretKey, request.First("X-Amz-Security-Token")));
-        return new RequestAuthenticator(credentials, Region);
+        return new RequestAuthenticator(credentials, [Region]);
     }
 
     /// <summary>Parses a .sreq (the signed request: request line, header lines with folded continuations, blank line,

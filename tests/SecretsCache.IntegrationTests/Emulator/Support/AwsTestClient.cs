@@ -69,21 +69,24 @@ internal sealed class AwsTestClient : IDisposable
         return new AwsResponse(response.StatusCode, response.Headers, await response.Content.ReadAsStringAsync());
     }
 
-    /// <summary>Sends and expects HTTP 200, returning the body.</summary>
-    public async Task<JsonElement> CallAsync(string target, object body)
+    /// <summary>Sends (signed for <paramref name="region"/> when given) and expects HTTP 200, returning the body.</summary>
+    public async Task<JsonElement> CallAsync(string target, object body, string? region = null)
     {
-        var response = await SendAsync(target, body);
-        Assert.True(response.Status == HttpStatusCode.OK, $"{target} answered {(int)response.Status}: {response.Raw}");
+        var response = await SendAsync(target, body, In(region));
+        Assert.True(response.Status == HttpStatusCode.OK, $"{target} in {region ?? Signing.Region} answered {(int)response.Status}: {response.Raw}");
         return response.Body;
     }
 
-    /// <summary>Sends and expects an AWS error with the given HTTP status and code.</summary>
-    public async Task<AwsResponse> FailAsync(string target, object body, string errorType, HttpStatusCode status = HttpStatusCode.BadRequest)
+    /// <summary>Sends (signed for <paramref name="region"/> when given) and expects an AWS error with the given HTTP status and code.</summary>
+    public async Task<AwsResponse> FailAsync(string target, object body, string errorType, HttpStatusCode status = HttpStatusCode.BadRequest, string? region = null)
     {
-        var response = await SendAsync(target, body);
+        var response = await SendAsync(target, body, In(region));
         Assert.True(response.Status == status && response.ErrorType == errorType, $"{target}: expected {(int)status} {errorType}, got {(int)response.Status}: {response.Raw}");
         return response;
     }
+
+    /// <summary>The default signing, scoped to <paramref name="region"/> when given.</summary>
+    public Signing In(string? region) => region is null ? Signing : Signing with { Region = region };
 
     public HttpRequestMessage Build(string target, string json, Signing signing)
     {
