@@ -31,14 +31,16 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
     private readonly List<StandInResult> _results = [];
     private readonly List<string> _violations = [];
     private readonly Action? _onFirstNext;
+    private readonly Action<StandInResult>? _onResult;
     private WebApplication? _app;
     private string? _outstanding;
     private int _nextRequests;
 
-    private RuntimeApiStandIn(IEnumerable<StandInEvent> events, Action? onFirstNext)
+    private RuntimeApiStandIn(IEnumerable<StandInEvent> events, Action? onFirstNext, Action<StandInResult>? onResult)
     {
         _pending = new Queue<StandInEvent>(events);
         _onFirstNext = onFirstNext;
+        _onResult = onResult;
     }
 
     /// <summary>What AWS_LAMBDA_RUNTIME_API must say: <c>127.0.0.1:port</c>.</summary>
@@ -81,10 +83,10 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
     }
 
     /// <summary>Starts on a free loopback port. <paramref name="onFirstNext"/> runs when the first <c>/next</c> arrives, before it is
-    /// answered: the end of init as Lambda measures it.</summary>
-    public static async Task<RuntimeApiStandIn> StartAsync(IEnumerable<StandInEvent> events, Action? onFirstNext = null)
+    /// answered: the end of init as Lambda measures it. <paramref name="onResult"/> runs as each result is recorded.</summary>
+    public static async Task<RuntimeApiStandIn> StartAsync(IEnumerable<StandInEvent> events, Action? onFirstNext = null, Action<StandInResult>? onResult = null)
     {
-        var standIn = new RuntimeApiStandIn(events, onFirstNext);
+        var standIn = new RuntimeApiStandIn(events, onFirstNext, onResult);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
@@ -181,6 +183,7 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
         var body = await reader.ReadToEndAsync();
         var errorType = context.Request.Headers["Lambda-Runtime-Function-Error-Type"].ToString() is { Length: > 0 } type ? type : null;
         string? violation = null;
+        var result = new StandInResult(requestId, isError, errorType, context.Request.ContentType, body);
         lock (_lock)
         {
             if (requestId is not null && requestId != _outstanding)
@@ -193,7 +196,7 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
             }
             else
             {
-                _results.Add(new StandInResult(requestId, isError, errorType, context.Request.ContentType, body));
+                _results.Add(result);
                 _outstanding = null;
             }
 
@@ -209,6 +212,7 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
             return;
         }
 
+        _onResult?.Invoke(result);
         context.Response.StatusCode = 202;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync("""{"status":"OK"}""");
