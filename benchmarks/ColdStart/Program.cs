@@ -1,6 +1,7 @@
-// Cold start: process start -> first secret value, for JIT, ReadyToRun and Native AOT builds of samples/LambdaFunction,
-// against a loopback emulator started here (endpoint and credentials go to each child through environment variables),
-// with hello-world builds of each kind as the floor. Bounded: a fixed number of runs, each with a timeout.
+// Cold start as Lambda reports it, for JIT, ReadyToRun and Native AOT builds of samples/LambdaFunction: each run starts the
+// bootstrap against a Runtime API stand-in (one event) and a loopback emulator started here, and times Init Duration (process
+// start to the first GET /next, what Lambda bills and reports as "Init Duration") and the first response. Hello-world builds
+// of each kind that only send a first /next are the floor. Bounded: a fixed number of runs, each with a timeout.
 //   benchmarks/ColdStart/run.sh            (publishes everything, then runs this)
 //   ColdStart --runs 15 --out results.md --case "JIT (net10.0)=path/bootstrap" --floor "JIT (net10.0)=path/Hello" ...
 using System.Diagnostics;
@@ -50,55 +51,58 @@ foreach (var (kind, path) in cases)
 {
     if (floors.TryGetValue(kind, out var floorPath))
     {
-        var floor = await MeasureAsync(floorPath, [], baseEnvironment);
-        rows.Add(Row(kind, "hello world (floor)", floor.Start, null));
+        var floor = await MeasureAsync(floorPath, baseEnvironment, expectResponse: false);
+        rows.Add(Row(kind, "hello world: start, first /next (floor)", floor));
     }
 
-    var first = await MeasureAsync(path, ["--cold-start", "bench/secret-00"], With(baseEnvironment, "SECRETSCACHE_WARMUP", ""));
-    rows.Add(Row(kind, "first secret value (1 GetSecretValue)", first.Start, null));
-    var warmed = await MeasureAsync(path, ["--cold-start", "bench/secret-00"], With(baseEnvironment, "SECRETSCACHE_WARMUP", string.Join(',', warmUp)));
-    rows.Add(Row(kind, "warm-up of 50 references, then first value", warmed.Start, warmed.WarmUp));
+    var cold = await MeasureAsync(path, With(baseEnvironment, "SECRETSCACHE_WARMUP", ""), expectResponse: true);
+    rows.Add(Row(kind, "no warm-up; the invocation reads 1 secret (1 GetSecretValue)", cold));
+    var warmed = await MeasureAsync(path, With(baseEnvironment, "SECRETSCACHE_WARMUP", string.Join(',', warmUp)), expectResponse: true);
+    rows.Add(Row(kind, "warm-up of 50 references at init; the invocation reads memory", warmed));
 }
 
 var cpu = File.Exists("/proc/cpuinfo")
     ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
     : null;
+var load = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 var table = new StringBuilder()
-    .AppendLine(CultureInfo.InvariantCulture, $"Cold start, process start to first secret value ({runs} runs each after one discarded run; loopback emulator; {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {cpu ?? "unknown CPU"}).")
+    .AppendLine(CultureInfo.InvariantCulture, $"Init Duration (process start to the first GET /next) and first response, {runs} runs each after one discarded run; loopback emulator and Runtime API stand-in; {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores, {cpu ?? "unknown CPU"}; load average {load} at the end.")
     .AppendLine()
-    .AppendLine("| build | measured | median ms | p90 ms | warm-up alone, median ms |")
-    .AppendLine("|---|---|---:|---:|---:|");
+    .AppendLine("| build | init | Init Duration, median ms | p90 ms | first response, median ms | warm-up alone, median ms |")
+    .AppendLine("|---|---|---:|---:|---:|---:|");
 rows.ForEach(r => table.AppendLine(r));
 Console.Write(table);
 await File.WriteAllTextAsync(output, table.ToString());
 Console.WriteLine($"Written to {output}. Emulator served {aws.Requests.Total} requests ({aws.Requests.Count("secretsmanager.BatchGetSecretValue")} BatchGetSecretValue).");
 return 0;
 
-async Task<(List<double> Start, List<double> WarmUp)> MeasureAsync(string path, string[] arguments, Dictionary<string, string> environment)
+async Task<Measured> MeasureAsync(string path, Dictionary<string, string> environment, bool expectResponse)
 {
-    var start = new List<double>();
-    var warm = new List<double>();
+    var measured = new Measured();
     for (var run = 0; run <= runs; run++)
     {
-        var info = new ProcessStartInfo(path, arguments) { RedirectStandardOutput = true, UseShellExecute = false };
+        var clock = new Stopwatch();
+        double? init = null, response = null;
+        var events = new[] { new StandInEvent($"bench-{run}", """{"references":["bench/secret-00"]}""", TimeSpan.FromSeconds(30)) };
+        await using var runtimeApi = await RuntimeApiStandIn.StartAsync(
+            events,
+            onFirstNext: () => init = clock.Elapsed.TotalMilliseconds,
+            onResult: result => response ??= result.IsError ? null : clock.Elapsed.TotalMilliseconds);
+        var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
         foreach (var (name, value) in environment)
         {
             info.Environment[name] = value;
         }
 
+        info.Environment["AWS_LAMBDA_RUNTIME_API"] = runtimeApi.HostAndPort;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var clock = Stopwatch.StartNew();
+        clock.Start();
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
-        string? line;
-        while ((line = await process.StandardOutput.ReadLineAsync(timeout.Token)) is not null && !line.StartsWith("FIRST_VALUE", StringComparison.Ordinal))
-        {
-        }
-
-        var elapsed = clock.Elapsed.TotalMilliseconds;
+        var stdout = await process.StandardOutput.ReadToEndAsync(timeout.Token);
         await process.WaitForExitAsync(timeout.Token);
-        if (line is null || process.ExitCode != 0)
+        if (init is null || (expectResponse && response is null))
         {
-            throw new InvalidOperationException($"{path} {string.Join(' ', arguments)} exited with {process.ExitCode} before a first value.");
+            throw new InvalidOperationException($"{path} exited with {process.ExitCode} without {(init is null ? "a /next" : "a response")}:\n{stdout}");
         }
 
         if (run == 0)
@@ -106,19 +110,27 @@ async Task<(List<double> Start, List<double> WarmUp)> MeasureAsync(string path, 
             continue; // the first run warms the file cache
         }
 
-        start.Add(elapsed);
-        var marker = line.Split(' ').FirstOrDefault(p => p.StartsWith("warmup_ms=", StringComparison.Ordinal));
-        if (marker is not null)
+        measured.Init.Add(init.Value);
+        if (response is { } first)
         {
-            warm.Add(double.Parse(marker["warmup_ms=".Length..], CultureInfo.InvariantCulture));
+            measured.FirstResponse.Add(first);
+        }
+
+        // The bootstrap logs "init: warmed up N reference(s) in X ms".
+        if (stdout.Split('\n').FirstOrDefault(l => l.StartsWith("init: warmed up ", StringComparison.Ordinal)) is { } line && line.Split(' ') is [.., var ms, "ms"]
+            && double.TryParse(ms, CultureInfo.InvariantCulture, out var warmUpMs) && !line.StartsWith("init: warmed up 0 ", StringComparison.Ordinal))
+        {
+            measured.WarmUp.Add(warmUpMs);
         }
     }
 
-    return (start, warm);
+    return measured;
 }
 
-string Row(string kind, string what, List<double> start, List<double>? warm) =>
-    $"| {kind} | {what} | {Percentile(start, 0.5):F1} | {Percentile(start, 0.9):F1} | {(warm is { Count: > 0 } ? Percentile(warm, 0.5).ToString("F1", CultureInfo.InvariantCulture) : "")} |";
+string Row(string kind, string what, Measured m) =>
+    $"| {kind} | {what} | {Percentile(m.Init, 0.5):F1} | {Percentile(m.Init, 0.9):F1} | {Median(m.FirstResponse)} | {Median(m.WarmUp)} |";
+
+static string Median(List<double> values) => values.Count > 0 ? Percentile(values, 0.5).ToString("F1", CultureInfo.InvariantCulture) : "";
 
 static double Percentile(List<double> values, double p)
 {
@@ -137,3 +149,12 @@ static (string Kind, string Path) Split(string text)
 
 static Dictionary<string, string> With(Dictionary<string, string> environment, string name, string value) =>
     new(environment, StringComparer.Ordinal) { [name] = value };
+
+internal sealed class Measured
+{
+    public List<double> Init { get; } = [];
+
+    public List<double> FirstResponse { get; } = [];
+
+    public List<double> WarmUp { get; } = [];
+}

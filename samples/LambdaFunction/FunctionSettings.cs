@@ -5,7 +5,7 @@ namespace LambdaFunction;
 
 /// <summary>
 /// The function's settings, from environment variables as Lambda passes them: <c>SECRETSCACHE_WARMUP</c> (comma-separated
-/// references loaded at init), <c>SECRETSCACHE_SERVICE_URL</c> (an endpoint such as a loopback emulator), and the standard
+/// references loaded at init, all required), <c>SECRETSCACHE_SERVICE_URL</c> (an endpoint such as a loopback emulator), and the standard
 /// <c>AWS_REGION</c> and credential variables (the Lambda execution role in production).
 /// </summary>
 public static class FunctionSettings

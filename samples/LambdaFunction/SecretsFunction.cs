@@ -6,62 +6,82 @@ using SecretsCache;
 namespace LambdaFunction;
 
 /// <summary>
-/// A Lambda handler the managed .NET runtime can invoke as <c>bootstrap::LambdaFunction.SecretsFunction::HandleAsync</c> (Stream in,
-/// Stream out), and that a custom-runtime (Native AOT) bootstrap loop calls the same way. The provider is built and warmed up
-/// once per execution environment, during init, where Lambda gives the full CPU; invocations then read from memory.
+/// The function: built and warmed up once per execution environment, during init (before the first <c>/next</c>, where Lambda
+/// gives the full CPU and reports Init Duration); invocations then read from memory. Every warm-up reference is required:
+/// one that cannot be loaded fails init, which Lambda reports and retries on the next invocation.
 /// </summary>
 public sealed class SecretsFunction
 {
-    private static readonly Lazy<Task<Initialized>> Shared = new(static () => InitializeAsync(new SecretProvider(FunctionSettings.Options()), FunctionSettings.WarmUpReferences()));
+    private readonly ISecretProvider _provider;
 
-    private readonly Task<Initialized> _init;
-
-    /// <summary>The runtime's constructor: starts (or joins) the per-environment init.</summary>
-    public SecretsFunction()
-        : this(Shared.Value)
+    private SecretsFunction(ISecretProvider provider, InitReport init)
     {
+        _provider = provider;
+        Init = init;
     }
 
-    /// <summary>For tests and runners: a function over a given provider, warmed up with <paramref name="warmUp"/>.</summary>
-    public SecretsFunction(ISecretProvider provider, IReadOnlyList<string> warmUp)
-        : this(InitializeAsync(provider, warmUp))
+    /// <summary>How init went: references loaded and how long the warm-up took.</summary>
+    public InitReport Init { get; }
+
+    /// <summary>Warms <paramref name="provider"/> up with <paramref name="warmUp"/> (batched reads).</summary>
+    /// <exception cref="WarmUpFailedException">A reference could not be loaded.</exception>
+    public static async Task<SecretsFunction> InitializeAsync(ISecretProvider provider, IReadOnlyList<string> warmUp, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(warmUp);
+        var timer = Stopwatch.StartNew();
+        var result = warmUp.Count == 0 ? null : await provider.WarmUpAsync(warmUp, cancellationToken).ConfigureAwait(false);
+        if (result is { Succeeded: false })
+        {
+            throw new WarmUpFailedException(result);
+        }
+
+        return new SecretsFunction(provider, new InitReport(result?.Loaded ?? 0, timer.Elapsed.TotalMilliseconds));
     }
-
-    private SecretsFunction(Task<Initialized> init) => _init = init;
-
-    /// <summary>How init went: references loaded, failures (names only) and how long the warm-up took.</summary>
-    public async Task<InitReport> InitReportAsync() => (await _init.ConfigureAwait(false)).Report;
 
     /// <summary>Reads <see cref="FunctionRequest.References"/> and answers with their versions and value lengths, never values.</summary>
-    public async Task<Stream> HandleAsync(Stream input)
+    public async Task<Stream> HandleAsync(Stream input, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var init = await _init.ConfigureAwait(false);
-        var request = await JsonSerializer.DeserializeAsync(input, FunctionJson.Default.FunctionRequest).ConfigureAwait(false) ?? new FunctionRequest();
+        cancellationToken.ThrowIfCancellationRequested();
+        var request = await JsonSerializer.DeserializeAsync(input, FunctionJson.Default.FunctionRequest, cancellationToken).ConfigureAwait(false) ?? new FunctionRequest();
         var timer = Stopwatch.StartNew();
         var results = new Dictionary<string, SecretSummary>(StringComparer.Ordinal);
         foreach (var reference in request.References ?? [])
         {
-            var secret = await init.Provider.GetAsync(reference).ConfigureAwait(false);
+            var secret = await _provider.GetAsync(reference, cancellationToken).ConfigureAwait(false);
             results[reference] = new SecretSummary(secret.Version, secret.GetBytes().Length);
         }
 
         var output = new MemoryStream();
-        await JsonSerializer.SerializeAsync(output, new FunctionResponse(results, timer.Elapsed.TotalMilliseconds), FunctionJson.Default.FunctionResponse).ConfigureAwait(false);
+        await JsonSerializer.SerializeAsync(output, new FunctionResponse(results, timer.Elapsed.TotalMilliseconds), FunctionJson.Default.FunctionResponse, cancellationToken).ConfigureAwait(false);
         output.Position = 0;
         return output;
     }
+}
 
-    private static async Task<Initialized> InitializeAsync(ISecretProvider provider, IReadOnlyList<string> warmUp)
+/// <summary>Init could not load every warm-up reference. The message names them and why (an error code), never a value.</summary>
+public sealed class WarmUpFailedException : Exception
+{
+    public WarmUpFailedException()
     {
-        var timer = Stopwatch.StartNew();
-        var result = warmUp.Count == 0 ? null : await provider.WarmUpAsync(warmUp).ConfigureAwait(false);
-        var failures = result?.Failures.Select(f => $"{f.Key} ({(f.Value as SecretsCacheException)?.ErrorCode ?? f.Value.GetType().Name})").ToArray() ?? [];
-        return new Initialized(provider, new InitReport(result?.Loaded ?? 0, failures, timer.Elapsed.TotalMilliseconds));
     }
 
-    private sealed record Initialized(ISecretProvider Provider, InitReport Report);
+    public WarmUpFailedException(string message)
+        : base(message)
+    {
+    }
+
+    public WarmUpFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    internal WarmUpFailedException(WarmUpResult result)
+        : base($"{result.Failures.Count} of {result.Loaded + result.Failures.Count} warm-up references could not be loaded: " +
+            string.Join(", ", result.Failures.Select(f => $"{f.Key} ({(f.Value as SecretsCacheException)?.ErrorCode ?? f.Value.GetType().Name})")) + ".")
+    {
+    }
 }
 
 /// <summary>The invocation payload: which references to read.</summary>
@@ -75,10 +95,9 @@ public sealed record SecretSummary(string? Version, int Length);
 
 public sealed record FunctionResponse(Dictionary<string, SecretSummary> Secrets, double ElapsedMs);
 
-public sealed record InitReport(int Loaded, string[] Failures, double WarmUpMs);
+public sealed record InitReport(int Loaded, double WarmUpMs);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, PropertyNameCaseInsensitive = true)]
 [JsonSerializable(typeof(FunctionRequest))]
 [JsonSerializable(typeof(FunctionResponse))]
-[JsonSerializable(typeof(InitReport))]
 public sealed partial class FunctionJson : JsonSerializerContext;

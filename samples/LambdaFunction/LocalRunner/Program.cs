@@ -1,9 +1,10 @@
-// Simulates a Lambda execution environment on the loopback emulator: init (provider + batched warm-up of 50 references),
-// then N invocations. In-process by default; --exe runs a published bootstrap (for example the Native AOT one) instead.
+// Runs the function as Lambda would, on this machine: the loopback emulator as AWS (50 references seeded), a Runtime API
+// stand-in handing out N events, and the bootstrap (in-process by default; --exe runs a published one, for example the
+// Native AOT binary). Prints Init Duration (start to the first /next), each response or error, and the AWS calls made.
 //   dotnet run --project samples/LambdaFunction/LocalRunner -- --invocations 5
-//   dotnet run --project samples/LambdaFunction/LocalRunner -- --invocations 5 --exe samples/LambdaFunction/bin/Release/net8.0/linux-x64/publish/bootstrap
+//   dotnet run --project samples/LambdaFunction/LocalRunner -- --invocations 5 --exe samples/LambdaFunction/bin/Release/net10.0/linux-x64/publish/bootstrap
 using System.Diagnostics;
-using System.Text;
+using System.Globalization;
 using LambdaFunction;
 using SecretsCache.Testing;
 
@@ -13,7 +14,7 @@ for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
     {
-        case "--invocations" when i + 1 < args.Length: invocations = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture); break;
+        case "--invocations" when i + 1 < args.Length: invocations = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
         case "--exe" when i + 1 < args.Length: exe = args[++i]; break;
         default:
             Console.Error.WriteLine("Usage: LocalRunner [--invocations N] [--exe PATH-TO-BOOTSTRAP]");
@@ -23,8 +24,16 @@ for (var i = 0; i < args.Length; i++)
 
 await using var aws = await AwsEmulator.StartAsync();
 var references = FunctionData.Seed(aws, "fn");
+var request = $$"""{"references":["{{references[0]}}","{{references[^1]}}"]}""";
+var clock = Stopwatch.StartNew();
+var initDuration = TimeSpan.Zero;
+var awsCallsInInit = 0;
+await using var runtimeApi = await RuntimeApiStandIn.StartAsync(
+    Enumerable.Range(1, invocations).Select(i => new StandInEvent($"local-{i}", request, TimeSpan.FromSeconds(30))),
+    onFirstNext: () => (initDuration, awsCallsInInit) = (clock.Elapsed, aws.Requests.Total));
 var environment = new Dictionary<string, string>
 {
+    ["AWS_LAMBDA_RUNTIME_API"] = runtimeApi.HostAndPort,
     [FunctionSettings.ServiceUrlVariable] = aws.Endpoint.ToString(),
     [FunctionSettings.WarmUpVariable] = string.Join(',', references),
     ["AWS_REGION"] = aws.Region,
@@ -32,42 +41,57 @@ var environment = new Dictionary<string, string>
     ["AWS_SECRET_ACCESS_KEY"] = aws.SecretAccessKey,
     ["AWS_EC2_METADATA_DISABLED"] = "true",
 };
-Console.WriteLine($"Emulator on {aws.Endpoint}; warm-up list: {references.Count} references (45 secrets, 5 parameters).");
+Console.WriteLine($"Emulator on {aws.Endpoint}, Runtime API stand-in on {runtimeApi.HostAndPort}; warm-up list: {references.Count} references (45 secrets, 5 parameters).");
 
 int exitCode;
-if (exe is null)
+using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
 {
-    foreach (var (name, value) in environment)
+    if (exe is null)
     {
-        Environment.SetEnvironmentVariable(name, value);
-    }
+        foreach (var (name, value) in environment)
+        {
+            Environment.SetEnvironmentVariable(name, value);
+        }
 
-    var function = new SecretsFunction(); // the per-environment init starts here, as in the managed runtime
-    var report = await function.InitReportAsync();
-    Console.WriteLine($"init: warmed up {report.Loaded} reference(s) in {report.WarmUpMs:F1} ms; failures: {report.Failures.Length}");
-    for (var i = 1; i <= invocations; i++)
+        clock.Restart();
+        exitCode = await Bootstrap.RunAsync(runtimeApi.HostAndPort, Console.Out, timeout.Token);
+    }
+    else
     {
-        var json = $$"""{"references":["{{references[0]}}","{{references[^1]}}"]}""";
-        using var output = await function.HandleAsync(new MemoryStream(Encoding.UTF8.GetBytes(json)));
-        Console.WriteLine($"invocation {i}: {await new StreamReader(output).ReadToEndAsync()}");
-    }
+        var start = new ProcessStartInfo(exe) { UseShellExecute = false };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
 
-    exitCode = report.Failures.Length == 0 ? 0 : 1;
+        clock.Restart();
+        using var child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {exe}.");
+        try
+        {
+            await child.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{exe} did not exit within 2 minutes and was killed.");
+        }
+
+        exitCode = child.ExitCode;
+    }
 }
-else
-{
-    var start = new ProcessStartInfo(exe, ["--invocations", invocations.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-    foreach (var (name, value) in environment)
-    {
-        start.Environment[name] = value;
-    }
 
-    using var child = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {exe}.");
-    await child.WaitForExitAsync();
-    exitCode = child.ExitCode;
+Console.WriteLine($"Init Duration: {initDuration.TotalMilliseconds:F1} ms (process start to the first /next), {awsCallsInInit} AWS call(s) during init.");
+foreach (var result in runtimeApi.Results)
+{
+    Console.WriteLine($"{(result.RequestId is null ? "init error" : result.RequestId)} {(result.IsError ? $"error {result.ErrorType}" : "response")}: {result.Body}");
+}
+
+foreach (var violation in runtimeApi.Violations)
+{
+    Console.WriteLine($"protocol violation: {violation}");
 }
 
 Console.WriteLine(
     $"AWS calls: {aws.Requests.Count("secretsmanager.BatchGetSecretValue")} BatchGetSecretValue, {aws.Requests.Count("AmazonSSM.GetParameters")} GetParameters, " +
-    $"{aws.Requests.Count("secretsmanager.GetSecretValue")} GetSecretValue, {aws.Requests.Count("AmazonSSM.GetParameter")} GetParameter ({aws.Requests.Total} in all).");
+    $"{aws.Requests.Count("secretsmanager.GetSecretValue")} GetSecretValue, {aws.Requests.Count("AmazonSSM.GetParameter")} GetParameter ({aws.Requests.Total} in all, {aws.Requests.Total - awsCallsInInit} after init).");
 return exitCode;

@@ -28,12 +28,9 @@ public sealed class WarmUpTests(EmulatorFixture emulator) : IClassFixture<Emulat
 
         Aws.Requests.Reset();
         using var provider = new SecretProvider(emulator.Options());
-        var function = new SecretsFunction(provider, references);
+        var function = await SecretsFunction.InitializeAsync(provider, references);
 
-        var report = await function.InitReportAsync();
-
-        Assert.Equal(50, report.Loaded);
-        Assert.Empty(report.Failures);
+        Assert.Equal(50, function.Init.Loaded);
         Assert.Equal(3, Aws.Requests.Count("secretsmanager.BatchGetSecretValue")); // 20 + 20 + 5
         Assert.Equal(1, Aws.Requests.Count("AmazonSSM.GetParameters"));            // up to 10 per call
         Assert.Equal(4, Aws.Requests.Total);
@@ -50,15 +47,13 @@ public sealed class WarmUpTests(EmulatorFixture emulator) : IClassFixture<Emulat
     }
 
     [Fact]
-    public async Task Init_reports_references_that_failed_by_name_only()
+    public async Task Init_fails_naming_the_references_that_could_not_be_loaded_and_why_never_a_value()
     {
         Aws.CreateSecret("warm/present", "ok-value");
         using var provider = new SecretProvider(emulator.Options());
-        var function = new SecretsFunction(provider, ["warm/present", "warm/absent"]);
 
-        var report = await function.InitReportAsync();
+        var error = await Assert.ThrowsAsync<WarmUpFailedException>(() => SecretsFunction.InitializeAsync(provider, ["warm/present", "warm/absent"]));
 
-        Assert.Equal(1, report.Loaded);
-        Assert.Equal("warm/absent (ResourceNotFoundException)", Assert.Single(report.Failures));
+        Assert.Equal("1 of 2 warm-up references could not be loaded: warm/absent (ResourceNotFoundException).", error.Message);
     }
 }
