@@ -31,7 +31,11 @@ public sealed class CountingHandler : DelegatingHandler
         var response = await base.SendAsync(request, cancellationToken);
         if (AfterReceive is { } after)
         {
+#if NET9_0_OR_GREATER
             await response.Content.LoadIntoBufferAsync(cancellationToken);
+#else
+            await response.Content.LoadIntoBufferAsync();
+#endif
             await after(response);
         }
 
