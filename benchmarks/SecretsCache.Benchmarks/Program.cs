@@ -5,8 +5,12 @@ using SecretsCache.Benchmarks;
 // Memory per entry:         dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --memory
 // Worst insert, eviction:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --eviction
 // 1,000 cold callers:       dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --stampede
+// Size sweep, interleaved:  dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --sweep
 switch (args.FirstOrDefault())
 {
+    case "--sweep":
+        InterleavedSweep.Run();
+        break;
     case "--memory":
         MemoryPerEntry.Run([10_000, 100_000]);
         break;

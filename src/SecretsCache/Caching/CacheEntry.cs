@@ -6,16 +6,19 @@ namespace SecretsCache.Caching;
 
 /// <summary>
 /// The state of one reference. Readers take snapshots of the volatile fields; writers change them under <see cref="Gate"/>.
-/// Kept small (the size bound multiplies it): what most entries never need (change tokens, the announced version, more than
-/// one alias, the stale-log clock) lives in <see cref="EntrySide"/>, made on first use, and the parsed reference is
-/// dropped once a value is stored (a refresh parses the canonical text again).
+/// Kept small (the size bound multiplies it): what most entries never need (a failure, change tokens, the announced version,
+/// more than one alias, the stale-log clock) lives in <see cref="EntrySide"/>, made on first use, and the parsed reference
+/// is dropped once a value is stored (a refresh parses the canonical text again).
 /// </summary>
 internal sealed class CacheEntry
 {
     public const int MaxAliases = 16;
 
-    // The runtime lays reference fields out in declaration order, then the others: a hit reads Tags, Value, Evicted and
-    // LastUsed, declared last so they share a cache line.
+    /// <summary>The canonical text: the cache key (the caller's own string when it was already canonical).</summary>
+    public readonly string Key;
+
+    // The runtime lays reference fields out in declaration order, then the others by size: what a hit reads (the fresh
+    // secret and its time, LastUsed, Evicted) is declared last, so it shares one cache line.
     private SecretReference? _reference;
     private EntrySide? _side;
     private string? _alias;
@@ -23,19 +26,22 @@ internal sealed class CacheEntry
     /// <summary>The one fetch under way for this key (single-flight). Guarded by <see cref="Gate"/>.</summary>
     public Task<Secret>? InFlight;
 
-    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
-    public volatile FailureState? Failure;
-
     private readonly EntryTags _tags;
     private volatile CachedValue? _value;
 
-    public volatile bool Evicted;
+    // A copy of the value's secret and of the time until which a hit may return it without a look at the value itself (its
+    // RefreshAt, at or before ExpiresAt), so a hit reads the entry and nothing else. Written secret first, then time; read
+    // time first, then secret: a reader that sees a time sees its secret or a newer one, never an older one.
+    private Secret? _freshSecret;
+    private long _freshUntil = long.MinValue;
 
     /// <summary>
     /// The engine's use clock (its count of inserts) when the entry was last read or watched; the size bound evicts the least
     /// recently used of a sample (CacheEngine.Eviction.cs).
     /// </summary>
     public int LastUsed;
+
+    public volatile bool Evicted;
 
     public CacheEntry(string key, SecretReference reference, EntryTags tags, int now)
     {
@@ -44,9 +50,6 @@ internal sealed class CacheEntry
         _tags = tags;
         LastUsed = now;
     }
-
-    /// <summary>The canonical text: the cache key (the caller's own string when it was already canonical).</summary>
-    public string Key { get; }
 
     public SecretReference Reference => _reference ?? SecretReference.Parse(Key);
 
@@ -60,9 +63,27 @@ internal sealed class CacheEntry
         set
         {
             _value = value;
+            Volatile.Write(ref _freshSecret, value?.Secret);
+            Volatile.Write(ref _freshUntil, value?.RefreshAt ?? long.MinValue);
             _reference = null; // the canonical text holds the same reference, and the entry no longer waits on a first fetch
         }
     }
+
+    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
+    public FailureState? Failure
+    {
+        get => SideIfAny?.Failure;
+        set
+        {
+            if (value is not null || SideIfAny is not null)
+            {
+                Side.Failure = value;
+            }
+        }
+    }
+
+    /// <summary>The cached secret, if it is fresh and not yet due for a refresh at <paramref name="now"/>: the whole of a hit.</summary>
+    public Secret? FreshAt(long now) => now < Volatile.Read(ref _freshUntil) ? Volatile.Read(ref _freshSecret) : null;
 
     /// <summary>An object no one else locks: the entry itself.</summary>
     public object Gate => this;
@@ -139,6 +160,9 @@ internal sealed class CacheEntry
 /// <summary>The state of an entry that most entries never need. Made on first use; released with its entry.</summary>
 internal sealed class EntrySide
 {
+    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
+    public volatile FailureState? Failure;
+
     /// <summary>The source of the change tokens handed out since the last version change, if any. Guarded by the entry's gate.</summary>
     public CancellationTokenSource? Changes;
 
