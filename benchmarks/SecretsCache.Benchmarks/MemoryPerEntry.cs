@@ -54,7 +54,7 @@ internal static class MemoryPerEntry
     {
         if (fresh)
         {
-            return i => string.Concat(prefix, names[i]);
+            return i => new string((prefix + names[i]).AsSpan()); // a new string even when the prefix is empty
         }
 
         var made = names.Select(n => prefix + n).ToArray();
