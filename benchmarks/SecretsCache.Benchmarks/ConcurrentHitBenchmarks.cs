@@ -6,6 +6,7 @@ namespace SecretsCache.Benchmarks;
 
 /// <summary>Hits with every core hammering: one hot key, and 1,000 keys spread over the threads. Figures are per read.</summary>
 [MemoryDiagnoser]
+[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
 public class ConcurrentHitBenchmarks
 {
     private const int ReadsPerThread = 20_000;

@@ -1,4 +1,26 @@
 using BenchmarkDotNet.Running;
+using SecretsCache.Benchmarks;
 
-// dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --filter '*'
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+// BenchmarkDotNet suites:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --filter '*'
+// Memory per entry:         dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --memory
+// Worst insert, eviction:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --eviction
+// 1,000 cold callers:       dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --stampede
+// Size sweep, interleaved:  dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --sweep
+switch (args.FirstOrDefault())
+{
+    case "--sweep":
+        InterleavedSweep.Run();
+        break;
+    case "--memory":
+        MemoryPerEntry.Run([10_000, 100_000]);
+        break;
+    case "--eviction":
+        WorstInsert.Run();
+        break;
+    case "--stampede":
+        await Stampede.RunAsync();
+        break;
+    default:
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        break;
+}

@@ -29,9 +29,10 @@ internal sealed partial class CacheEngine
                     continue;
                 }
 
-                Volatile.Write(ref entry.LastAccess, _clock.Now());
-                entry.Changes ??= new CancellationTokenSource();
-                return new CancellationChangeToken(entry.Changes.Token);
+                entry.MarkUsed(_useClock);
+                var side = entry.Side;
+                side.Changes ??= new CancellationTokenSource();
+                return new CancellationChangeToken(side.Changes.Token);
             }
         }
     }
@@ -42,14 +43,19 @@ internal sealed partial class CacheEngine
         get
         {
             int tokens = 0, announced = 0;
-            foreach (var entry in _byKey.Values)
+            foreach (var entry in Entries())
             {
-                lock (entry.Gate)
+                if (entry.SideIfAny is not { } side)
                 {
-                    tokens += entry.Changes is null ? 0 : 1;
+                    continue;
                 }
 
-                announced += Volatile.Read(ref entry.AnnouncedVersion) is null ? 0 : 1;
+                lock (entry.Gate)
+                {
+                    tokens += side.Changes is null ? 0 : 1;
+                }
+
+                announced += Volatile.Read(ref side.AnnouncedVersion) is null ? 0 : 1;
             }
 
             return (tokens, announced);
@@ -81,15 +87,16 @@ internal sealed partial class CacheEngine
 
     private static bool TryClaim(CacheEntry entry, string version)
     {
+        var side = entry.Side;
         while (true)
         {
-            var last = Volatile.Read(ref entry.AnnouncedVersion);
+            var last = Volatile.Read(ref side.AnnouncedVersion);
             if (string.Equals(last, version, StringComparison.Ordinal))
             {
                 return false;
             }
 
-            if (ReferenceEquals(Interlocked.CompareExchange(ref entry.AnnouncedVersion, version, last), last))
+            if (ReferenceEquals(Interlocked.CompareExchange(ref side.AnnouncedVersion, version, last), last))
             {
                 return true;
             }
@@ -98,10 +105,15 @@ internal sealed partial class CacheEngine
 
     private static CancellationTokenSource? TakeChanges(CacheEntry entry)
     {
+        if (entry.SideIfAny is not { } side)
+        {
+            return null;
+        }
+
         lock (entry.Gate)
         {
-            var changes = entry.Changes;
-            entry.Changes = null;
+            var changes = side.Changes;
+            side.Changes = null;
             return changes;
         }
     }

@@ -147,7 +147,7 @@ internal sealed partial class CacheEngine
     private void Store(CacheEntry entry, Secret secret, long now)
     {
         var previous = entry.Value;
-        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(now, entry.Ttl, _random());
+        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(now, TtlOf(entry), _random());
         var fetchedAt = previous is not null && ReferenceEquals(previous.Secret, secret) ? previous.FetchedAt : now;
         entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
         entry.Failure = null;

@@ -7,7 +7,7 @@ internal sealed partial class CacheEngine
     {
         var now = _clock.Now();
         int entries = 0, fresh = 0, expired = 0, servingStale = 0, failing = 0;
-        foreach (var entry in _byKey.Values)
+        foreach (var entry in Entries())
         {
             entries++;
             var value = entry.Value;

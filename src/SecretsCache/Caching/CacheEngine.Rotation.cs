@@ -51,7 +51,7 @@ internal sealed partial class CacheEngine
         RotationLog.ForcedRefreshLimited(_logger, entry.Key, _options.MinForcedRefreshInterval.TotalMilliseconds);
         if (entry.Value is { } value && now < value.ExpiresAt)
         {
-            Volatile.Write(ref entry.LastAccess, now);
+            entry.MarkUsed(_useClock);
             return value.Secret;
         }
 

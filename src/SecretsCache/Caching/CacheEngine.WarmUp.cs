@@ -69,7 +69,7 @@ internal sealed partial class CacheEngine
         var evicted = 0;
         foreach (var (text, entry) in requested)
         {
-            if (!_byKey.TryGetValue(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
+            if (!_entries.TryGetValue(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
             {
                 // Fetched, then pushed out by the size bound: a later read goes to AWS again, so it was not warmed up.
                 evicted++;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using SecretsCache.Diagnostics;
 using SecretsCache.Sources;
@@ -16,16 +17,19 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SecretsCacheMetrics _metrics;
+    private readonly Counter<long> _hits; // the metrics' own, one load closer to a hit
     private readonly Func<double> _random;
     private readonly CachePolicy _policy;
     private readonly EngineClock _clock;
     private readonly CancellationTokenSource _disposed = new();
     private readonly Dictionary<string, TimeSpan> _ttlByKey = new(StringComparer.Ordinal);
 
-    // Canonical key -> entry, plus a fast path from any reference text already seen to its entry (so a hit parses nothing).
-    private readonly ConcurrentDictionary<string, CacheEntry> _byKey = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, CacheEntry> _byText = new(StringComparer.Ordinal);
+    // One index: each entry under its canonical key, and under every other reference text already seen (its aliases, at
+    // most CacheEntry.MaxAliases), so a hit is one lookup and parses nothing. An alias is never another entry's canonical
+    // key: the canonical text of a canonical text is itself. _count counts entries, not keys.
+    private readonly ConcurrentDictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
     private int _count;
+    private int _useClock; // counts inserts: the clock of CacheEntry.LastUsed (CacheEngine.Eviction.cs)
 
     /// <summary>Serving stale is logged at most once per entry per this interval; the stale-served metric counts every read.</summary>
     internal static readonly TimeSpan StaleLogInterval = TimeSpan.FromSeconds(10);
@@ -38,6 +42,7 @@ internal sealed partial class CacheEngine : IDisposable
         _time = timeProvider;
         _logger = logger;
         _metrics = metrics;
+        _hits = metrics.Hits;
 #pragma warning disable CA5394 // Jitter, not security.
         _random = random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394
@@ -56,18 +61,32 @@ internal sealed partial class CacheEngine : IDisposable
 
     public ValueTask<Secret> GetAsync(string text, CancellationToken cancellationToken)
     {
+        // The hit, kept this small on purpose: a lookup, a clock read and one cache line of the entry. The fewer instructions a
+        // hit takes, the more of the next reads' memory accesses a core overlaps with this one's (docs/benchmarks.md).
         var entry = Resolve(text);
         var now = _clock.Now();
+        if (entry.FreshAt(now) is { } fresh)
+        {
+            entry.MarkUsed(_useClock);
+            if (_hits.Enabled)
+            {
+                SecretsCacheMetrics.Add(_hits, in entry.Tags);
+            }
+
+            return new ValueTask<Secret>(fresh);
+        }
+
+        return GetNotFreshAsync(entry, now, cancellationToken);
+    }
+
+    /// <summary>A read of an entry with no value fresh enough for the hit path: inside the refresh-ahead window, or a miss.</summary>
+    private ValueTask<Secret> GetNotFreshAsync(CacheEntry entry, long now, CancellationToken cancellationToken)
+    {
         var value = entry.Value;
         if (value is not null && now < value.ExpiresAt)
         {
-            // Written only when it changes: on a hot key read by every core, an unconditional write would bounce the cache line.
-            if (Volatile.Read(ref entry.LastAccess) != now)
-            {
-                Volatile.Write(ref entry.LastAccess, now);
-            }
-
-            SecretsCacheMetrics.Add(_metrics.Hits, in entry.Tags);
+            entry.MarkUsed(_useClock);
+            SecretsCacheMetrics.Add(_hits, in entry.Tags);
             if (now >= value.RefreshAt)
             {
                 RefreshAhead(entry, value, now);
@@ -88,7 +107,7 @@ internal sealed partial class CacheEngine : IDisposable
     public void Invalidate(string text)
     {
         var key = SecretReference.Parse(text).CanonicalText;
-        if (_byKey.TryGetValue(key, out var entry) && Remove(entry, out var changes))
+        if (_entries.TryGetValue(key, out var entry) && Remove(entry, out var changes))
         {
             Fire(entry.Key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
@@ -97,7 +116,7 @@ internal sealed partial class CacheEngine : IDisposable
     public void InvalidateAll()
     {
         var removed = new List<(string Key, CancellationTokenSource? Changes)>();
-        foreach (var entry in _byKey.Values)
+        foreach (var entry in Entries())
         {
             if (Remove(entry, out var changes))
             {
@@ -124,7 +143,7 @@ internal sealed partial class CacheEngine : IDisposable
     private async ValueTask<Secret> GetSlowAsync(CacheEntry entry, CachedValue? value, long now, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        Volatile.Write(ref entry.LastAccess, now);
+        entry.MarkUsed(_useClock);
         var failure = entry.Failure;
         if (failure is not null && now < failure.RetryAt)
         {
@@ -175,9 +194,10 @@ internal sealed partial class CacheEngine : IDisposable
     private Secret ServeStale(CacheEntry entry, CachedValue value, long now)
     {
         SecretsCacheMetrics.Add(_metrics.StaleServed, in entry.Tags); // every read is counted; the log is rate-limited
-        var lastLog = Volatile.Read(ref entry.LastStaleLog);
+        var side = entry.Side;
+        var lastLog = Volatile.Read(ref side.LastStaleLog);
         if ((lastLog == long.MinValue || now - lastLog >= _policy.Ticks(StaleLogInterval))
-            && Interlocked.CompareExchange(ref entry.LastStaleLog, now, lastLog) == lastLog)
+            && Interlocked.CompareExchange(ref side.LastStaleLog, now, lastLog) == lastLog)
         {
             Log.ServingStale(_logger, entry.Key, _policy.Duration(now - value.FetchedAt).TotalSeconds);
         }
@@ -189,7 +209,7 @@ internal sealed partial class CacheEngine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this); // Before the fast path: a disposed cache serves no hits.
-        if (_byText.TryGetValue(text, out var entry) && !entry.Evicted)
+        if (_entries.TryGetValue(text, out var entry) && !entry.Evicted)
         {
             return entry;
         }
@@ -201,14 +221,14 @@ internal sealed partial class CacheEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var reference = SecretReference.Parse(text);
-        var key = reference.CanonicalText;
+        var isCanonical = string.Equals(text, reference.CanonicalText, StringComparison.Ordinal);
+        var key = isCanonical ? text : reference.CanonicalText; // the caller's string, when it is the key: one string less
         while (true)
         {
-            if (!_byKey.TryGetValue(key, out var entry) || entry.Evicted)
+            if (!_entries.TryGetValue(key, out var entry) || entry.Evicted)
             {
-                var ttl = _ttlByKey.TryGetValue(key, out var configured) ? configured : _options.DefaultTtl;
-                var candidate = new CacheEntry(reference, ttl, TelemetryTags.For(reference, _options.IncludeNamesInTelemetry), _clock.Now());
-                if (entry is not null ? !_byKey.TryUpdate(key, candidate, entry) : !_byKey.TryAdd(key, candidate))
+                var candidate = new CacheEntry(key, reference, EntryTags.For(reference, _options.IncludeNamesInTelemetry), Interlocked.Increment(ref _useClock));
+                if (entry is not null ? !_entries.TryUpdate(key, candidate, entry) : !_entries.TryAdd(key, candidate))
                 {
                     continue; // Lost a race with another thread adding or evicting this key; look again.
                 }
@@ -220,6 +240,11 @@ internal sealed partial class CacheEngine : IDisposable
                 }
             }
 
+            if (isCanonical)
+            {
+                return entry;
+            }
+
             lock (entry.Gate)
             {
                 if (entry.Evicted)
@@ -227,10 +252,9 @@ internal sealed partial class CacheEngine : IDisposable
                     continue;
                 }
 
-                if (entry.Aliases.Count < CacheEntry.MaxAliases && !entry.Aliases.Contains(text))
+                if (entry.TryAddAlias(text))
                 {
-                    entry.Aliases.Add(text);
-                    _byText[text] = entry;
+                    _entries[text] = entry; // may replace an alias of an evicted entry, never another entry's key
                 }
             }
 
@@ -238,11 +262,30 @@ internal sealed partial class CacheEngine : IDisposable
         }
     }
 
-    /// <summary>Removes the entry; <paramref name="changes"/> is its change-token source, for the caller to fire.</summary>
+    /// <summary>Each entry once: the index also holds aliases.</summary>
+    private IEnumerable<CacheEntry> Entries()
+    {
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.IsKey(key))
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    /// <summary>The TTL of a key: configured for it, or the default.</summary>
+    private TimeSpan TtlOf(CacheEntry entry) =>
+        _ttlByKey.Count != 0 && _ttlByKey.TryGetValue(entry.Key, out var configured) ? configured : _options.DefaultTtl;
+
+    /// <summary>Keys in the index, aliases included (for tests of the bound).</summary>
+    internal int IndexSize => _entries.Count;
+
+    /// <summary>Removes the entry and its aliases; <paramref name="changes"/> is its change-token source, for the caller to fire.</summary>
     private bool Remove(CacheEntry entry, out CancellationTokenSource? changes)
     {
         changes = null;
-        if (!_byKey.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
+        if (!_entries.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
         {
             return false;
         }
@@ -251,11 +294,15 @@ internal sealed partial class CacheEngine : IDisposable
         lock (entry.Gate)
         {
             entry.Evicted = true;
-            changes = entry.Changes;
-            entry.Changes = null;
-            foreach (var alias in entry.Aliases)
+            if (entry.SideIfAny is { } side)
             {
-                _byText.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                changes = side.Changes;
+                side.Changes = null;
+            }
+
+            foreach (var alias in entry.Aliases())
+            {
+                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
             }
         }
 

@@ -1,56 +1,200 @@
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
+using SecretsCache.Diagnostics;
 
 namespace SecretsCache.Caching;
 
-/// <summary>The state of one reference. Readers take snapshots of the volatile fields; writers change them under <see cref="Gate"/>.</summary>
+/// <summary>
+/// The state of one reference. Readers take snapshots of the volatile fields; writers change them under <see cref="Gate"/>.
+/// Kept small (the size bound multiplies it): what most entries never need (a failure, change tokens, the announced version,
+/// more than one alias, the stale-log clock) lives in <see cref="EntrySide"/>, made on first use, and the parsed reference
+/// is dropped once a value is stored (a refresh parses the canonical text again).
+/// </summary>
 internal sealed class CacheEntry
 {
     public const int MaxAliases = 16;
 
-    public CacheEntry(SecretReference reference, TimeSpan ttl, TagList tags, long now)
-    {
-        Reference = reference;
-        Ttl = ttl;
-        Tags = tags;
-        LastAccess = now;
-    }
+    /// <summary>The canonical text: the cache key (the caller's own string when it was already canonical).</summary>
+    public readonly string Key;
 
-    public SecretReference Reference { get; }
-
-    public string Key => Reference.CanonicalText;
-
-    public TimeSpan Ttl { get; }
-
-    /// <summary>The metric tags of this entry, built once so a hit allocates nothing.</summary>
-    public readonly TagList Tags;
-
-    public readonly object Gate = new();
-
-    /// <summary>The last good value; kept while it can still be served stale.</summary>
-    public volatile CachedValue? Value;
-
-    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
-    public volatile FailureState? Failure;
+    // The runtime lays reference fields out in declaration order, then the others by size: what a hit reads (the fresh
+    // secret and its time, LastUsed, Evicted) is declared last, so it shares one cache line.
+    private SecretReference? _reference;
+    private EntrySide? _side;
+    private string? _alias;
 
     /// <summary>The one fetch under way for this key (single-flight). Guarded by <see cref="Gate"/>.</summary>
     public Task<Secret>? InFlight;
 
-    /// <summary>Reference texts that map to this entry in the fast lookup. Guarded by <see cref="Gate"/>.</summary>
-    public readonly List<string> Aliases = new(1);
+    private readonly EntryTags _tags;
+    private volatile CachedValue? _value;
 
-    public long LastAccess;
+    // A copy of the value's secret and of the time until which a hit may return it without a look at the value itself (its
+    // RefreshAt, at or before ExpiresAt), so a hit reads the entry and nothing else. Written secret first, then time; read
+    // time first, then secret: a reader that sees a time sees its secret or a newer one, never an older one.
+    private Secret? _freshSecret;
+    private long _freshUntil = long.MinValue;
 
-    /// <summary>When serving stale was last logged for this entry (engine clock), so an outage logs once per interval, not per read.</summary>
-    public long LastStaleLog = long.MinValue;
+    /// <summary>
+    /// The engine's use clock (its count of inserts) when the entry was last read or watched; the size bound evicts the least
+    /// recently used of a sample (CacheEngine.Eviction.cs).
+    /// </summary>
+    public int LastUsed;
 
     public volatile bool Evicted;
 
-    /// <summary>The source of the change tokens handed out since the last version change, if any. Guarded by <see cref="Gate"/>.</summary>
+    public CacheEntry(string key, SecretReference reference, EntryTags tags, int now)
+    {
+        Key = key;
+        _reference = reference;
+        _tags = tags;
+        LastUsed = now;
+    }
+
+    public SecretReference Reference => _reference ?? SecretReference.Parse(Key);
+
+    /// <summary>The metric tags of this entry, built once (and shared by entries alike) so a hit allocates nothing.</summary>
+    public ref readonly TagList Tags => ref _tags.Tags;
+
+    /// <summary>The last good value; kept while it can still be served stale.</summary>
+    public CachedValue? Value
+    {
+        get => _value;
+        set
+        {
+            _value = value;
+            Volatile.Write(ref _freshSecret, value?.Secret);
+            Volatile.Write(ref _freshUntil, value?.RefreshAt ?? long.MinValue);
+            _reference = null; // the canonical text holds the same reference, and the entry no longer waits on a first fetch
+        }
+    }
+
+    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
+    public FailureState? Failure
+    {
+        get => SideIfAny?.Failure;
+        set
+        {
+            if (value is not null || SideIfAny is not null)
+            {
+                Side.Failure = value;
+            }
+        }
+    }
+
+    /// <summary>The cached secret, if it is fresh and not yet due for a refresh at <paramref name="now"/>: the whole of a hit.</summary>
+    public Secret? FreshAt(long now) => now < Volatile.Read(ref _freshUntil) ? Volatile.Read(ref _freshSecret) : null;
+
+    /// <summary>An object no one else locks: the entry itself.</summary>
+    public object Gate => this;
+
+    /// <summary>The state few entries need, made on first use.</summary>
+    public EntrySide Side => _side ?? CreateSide();
+
+    /// <summary>The side state if it was ever made, without making it.</summary>
+    public EntrySide? SideIfAny => Volatile.Read(ref _side);
+
+    /// <summary>
+    /// Notes a read or watch. Written only when the use clock moved since (it moves once per insert, not per read), so hits
+    /// on a cache that is not churning write nothing, and a hot entry's cache line is not written by every core.
+    /// </summary>
+    public void MarkUsed(int now)
+    {
+        if (LastUsed != now)
+        {
+            LastUsed = now;
+        }
+    }
+
+    /// <summary>True when <paramref name="indexKey"/> is this entry's own key in the index, not one of its aliases.</summary>
+    public bool IsKey(string indexKey) => ReferenceEquals(indexKey, Key) || string.Equals(indexKey, Key, StringComparison.Ordinal);
+
+    /// <summary>Records another text that reaches this entry; false when it is known or the list is full. Under <see cref="Gate"/>.</summary>
+    public bool TryAddAlias(string text)
+    {
+        if (_alias is null)
+        {
+            _alias = text;
+            return true;
+        }
+
+        if (string.Equals(_alias, text, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var more = Side.MoreAliases ??= new List<string>(1);
+        if (more.Count + 1 >= MaxAliases || more.Contains(text))
+        {
+            return false;
+        }
+
+        more.Add(text);
+        return true;
+    }
+
+    /// <summary>The texts other than <see cref="Key"/> that reach this entry. Under <see cref="Gate"/>.</summary>
+    public IEnumerable<string> Aliases()
+    {
+        if (_alias is not null)
+        {
+            yield return _alias;
+        }
+
+        if (_side?.MoreAliases is { } more)
+        {
+            foreach (var alias in more)
+            {
+                yield return alias;
+            }
+        }
+    }
+
+    private EntrySide CreateSide()
+    {
+        var side = new EntrySide();
+        return Interlocked.CompareExchange(ref _side, side, null) ?? side;
+    }
+}
+
+/// <summary>The state of an entry that most entries never need. Made on first use; released with its entry.</summary>
+internal sealed class EntrySide
+{
+    /// <summary>The last failure, while the key backs off (or a cached not-found).</summary>
+    public volatile FailureState? Failure;
+
+    /// <summary>The source of the change tokens handed out since the last version change, if any. Guarded by the entry's gate.</summary>
     public CancellationTokenSource? Changes;
 
     /// <summary>The version last announced as a change, so racing stores of one version announce it once.</summary>
     public string? AnnouncedVersion;
+
+    /// <summary>When serving stale was last logged for this entry (engine clock), so an outage logs once per interval, not per read.</summary>
+    public long LastStaleLog = long.MinValue;
+
+    /// <summary>Aliases beyond the first. Guarded by the entry's gate.</summary>
+    public List<string>? MoreAliases;
+}
+
+/// <summary>
+/// An entry's metric tags. Without names in telemetry the tags depend only on the kind of reference, so entries share one
+/// of three instances; with names each entry has its own.
+/// </summary>
+internal sealed class EntryTags
+{
+    private static readonly EntryTags Secret = new(TelemetryTags.For(SecretReference.Parse("sm:x"), includeName: false));
+    private static readonly EntryTags Parameter = new(TelemetryTags.For(SecretReference.Parse("ssm:/x"), includeName: false));
+    private static readonly EntryTags Passthrough = new(TelemetryTags.For(SecretReference.Parse("/aws/reference/secretsmanager/x"), includeName: false));
+
+    private EntryTags(TagList tags) => Tags = tags;
+
+    public readonly TagList Tags;
+
+    public static EntryTags For(SecretReference reference, bool includeName) =>
+        includeName ? new EntryTags(TelemetryTags.For(reference, includeName: true))
+        : reference.IsPassthrough ? Passthrough
+        : reference.Store == SecretStore.SecretsManager ? Secret
+        : Parameter;
 }
 
 /// <summary>An immutable snapshot of a cached value and the timestamps (in <see cref="TimeProvider"/> ticks) that govern it.</summary>
