@@ -1,0 +1,38 @@
+using System.Security.Cryptography;
+using System.Text;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Connection;
+
+/// <summary>
+/// A Lua script run by its SHA-1 (EVALSHA), and sent whole (EVAL) only when the server does not know it: after a restart,
+/// a failover, or <c>SCRIPT FLUSH</c>. EVAL loads it into the script cache, so the next call is an EVALSHA again.
+/// </summary>
+internal sealed class RedisScript
+{
+    private readonly byte[] _sha1;
+
+    public RedisScript(string source)
+    {
+        Source = source;
+#pragma warning disable CA5350 // SHA-1 is how Redis names scripts (EVALSHA); it protects nothing here.
+        _sha1 = SHA1.HashData(Encoding.UTF8.GetBytes(source));
+#pragma warning restore CA5350
+    }
+
+    public string Source { get; }
+
+    public string Sha1Hex => Convert.ToHexString(_sha1).ToLowerInvariant();
+
+    public async Task<RedisResult> EvaluateAsync(IDatabase database, RedisKey[] keys, RedisValue[] values)
+    {
+        try
+        {
+            return await database.ScriptEvaluateAsync(_sha1, keys, values).ConfigureAwait(false);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            return await database.ScriptEvaluateAsync(Source, keys, values).ConfigureAwait(false);
+        }
+    }
+}
