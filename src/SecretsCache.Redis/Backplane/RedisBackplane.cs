@@ -153,15 +153,24 @@ internal sealed class RedisBackplane(RedisConnection connection) : IDisposable
             return;
         }
 
-        try
+        if (Received is not { } handlers)
         {
-            Received?.Invoke(this, new BackplaneEvent(message.Kind, keys));
+            return;
         }
-#pragma warning disable CA1031 // A subscriber's bug must not stop delivery to the others, nor reach Redis's thread.
-        catch (Exception ex)
-#pragma warning restore CA1031
+
+        var received = new BackplaneEvent(message.Kind, keys);
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<BackplaneEvent>>())
         {
-            RedisLog.SubscriberFailed(_connection.Logger, ex);
+            try
+            {
+                handler(this, received);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not stop delivery to the others, nor reach Redis's thread.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                RedisLog.SubscriberFailed(_connection.Logger, ex);
+            }
         }
     }
 
