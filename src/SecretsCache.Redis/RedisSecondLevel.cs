@@ -76,7 +76,7 @@ internal sealed class RedisSecondLevel : IAsyncDisposable
         var connection = await RedisConnection.ConnectAsync(options, keys, password, time, metrics, logger).ConfigureAwait(false);
         var level = new RedisSecondLevel(connection, metrics);
         await level.Backplane.SubscribeAsync(cancellationToken).ConfigureAwait(false);
-        await level.LeaseResults.EnsureSubscribedAsync(cancellationToken).ConfigureAwait(false);
+        await level.LeaseResults.SubscribeAsync(cancellationToken).ConfigureAwait(false);
         return level;
     }
 
@@ -84,8 +84,6 @@ internal sealed class RedisSecondLevel : IAsyncDisposable
     {
         FleetLimiter.Dispose();
         await Connection.DisposeAsync().ConfigureAwait(false);
-        Backplane.Dispose();
-        LeaseResults.Dispose();
         Connection.Keys.Dispose();
         _metrics.Dispose();
     }

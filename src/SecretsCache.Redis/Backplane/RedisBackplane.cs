@@ -15,12 +15,17 @@ internal sealed record BackplaneEvent(BackplaneKind Kind, IReadOnlyList<(string 
 /// delivers theirs, so each updates its L1. Its own messages, forged ones and keys it does not hold are ignored. Publishing
 /// and subscribing never throw; a message under a key id this instance lacks makes it reload the key secret.
 /// </summary>
-internal sealed class RedisBackplane(RedisConnection connection) : IDisposable
+internal sealed class RedisBackplane
 {
-    private readonly RedisConnection _connection = connection;
+    private readonly RedisConnection _connection;
     private readonly KnownKeys _known = new();
-    private readonly SemaphoreSlim _subscribing = new(1, 1);
-    private volatile bool _subscribed;
+    private readonly RedisSubscription _subscription;
+
+    public RedisBackplane(RedisConnection connection)
+    {
+        _connection = connection;
+        _subscription = new RedisSubscription(connection, connection.Names.BackplaneChannel, OnMessage, "backplane_subscribe");
+    }
 
     /// <summary>This instance's id: its own messages come back from Redis and are dropped by it.</summary>
     public Guid InstanceId { get; } = Guid.NewGuid();
@@ -28,39 +33,11 @@ internal sealed class RedisBackplane(RedisConnection connection) : IDisposable
     /// <summary>Raised for each message of another instance that concerns a key held here (or all keys).</summary>
     public event EventHandler<BackplaneEvent>? Received;
 
-    public bool IsSubscribed => _subscribed;
+    /// <summary>Whether Redis holds the subscription now.</summary>
+    public bool IsSubscribed => _subscription.IsActive;
 
-    /// <summary>Starts receiving; false (and retried on the next call) when Redis is not reachable.</summary>
-    public async ValueTask<bool> SubscribeAsync(CancellationToken cancellationToken = default)
-    {
-        if (_subscribed)
-        {
-            return true;
-        }
-
-        await _subscribing.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_subscribed)
-            {
-                var done = await _connection.Guard.RunAsync(
-                    "backplane_subscribe", this,
-                    static async self =>
-                    {
-                        await self._connection.Subscriber.SubscribeAsync(self._connection.Names.BackplaneChannel, (_, value) => self.OnMessage(value)).ConfigureAwait(false);
-                        return true;
-                    },
-                    cancellationToken).ConfigureAwait(false);
-                _subscribed = done.Ok;
-            }
-
-            return _subscribed;
-        }
-        finally
-        {
-            _subscribing.Release();
-        }
-    }
+    /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
+    public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
 
     /// <summary>Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry).</summary>
     public void Track(string canonicalKey) => _known.Track(canonicalKey);
@@ -108,8 +85,6 @@ internal sealed class RedisBackplane(RedisConnection connection) : IDisposable
 
     public ValueTask<bool> PublishInvalidateAllAsync(CancellationToken cancellationToken = default) =>
         PublishAsync(BackplaneKind.InvalidatedAll, [], cancellationToken);
-
-    public void Dispose() => _subscribing.Dispose();
 
     internal void OnMessage(RedisValue value)
     {

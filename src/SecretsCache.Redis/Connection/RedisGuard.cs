@@ -59,11 +59,19 @@ internal sealed class RedisGuard
     /// <summary>Whether the breaker is skipping Redis now.</summary>
     public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated;
 
-    public async ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken)
+    public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
+        RunCoreAsync(operation, state, call, _pipeline, cancellationToken);
+
+    /// <summary>Like <see cref="RunAsync"/>, but the breaker neither stops nor counts the call (a subscription, made once).</summary>
+    public ValueTask<Guarded<T>> RunBypassingBreakerAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
+        RunCoreAsync(operation, state, call, ResiliencePipeline.Empty, cancellationToken);
+
+    private async ValueTask<Guarded<T>> RunCoreAsync<TState, T>(
+        string operation, TState state, Func<TState, Task<T>> call, ResiliencePipeline pipeline, CancellationToken cancellationToken)
     {
         try
         {
-            var value = await _pipeline.ExecuteAsync(
+            var value = await pipeline.ExecuteAsync(
                 static async (context, token) =>
                 {
                     var task = context.call(context.state);

@@ -79,7 +79,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// <summary>The holder's value from the second level, or null when the wait ran out, the holder failed or nothing opens.</summary>
     private async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, CancellationToken cancellationToken)
     {
-        if (connection.Keys.Ring is not { } ring || !await results.EnsureSubscribedAsync(cancellationToken).ConfigureAwait(false))
+        if (connection.Keys.Ring is not { } ring || !results.IsSubscribed)
         {
             return null;
         }

@@ -22,13 +22,19 @@ internal enum LeaseOutcome : byte
 /// A message is a format byte, the outcome and the key's HMAC: no name, no value. A forged message can only end a wait
 /// early, and a waiter that then finds no entry fetches itself, within the rate limit.
 /// </summary>
-internal sealed class LeaseResults(RedisConnection connection) : IDisposable
+internal sealed class LeaseResults
 {
+    private readonly RedisConnection _connection;
     private const byte Format = 1;
     private const int MessageLength = 2 + 32;
     private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock: waits are rare (contention only).
-    private readonly SemaphoreSlim _subscribing = new(1, 1);
-    private volatile bool _subscribed;
+    private readonly RedisSubscription _subscription;
+
+    public LeaseResults(RedisConnection connection)
+    {
+        _connection = connection;
+        _subscription = new RedisSubscription(connection, _connection.Names.LeaseResultChannel, OnMessage, "lease_subscribe");
+    }
 
     /// <summary>How many waits are registered now (for tests and diagnostics).</summary>
     public int Waiting
@@ -42,33 +48,11 @@ internal sealed class LeaseResults(RedisConnection connection) : IDisposable
         }
     }
 
-    /// <summary>Subscribes, if not yet; false when Redis could not be reached (waits then end at once).</summary>
-    public async ValueTask<bool> EnsureSubscribedAsync(CancellationToken cancellationToken = default)
-    {
-        if (_subscribed)
-        {
-            return true;
-        }
+    /// <summary>Whether results can arrive now; when not, a waiter fetches itself instead of waiting for nothing.</summary>
+    public bool IsSubscribed => _subscription.IsActive;
 
-        await _subscribing.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            if (!_subscribed)
-            {
-                var done = await connection.Guard.RunAsync(
-                    "lease_subscribe", this,
-                    static self => self.SubscribeAsync(),
-                    cancellationToken).ConfigureAwait(false);
-                _subscribed = done.Ok;
-            }
-
-            return _subscribed;
-        }
-        finally
-        {
-            _subscribing.Release();
-        }
-    }
+    /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
+    public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
 
     /// <summary>
     /// Registers a wait for <paramref name="hash"/>'s result. Register before the last look at the second level, so a result
@@ -96,14 +80,12 @@ internal sealed class LeaseResults(RedisConnection connection) : IDisposable
         message[0] = Format;
         message[1] = (byte)outcome;
         hash.CopyTo(message, 2);
-        var published = await connection.Guard.RunAsync(
-            "lease_publish", (subscriber: connection.Subscriber, channel: connection.Names.LeaseResultChannel, message),
+        var published = await _connection.Guard.RunAsync(
+            "lease_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.LeaseResultChannel, message),
             static s => s.subscriber.PublishAsync(s.channel, s.message),
             cancellationToken).ConfigureAwait(false);
         return published.Ok;
     }
-
-    public void Dispose() => _subscribing.Dispose();
 
     internal void Unregister(LeaseWait wait)
     {
@@ -116,19 +98,13 @@ internal sealed class LeaseResults(RedisConnection connection) : IDisposable
         }
     }
 
-    private async Task<bool> SubscribeAsync()
-    {
-        await connection.Subscriber.SubscribeAsync(connection.Names.LeaseResultChannel, (_, value) => OnMessage(value)).ConfigureAwait(false);
-        return true;
-    }
-
     private void OnMessage(RedisValue value)
     {
         // Every byte from Redis is hostile: exactly the length and format, a known outcome, or dropped.
         var bytes = (byte[]?)value;
         if (bytes is not { Length: MessageLength } || bytes[0] != Format || bytes[1] is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed))
         {
-            RedisLog.MessageRejected(connection.Logger, "lease result");
+            RedisLog.MessageRejected(_connection.Logger, "lease result");
             return;
         }
 
