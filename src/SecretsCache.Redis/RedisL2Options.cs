@@ -49,8 +49,9 @@ public sealed partial class RedisL2Options
     public IList<ReadOnlyMemory<byte>> PreviousEncryptionKeys { get; } = new List<ReadOnlyMemory<byte>>();
 
     /// <summary>
-    /// The least time between two reloads of <see cref="EncryptionKeySecret"/> caused by entries under a key this instance
-    /// does not know yet (another instance rotated first). Default 30 seconds.
+    /// How often <see cref="EncryptionKeySecret"/> is read again (through its provider's cache), and the least time between two
+    /// reads past that cache, which happen when a message names a key this instance does not have yet (another instance
+    /// rotated first). Default 30 seconds.
     /// </summary>
     public TimeSpan KeyReloadInterval { get; set; } = TimeSpan.FromSeconds(30);
 

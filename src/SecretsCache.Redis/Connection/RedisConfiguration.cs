@@ -50,6 +50,10 @@ internal static class RedisConfiguration
         config.ConnectRetry = 1;
         config.ReconnectRetryPolicy = new ExponentialRetry(250, 5_000);
         config.ClientName ??= "secretscache-" + options.Namespace;
+        // StackExchange.Redis's own broadcast channel and tie-breaker key lie outside the namespace, where an ACL confined to
+        // sc:{ns}:* refuses them.
+        config.ConfigurationChannel = string.Empty;
+        config.TieBreaker = string.Empty;
         options.ConfigureConnection?.Invoke(config);
         return config;
     }

@@ -32,7 +32,11 @@ internal sealed class RedisScript
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
         {
-            return await database.ScriptEvaluateAsync(Source, keys, values).ConfigureAwait(false);
+            // EVAL itself (not the client's SCRIPT LOAD + EVALSHA): one round trip, and no SCRIPT permission needed.
+            var arguments = new List<object>(2 + keys.Length + values.Length) { Source, keys.Length };
+            arguments.AddRange(keys.Select(k => (object)k));
+            arguments.AddRange(values.Select(v => (object)v));
+            return await database.ExecuteAsync("EVAL", arguments).ConfigureAwait(false);
         }
     }
 }

@@ -6,9 +6,10 @@ namespace SecretsCache.Redis.Encryption;
 /// <summary>
 /// Where the key ring comes from: bytes given in code, or a Secrets Manager secret whose AWSCURRENT version seals and whose
 /// AWSPREVIOUS version still opens. The secret is read through a provider that has no second level, so IAM on that one
-/// secret decides who can read the namespace. An envelope under an unknown key id (another instance rotated first) reloads
-/// the secret, at most once per <see cref="RedisL2Options.KeyReloadInterval"/>. Until a first load succeeds there is no ring
-/// and the second level answers every read with a miss.
+/// secret decides who can read the namespace. It is read again every <see cref="RedisL2Options.KeyReloadInterval"/>
+/// (through the provider's cache), and at once, past that cache, when a message or an entry names a key id this instance
+/// lacks (another instance rotated first), at most once per interval. Until a first load succeeds there is no ring and the
+/// second level answers every read with a miss.
 /// </summary>
 internal sealed class EncryptionKeys : IDisposable
 {
@@ -20,8 +21,9 @@ internal sealed class EncryptionKeys : IDisposable
     private readonly TimeSpan _reloadInterval;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _reloading = new(1, 1);
+    private ITimer? _timer;
     private volatile KeyRing? _ring;
-    private long _lastReload = long.MinValue;
+    private long _lastForcedReload = long.MinValue;
 
     private EncryptionKeys(string @namespace, KeyRing? ring, string? secret, ISecretProvider? provider, TimeSpan reloadInterval, TimeProvider time, ILogger logger)
     {
@@ -46,16 +48,17 @@ internal sealed class EncryptionKeys : IDisposable
     {
         var keys = new EncryptionKeys(@namespace, null, secret, provider, reloadInterval, time, logger);
         await keys.ReloadAsync(force: false, cancellationToken).ConfigureAwait(false);
+        keys._timer = time.CreateTimer(static state => _ = ((EncryptionKeys)state!).ReloadAsync(force: false, CancellationToken.None), keys, reloadInterval, reloadInterval);
         return keys;
     }
 
     /// <summary>
-    /// An envelope was sealed under <paramref name="keyId"/>, unknown here: reload the secret in the background unless a
-    /// reload ran within the reload interval.
+    /// Something was sealed under <paramref name="keyId"/>, unknown here: reload the secret past the provider's cache, in the
+    /// background, unless such a reload ran within the reload interval.
     /// </summary>
     public void OnUnknownKey(ulong keyId)
     {
-        if (_provider is null || !DueForReload())
+        if (_provider is null || !ClaimForcedReload())
         {
             return;
         }
@@ -64,7 +67,7 @@ internal sealed class EncryptionKeys : IDisposable
         _ = ReloadAsync(force: true, CancellationToken.None);
     }
 
-    /// <summary>Reads the key secret's AWSCURRENT and AWSPREVIOUS versions again (forced: past the provider's cache) and swaps the ring.</summary>
+    /// <summary>Reads the key secret's AWSCURRENT and AWSPREVIOUS versions (forced: past the provider's cache) and swaps the ring. Never throws but for the caller's cancellation.</summary>
     public async Task<bool> ReloadAsync(bool force, CancellationToken cancellationToken)
     {
         if (_provider is null || _secret is null)
@@ -72,28 +75,37 @@ internal sealed class EncryptionKeys : IDisposable
             return false;
         }
 
-        await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (!force)
-            {
-                Interlocked.Exchange(ref _lastReload, _time.GetTimestamp());
-            }
+            await _reloading.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false;
+        }
 
+        try
+        {
             var current = await ReadKeyAsync(_secret, force, required: true, cancellationToken).ConfigureAwait(false);
             var previous = await ReadKeyAsync(_secret + Previous, force, required: false, cancellationToken).ConfigureAwait(false);
             var ring = KeyRing.Create(_namespace, current!, previous is null ? [] : [previous]);
+            if (_ring?.Current.Id != ring.Current.Id || _ring.All.Count != ring.All.Count)
+            {
+                RedisLog.KeysLoaded(_logger, ring.Current.Id, ring.All.Count - 1);
+            }
+
             _ring = ring;
-            RedisLog.KeysLoaded(_logger, ring.Current.Id, ring.All.Count - 1);
             return true;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
-        catch (SecretsCacheException ex)
+#pragma warning disable CA1031 // A failed reload keeps the keys in use (or none): the second level misses, callers never see it.
+        catch (Exception ex)
+#pragma warning restore CA1031
         {
-            RedisLog.KeyReloadFailed(_logger, ex.ErrorCode ?? ex.GetType().Name);
+            RedisLog.KeyReloadFailed(_logger, ex is SecretsCacheException { ErrorCode: { } code } ? code : ex.GetType().Name);
             return false;
         }
         finally
@@ -102,7 +114,11 @@ internal sealed class EncryptionKeys : IDisposable
         }
     }
 
-    public void Dispose() => _reloading.Dispose();
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        _reloading.Dispose();
+    }
 
     /// <summary>A key from a secret's value: exactly 32 bytes, binary or base64 text. The message never quotes the value.</summary>
     internal static byte[] ParseKey(Secret secret, string reference)
@@ -143,11 +159,11 @@ internal sealed class EncryptionKeys : IDisposable
         }
     }
 
-    /// <summary>Claims the next reload: true for one caller per reload interval.</summary>
-    private bool DueForReload()
+    /// <summary>Claims the next forced reload: true for one caller per reload interval.</summary>
+    private bool ClaimForcedReload()
     {
-        var last = Interlocked.Read(ref _lastReload);
+        var last = Interlocked.Read(ref _lastForcedReload);
         return (last == long.MinValue || _time.GetElapsedTime(last) >= _reloadInterval)
-            && Interlocked.CompareExchange(ref _lastReload, _time.GetTimestamp(), last) == last;
+            && Interlocked.CompareExchange(ref _lastForcedReload, _time.GetTimestamp(), last) == last;
     }
 }

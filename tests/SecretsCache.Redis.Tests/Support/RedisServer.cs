@@ -30,6 +30,12 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// The default user's password, when set before <see cref="InitializeAsync"/> (<c>--requirepass</c>): then a client that
+    /// fails to authenticate gets nothing, instead of the password-less default user.
+    /// </summary>
+    public string? AdminPassword { get; set; }
+
     /// <summary>More redis-server arguments; set before <see cref="InitializeAsync"/>.</summary>
     public IReadOnlyList<string> ExtraArguments { get; set; } = [];
 
@@ -106,6 +112,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
             .. EnableTls is { } files
                 ? (string[])["--tls-port", TlsPort.ToString(CultureInfo.InvariantCulture), "--tls-cert-file", files.Certificate, "--tls-key-file", files.Key, "--tls-auth-clients", "no"]
                 : [],
+            .. AdminPassword is { } password ? (string[])["--requirepass", password] : [],
             .. ExtraArguments,
         ];
         foreach (var argument in arguments)
@@ -183,6 +190,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         EnsureRunning();
         var options = ConfigurationOptions.Parse(Configuration);
         options.AllowAdmin = true;
+        options.Password = AdminPassword;
         options.AbortOnConnectFail = true;
         return await ConnectionMultiplexer.ConnectAsync(options);
     }
