@@ -87,7 +87,10 @@ internal sealed class EncryptionKeys : IDisposable
         try
         {
             var current = await ReadKeyAsync(_secret, force, required: true, cancellationToken).ConfigureAwait(false);
-            var previous = await ReadKeyAsync(_secret + Previous, force, required: false, cancellationToken).ConfigureAwait(false);
+            // A new current key means a rotation: AWSPREVIOUS moved too, and the provider may still hold its old answer
+            // (a cached not-found, before the first rotation), so it is read past the cache.
+            var rotated = _ring is { } known && known.Current.Id != new RingKey(_namespace, current).Id;
+            var previous = await ReadKeyAsync(_secret + Previous, force || rotated, required: false, cancellationToken).ConfigureAwait(false);
             var ring = KeyRing.Create(_namespace, current!, previous is null ? [] : [previous]);
             if (_ring?.Current.Id != ring.Current.Id || _ring.All.Count != ring.All.Count)
             {

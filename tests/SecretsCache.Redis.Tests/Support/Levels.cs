@@ -62,6 +62,11 @@ internal sealed class SignallingTimeProvider : FakeTimeProvider
     {
     }
 
+    public SignallingTimeProvider(DateTimeOffset start)
+        : base(start)
+    {
+    }
+
     /// <summary>Completes when a timer due in exactly <paramref name="dueTime"/> is created (from now on).</summary>
     public Task WhenTimerCreated(TimeSpan dueTime)
     {
