@@ -60,14 +60,17 @@ internal sealed class RedisGuard
     public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated;
 
     public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
-        RunCoreAsync(operation, state, call, _pipeline, cancellationToken);
+        RunCoreAsync(operation, state, call, _pipeline, _timeout, cancellationToken);
 
-    /// <summary>Like <see cref="RunAsync"/>, but the breaker neither stops nor counts the call (a subscription, made once).</summary>
-    public ValueTask<Guarded<T>> RunBypassingBreakerAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
-        RunCoreAsync(operation, state, call, ResiliencePipeline.Empty, cancellationToken);
+    /// <summary>
+    /// Like <see cref="RunAsync"/>, but the breaker neither stops nor counts the call, and its budget is <paramref name="timeout"/>
+    /// (a subscription, made once at start).
+    /// </summary>
+    public ValueTask<Guarded<T>> RunBypassingBreakerAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunCoreAsync(operation, state, call, ResiliencePipeline.Empty, timeout, cancellationToken);
 
     private async ValueTask<Guarded<T>> RunCoreAsync<TState, T>(
-        string operation, TState state, Func<TState, Task<T>> call, ResiliencePipeline pipeline, CancellationToken cancellationToken)
+        string operation, TState state, Func<TState, Task<T>> call, ResiliencePipeline pipeline, TimeSpan timeout, CancellationToken cancellationToken)
     {
         try
         {
@@ -77,7 +80,7 @@ internal sealed class RedisGuard
                     var task = context.call(context.state);
                     try
                     {
-                        return await task.WaitAsync(context.guard._timeout, context.guard._time, token).ConfigureAwait(false);
+                        return await task.WaitAsync(context.timeout, context.guard._time, token).ConfigureAwait(false);
                     }
                     catch (TimeoutException)
                     {
@@ -86,7 +89,7 @@ internal sealed class RedisGuard
                         throw;
                     }
                 },
-                (call, state, guard: this),
+                (call, state, timeout, guard: this),
                 cancellationToken).ConfigureAwait(false);
             return new Guarded<T>(true, value);
         }

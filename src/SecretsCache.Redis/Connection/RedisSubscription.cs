@@ -5,8 +5,8 @@ namespace SecretsCache.Redis.Connection;
 /// <summary>
 /// One channel's subscription with one handler, registered exactly once. StackExchange.Redis keeps a subscription it was
 /// asked for even when Redis is down, and makes (and remakes) it whenever it connects: so a failure at start needs no
-/// retry, and a retry would add the handler twice. The attempt bypasses the breaker for that reason: it must reach the
-/// client library even while Redis is failing.
+/// retry, and a retry would add the handler twice. The attempt bypasses the breaker for that reason (it must reach the
+/// client library even while Redis is failing), and may take up to the connect timeout.
 /// </summary>
 internal sealed class RedisSubscription(RedisConnection connection, RedisChannel channel, Action<RedisValue> onMessage, string operation)
 {
@@ -29,6 +29,7 @@ internal sealed class RedisSubscription(RedisConnection connection, RedisChannel
                 await self.SubscribeCoreAsync().ConfigureAwait(false);
                 return true;
             },
+            connection.Options.ConnectTimeout,
             cancellationToken).ConfigureAwait(false);
     }
 

@@ -75,8 +75,9 @@ public sealed class SecureConnectionTests
         await using var admin = await server.ConnectAdminAsync();
         await admin.GetServers()[0].ExecuteAsync("ACL", AclFor("orders-app", "right-password", "orders"));
 
-        await using var otherNamespace = await Levels.CreateAsync(server, "billing", _key, o => (o.User, o.Password) = ("orders-app", "right-password"));
-        await using var wrongPassword = await Levels.CreateAsync(server, "orders", _key, o => (o.User, o.Password) = ("orders-app", "wrong-password"));
+        // Neither can subscribe: no waiting for it.
+        await using var otherNamespace = await Levels.CreateAsync(server, "billing", _key, o => (o.User, o.Password, o.ConnectTimeout) = ("orders-app", "right-password", TimeSpan.FromSeconds(1)), waitForSubscriptions: false);
+        await using var wrongPassword = await Levels.CreateAsync(server, "orders", _key, o => (o.User, o.Password, o.ConnectTimeout) = ("orders-app", "wrong-password", TimeSpan.FromSeconds(1)), waitForSubscriptions: false);
 
         foreach (var level in new[] { otherNamespace, wrongPassword })
         {

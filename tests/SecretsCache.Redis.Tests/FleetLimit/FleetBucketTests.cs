@@ -47,6 +47,13 @@ public sealed class FleetBucketTests(RedisServer server)
                 var random = new Random(worker);
                 for (var i = 0; i < 100_000 && deadline.Elapsed < HammerFor; i++)
                 {
+                    // Every half second all callers pause for 150 ms: the bucket fills up, and the next burst tests its size.
+                    var phase = deadline.Elapsed.TotalMilliseconds % 500;
+                    if (phase < 150)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(150 - phase), TimeProvider.System);
+                    }
+
                     var grant = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, random.Next(1, 6));
                     lock (grants)
                     {
@@ -82,7 +89,8 @@ public sealed class FleetBucketTests(RedisServer server)
         var fleet = new RedisSecondLevel[4];
         for (var i = 0; i < fleet.Length; i++)
         {
-            fleet[i] = await Levels.CreateAsync(server, _ns, _key, o => o.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = Quota, meters: meters);
+            // A generous call budget: on a loaded machine a slow call would (rightly) fall back to the static share, which this test is not about.
+            fleet[i] = await Levels.CreateAsync(server, _ns, _key, o => (o.FleetRateLimits.SecretsManagerBatchRequestsPerSecond, o.OperationTimeout) = (Quota, TimeSpan.FromSeconds(10)), meters: meters);
         }
 
         using var waits = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.fleet_limiter.waits");

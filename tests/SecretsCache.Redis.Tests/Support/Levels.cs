@@ -19,12 +19,28 @@ internal static class Levels
         return options;
     }
 
-    public static Task<RedisSecondLevel> CreateAsync(
+    /// <summary>A level on <paramref name="server"/>, returned once Redis holds its subscriptions (so no message is published before).</summary>
+    public static async Task<RedisSecondLevel> CreateAsync(
         RedisServer server, string @namespace, byte[] key, Action<RedisL2Options>? configure = null, TimeProvider? time = null,
-        IMeterFactory? meters = null, ILoggerFactory? loggers = null, ISecretProvider? keyProvider = null)
+        IMeterFactory? meters = null, ILoggerFactory? loggers = null, ISecretProvider? keyProvider = null, bool waitForSubscriptions = true)
     {
         server.EnsureRunning();
-        return RedisSecondLevel.CreateAsync(Options(server.Configuration, @namespace, key, configure), keyProvider, time, loggers, meters);
+        var level = await RedisSecondLevel.CreateAsync(Options(server.Configuration, @namespace, key, configure), keyProvider, time, loggers, meters);
+        if (waitForSubscriptions)
+        {
+            await SubscribedAsync(level);
+        }
+
+        return level;
+    }
+
+    /// <summary>Waits (bounded) until Redis holds both subscriptions of <paramref name="level"/>.</summary>
+    public static async Task SubscribedAsync(RedisSecondLevel level)
+    {
+        for (var i = 0; i < 2_000 && !(level.Backplane.IsSubscribed && level.LeaseResults.IsSubscribed); i++)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System);
+        }
     }
 
     /// <summary>Several instances of one fleet: same namespace, same key, one connection each.</summary>
