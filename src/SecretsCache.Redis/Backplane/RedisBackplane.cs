@@ -1,0 +1,159 @@
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Encryption;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Backplane;
+
+/// <summary>A message from another instance, resolved to the canonical keys this instance holds.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="Keys">The keys it concerns here, with their version ids (empty for <see cref="BackplaneKind.InvalidatedAll"/>).</param>
+internal sealed record BackplaneEvent(BackplaneKind Kind, IReadOnlyList<(string CanonicalKey, string? Version)> Keys);
+
+/// <summary>
+/// Publishes version changes, invalidations and refreshes to every instance of the namespace (<c>sc:{ns}:bp</c>) and
+/// delivers theirs, so each updates its L1. Its own messages, forged ones and keys it does not hold are ignored. Publishing
+/// and subscribing never throw; a message under a key id this instance lacks makes it reload the key secret.
+/// </summary>
+internal sealed class RedisBackplane
+{
+    private readonly RedisConnection _connection;
+    private readonly KnownKeys _known = new();
+    private readonly RedisSubscription _subscription;
+
+    public RedisBackplane(RedisConnection connection)
+    {
+        _connection = connection;
+        _subscription = new RedisSubscription(connection, connection.Names.BackplaneChannel, OnMessage, "backplane_subscribe");
+    }
+
+    /// <summary>This instance's id: its own messages come back from Redis and are dropped by it.</summary>
+    public Guid InstanceId { get; } = Guid.NewGuid();
+
+    /// <summary>Raised for each message of another instance that concerns a key held here (or all keys).</summary>
+    public event EventHandler<BackplaneEvent>? Received;
+
+    /// <summary>Whether Redis holds the subscription now.</summary>
+    public bool IsSubscribed => _subscription.IsActive;
+
+    /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
+    public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
+
+    /// <summary>Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry).</summary>
+    public void Track(string canonicalKey) => _known.Track(canonicalKey);
+
+    /// <summary>The L1 dropped <paramref name="canonicalKey"/>: messages about it no longer concern this instance.</summary>
+    public void Untrack(string canonicalKey) => _known.Untrack(canonicalKey);
+
+    /// <summary>Publishes <paramref name="kind"/> for the keys (by HMAC) with their versions; false when Redis could not take it.</summary>
+    public async ValueTask<bool> PublishAsync(BackplaneKind kind, IReadOnlyCollection<(string CanonicalKey, string? Version)> keys, CancellationToken cancellationToken = default)
+    {
+        if (_connection.Keys.Ring is not { } ring)
+        {
+            return false;
+        }
+
+        var items = keys.Select(k => new BackplaneItem(RedisNames.Hash(ring.Current, k.CanonicalKey), k.Version)).ToArray();
+        var ok = true;
+        var chunks = kind == BackplaneKind.InvalidatedAll ? [[]] : items.Chunk(BackplaneCodec.MaxItems).ToArray();
+        foreach (var chunk in chunks)
+        {
+            byte[] message;
+            try
+            {
+                message = BackplaneCodec.Encode(ring.Current, kind, InstanceId, chunk);
+            }
+            catch (ArgumentException)
+            {
+                ok = false; // A version id longer than AWS allows: nothing to announce.
+                continue;
+            }
+
+            var published = await _connection.Guard.RunAsync(
+                "backplane_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.BackplaneChannel, message),
+                static s => s.subscriber.PublishAsync(s.channel, s.message),
+                cancellationToken).ConfigureAwait(false);
+            ok &= published.Ok;
+            if (published.Ok)
+            {
+                _connection.Metrics.Message("sent", KindTag(kind));
+            }
+        }
+
+        return ok;
+    }
+
+    public ValueTask<bool> PublishInvalidateAllAsync(CancellationToken cancellationToken = default) =>
+        PublishAsync(BackplaneKind.InvalidatedAll, [], cancellationToken);
+
+    internal void OnMessage(RedisValue value)
+    {
+        if (_connection.Keys.Ring is not { } ring || (byte[]?)value is not { } bytes)
+        {
+            return;
+        }
+
+        var (message, rejection, keyId) = BackplaneCodec.Decode(ring, bytes);
+        if (message is null)
+        {
+            if (rejection == BackplaneRejection.UnknownKey)
+            {
+                _connection.Keys.OnUnknownKey(keyId); // Another instance already seals with a newer key.
+            }
+
+            RedisLog.MessageRejected(_connection.Logger, rejection.ToString());
+            _connection.Metrics.Message("received", "rejected");
+            return;
+        }
+
+        if (message.Sender == InstanceId)
+        {
+            return;
+        }
+
+        _connection.Metrics.Message("received", KindTag(message.Kind));
+        var key = ring.Find(message.KeyId)!;
+        _known.Prune(ring);
+        var keys = new List<(string, string?)>(message.Items.Count);
+        foreach (var item in message.Items)
+        {
+            if (_known.Resolve(key, item.Hash) is { } canonicalKey)
+            {
+                keys.Add((canonicalKey, item.Version));
+            }
+        }
+
+        if (keys.Count == 0 && message.Kind != BackplaneKind.InvalidatedAll)
+        {
+            return;
+        }
+
+        if (Received is not { } handlers)
+        {
+            return;
+        }
+
+        var received = new BackplaneEvent(message.Kind, keys);
+        foreach (var handler in handlers.GetInvocationList().Cast<EventHandler<BackplaneEvent>>())
+        {
+            try
+            {
+                handler(this, received);
+            }
+#pragma warning disable CA1031 // A subscriber's bug must not stop delivery to the others, nor reach Redis's thread.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                RedisLog.SubscriberFailed(_connection.Logger, ex);
+            }
+        }
+    }
+
+    private static string KindTag(BackplaneKind kind) => kind switch
+    {
+        BackplaneKind.Changed => "changed",
+        BackplaneKind.Invalidated => "invalidated",
+        BackplaneKind.InvalidatedAll => "invalidated_all",
+        _ => "refreshed",
+    };
+}

@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.CircuitBreaker;
+using SecretsCache.Redis.Diagnostics;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Connection;
+
+/// <summary>The outcome of a guarded Redis call: its value, or that Redis could not answer (never an exception).</summary>
+internal readonly record struct Guarded<T>(bool Ok, T? Value)
+{
+    public static Guarded<T> Failed => default;
+}
+
+/// <summary>
+/// Every Redis call of one connection goes through here: bounded by <see cref="RedisL2Options.OperationTimeout"/> and a Polly
+/// circuit breaker, so a failing, slow or absent Redis costs callers at most one timeout, then nothing while the breaker is
+/// open. Failures become <see cref="Guarded{T}.Failed"/>; only the caller's own cancellation is thrown.
+/// </summary>
+internal sealed class RedisGuard
+{
+    private readonly ResiliencePipeline _pipeline;
+    private readonly CircuitBreakerStateProvider _state = new();
+    private readonly TimeSpan _timeout;
+    private readonly TimeProvider _time;
+    private readonly RedisL2Metrics _metrics;
+    private readonly ILogger _logger;
+
+    public RedisGuard(RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger)
+    {
+        _timeout = timeout;
+        _time = time;
+        _metrics = metrics;
+        _logger = logger;
+        _pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                FailureRatio = breaker.FailureRatio,
+                MinimumThroughput = breaker.MinimumThroughput,
+                SamplingDuration = breaker.SamplingDuration,
+                BreakDuration = breaker.BreakDuration,
+                StateProvider = _state,
+                // RedisException covers connection and server errors; RedisTimeoutException and our own timeout are TimeoutExceptions.
+                ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutException>(),
+                OnOpened = args =>
+                {
+                    RedisLog.CircuitOpened(_logger, args.BreakDuration.TotalSeconds);
+                    return default;
+                },
+                OnClosed = _ =>
+                {
+                    RedisLog.CircuitClosed(_logger);
+                    return default;
+                },
+            })
+            .Build();
+    }
+
+    /// <summary>Whether the breaker is skipping Redis now.</summary>
+    public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated;
+
+    public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
+        RunCoreAsync(operation, state, call, _pipeline, _timeout, cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="RunAsync"/>, but the breaker neither stops nor counts the call, and its budget is <paramref name="timeout"/>
+    /// (a subscription, made once at start).
+    /// </summary>
+    public ValueTask<Guarded<T>> RunBypassingBreakerAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken) =>
+        RunCoreAsync(operation, state, call, ResiliencePipeline.Empty, timeout, cancellationToken);
+
+    private async ValueTask<Guarded<T>> RunCoreAsync<TState, T>(
+        string operation, TState state, Func<TState, Task<T>> call, ResiliencePipeline pipeline, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var value = await pipeline.ExecuteAsync(
+                static async (context, token) =>
+                {
+                    var task = context.call(context.state);
+                    try
+                    {
+                        return await task.WaitAsync(context.timeout, context.guard._time, token).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        // The command may still fail later; observe it so it is not an unobserved task exception.
+                        _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        throw;
+                    }
+                },
+                (call, state, timeout, guard: this),
+                cancellationToken).ConfigureAwait(false);
+            return new Guarded<T>(true, value);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // Whatever Redis or its client throws is a miss: Redis is never a new way to fail.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            _metrics.Error(operation, ex);
+            RedisLog.CallFailed(_logger, operation, ex.GetType().Name);
+            return Guarded<T>.Failed;
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace SecretsCache.Redis.Diagnostics;
+
+/// <summary>Every log message of the second level, source-generated. Arguments are operations, kinds and error types, never values or names.</summary>
+internal static partial class RedisLog
+{
+    [LoggerMessage(101, LogLevel.Warning, "Redis failed most recent calls: the second level is skipped for {BreakSeconds:0.###} s (reads go to AWS, the fleet limit falls back to the static share)")]
+    public static partial void CircuitOpened(ILogger logger, double breakSeconds);
+
+    [LoggerMessage(102, LogLevel.Information, "Redis answers again: the second level resumes")]
+    public static partial void CircuitClosed(ILogger logger);
+
+    [LoggerMessage(103, LogLevel.Debug, "Redis {Operation} failed ({ErrorType}); treated as a miss")]
+    public static partial void CallFailed(ILogger logger, string operation, string errorType);
+
+    [LoggerMessage(104, LogLevel.Warning, "An entry is sealed under encryption key {KeyId:x16}, which this instance does not have; the key secret is read again")]
+    public static partial void UnknownKey(ILogger logger, ulong keyId);
+
+    [LoggerMessage(105, LogLevel.Warning, "Reading the encryption key secret failed ({ErrorType}); the keys already loaded stay in use")]
+    public static partial void KeyReloadFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(106, LogLevel.Information, "Encryption keys loaded: current {KeyId:x16}, {PreviousCount} previous")]
+    public static partial void KeysLoaded(ILogger logger, ulong keyId, int previousCount);
+
+    [LoggerMessage(107, LogLevel.Debug, "A backplane message was rejected ({Reason})")]
+    public static partial void MessageRejected(ILogger logger, string reason);
+
+    [LoggerMessage(108, LogLevel.Error, "A backplane subscriber failed")]
+    public static partial void SubscriberFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(109, LogLevel.Warning, "Redis is unreachable: the fleet-wide limit for {Quota} falls back to this instance's static share")]
+    public static partial void FleetFallback(ILogger logger, string quota);
+}

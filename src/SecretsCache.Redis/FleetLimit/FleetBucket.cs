@@ -1,0 +1,96 @@
+using System.Globalization;
+using SecretsCache.Redis.Connection;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.FleetLimit;
+
+/// <summary>
+/// One fleet-wide token bucket's size. Tokens taken in a block stay usable for the block lifetime L after the request that
+/// took them, so a token granted at Redis time g is spent within [g, g + L]: the requests of any one second were granted
+/// within 1 + L seconds, at most capacity + rate × (1 + L). Sizing capacity = max(1, quota × burst / (1 + burst + L)) and
+/// rate = (quota − capacity) / (1 + L) makes that exactly the quota.
+/// </summary>
+internal readonly record struct FleetBucketSize(double Rate, double Capacity)
+{
+    public static FleetBucketSize For(double quota, double burstSeconds, TimeSpan blockLifetime)
+    {
+        var lifetime = blockLifetime.TotalSeconds;
+        var capacity = Math.Max(1, quota * burstSeconds / (1 + burstSeconds + lifetime));
+        return new FleetBucketSize((quota - capacity) / (1 + lifetime), capacity);
+    }
+
+    /// <summary>After this long untouched the bucket is full again, and its key may go.</summary>
+    public TimeSpan IdleLifetime => TimeSpan.FromSeconds((Capacity / Rate) + 1);
+}
+
+/// <summary>What one round trip to the bucket gave: tokens, how long until the next one, and Redis's clock.</summary>
+internal readonly record struct FleetGrant(long Granted, TimeSpan RetryAfter, long ServerMicroseconds);
+
+/// <summary>
+/// The bucket in Redis: a hash of tokens and last-refill time, refilled and taken from atomically by one Lua script on Redis's
+/// own clock (<c>TIME</c>), so every instance shares one clock and one count. It grants up to the tokens wanted, never more
+/// than it holds.
+/// </summary>
+internal static class FleetBucket
+{
+    // Numbers go back to Redis through string.format: redis.call would print a Lua number with 14 digits, and a time in
+    // microseconds has 16.
+    internal static readonly RedisScript Take = new("""
+        local rate = tonumber(ARGV[1])
+        local capacity = tonumber(ARGV[2])
+        local want = tonumber(ARGV[3])
+        local clock = redis.call('TIME')
+        local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+        local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+        local tokens = tonumber(state[1])
+        local ts = tonumber(state[2])
+        if tokens == nil or ts == nil or tokens > capacity or tokens < 0 then
+          tokens = capacity
+          ts = now
+        end
+        if now > ts then
+          tokens = math.min(capacity, tokens + (now - ts) * rate / 1000000)
+        end
+        local granted = math.min(want, math.floor(tokens))
+        if granted < 0 then granted = 0 end
+        tokens = tokens - granted
+        local wait = 0
+        if granted < want and tokens < 1 then
+          wait = math.ceil((1 - tokens) * 1000000 / rate)
+        end
+        redis.call('HSET', KEYS[1], 'tokens', string.format('%.9f', tokens), 'ts', string.format('%.0f', now))
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        return { granted, wait, string.format('%.0f', now) }
+        """);
+
+    public static async Task<FleetGrant> TakeAsync(IDatabase database, RedisKey bucket, FleetBucketSize size, int want)
+    {
+        var result = await Take.EvaluateAsync(database, [bucket],
+        [
+            size.Rate.ToString("R", CultureInfo.InvariantCulture),
+            size.Capacity.ToString("R", CultureInfo.InvariantCulture),
+            want,
+            (long)Math.Ceiling(size.IdleLifetime.TotalMilliseconds),
+        ]).ConfigureAwait(false);
+        return Parse(result, want);
+    }
+
+    /// <summary>Reads the script's answer, trusting nothing: a wrong shape or a grant above what was asked is an error.</summary>
+    internal static FleetGrant Parse(RedisResult result, int want)
+    {
+        if (result.Resp2Type != ResultType.Array || result.Length != 3)
+        {
+            throw new RedisException("The fleet bucket script answered in an unexpected shape.");
+        }
+
+        var granted = (long)result[0];
+        var waitMicros = (long)result[1];
+        if (granted < 0 || granted > want || waitMicros < 0 || waitMicros > 3_600_000_000
+            || !long.TryParse((string?)result[2], NumberStyles.None, CultureInfo.InvariantCulture, out var now))
+        {
+            throw new RedisException("The fleet bucket script answered out of range.");
+        }
+
+        return new FleetGrant(granted, TimeSpan.FromTicks(waitMicros * 10), now);
+    }
+}

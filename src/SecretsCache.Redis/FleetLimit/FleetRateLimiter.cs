@@ -1,0 +1,69 @@
+using System.Threading.RateLimiting;
+using SecretsCache.Redis.Connection;
+
+namespace SecretsCache.Redis.FleetLimit;
+
+/// <summary>
+/// The fleet-wide rate limit: one Redis bucket per AWS quota, shared by every instance of the namespace, so the fleet
+/// stays under the quotas whatever its size, without <see cref="RateLimitOptions.ShareAcross"/>. While Redis is
+/// unreachable each instance falls back to its static share (the quota over <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>).
+/// </summary>
+internal sealed class FleetRateLimiter : IDisposable
+{
+    private readonly FleetQuotaLimiter?[] _limiters;
+
+    public FleetRateLimiter(RedisConnection connection, RedisFleetRateLimitOptions options, Func<FleetQuota, RateLimiter>? fallback = null)
+    {
+        var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
+            options.FallbackFleetSize,
+            Positive(options.SecretsManagerRequestsPerSecond),
+            Positive(options.SecretsManagerBatchRequestsPerSecond),
+            Positive(options.ParameterStoreRequestsPerSecond));
+        _limiters =
+        [
+            Create(connection, "sm", options.SecretsManagerRequestsPerSecond, options, fallback?.Invoke(FleetQuota.SecretsManager) ?? StaticShare(shares.SecretsManagerRequestsPerSecond, options)),
+            Create(connection, "sm-batch", options.SecretsManagerBatchRequestsPerSecond, options, fallback?.Invoke(FleetQuota.SecretsManagerBatch) ?? StaticShare(shares.SecretsManagerBatchRequestsPerSecond, options)),
+            Create(connection, "ssm", options.ParameterStoreRequestsPerSecond, options, fallback?.Invoke(FleetQuota.ParameterStore) ?? StaticShare(shares.ParameterStoreRequestsPerSecond, options)),
+        ];
+    }
+
+    public FleetQuotaLimiter? this[FleetQuota quota] => _limiters[(int)quota];
+
+    /// <summary>Waits for a permit of <paramref name="quota"/> (bounded by the caller's token); never throws for Redis.</summary>
+    public ValueTask<FleetPermit> AcquireAsync(FleetQuota quota, CancellationToken cancellationToken = default) =>
+        _limiters[(int)quota] is { } limiter
+            ? limiter.AcquireAsync(cancellationToken)
+            : ValueTask.FromResult(new FleetPermit(FleetPermitSource.Unlimited, 0));
+
+    public void Dispose()
+    {
+        foreach (var limiter in _limiters)
+        {
+            limiter?.Dispose();
+        }
+    }
+
+    /// <summary>A token bucket at this instance's share, burst included (at least one request), refilled one token at a time.</summary>
+    internal static RateLimiter StaticShare(double perSecond, RedisFleetRateLimitOptions options) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+    {
+        TokenLimit = (int)Math.Clamp(Math.Floor(perSecond * options.BurstSeconds), 1, int.MaxValue),
+        TokensPerPeriod = 1,
+        ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Ceiling(1_000 / perSecond)),
+        AutoReplenishment = true,
+        QueueLimit = 10_000,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
+    private static FleetQuotaLimiter? Create(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, RateLimiter fallback)
+    {
+        if (perSecond <= 0)
+        {
+            fallback.Dispose();
+            return null;
+        }
+
+        return new FleetQuotaLimiter(connection, quota, perSecond, options, fallback);
+    }
+
+    private static double Positive(double quota) => quota > 0 ? quota : 1;
+}

@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Encryption;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Lease;
+
+/// <summary>Whether this instance may fetch a key from AWS now.</summary>
+internal enum LeaseStatus
+{
+    /// <summary>This instance holds the lease: it fetches, writes the second level, publishes, releases.</summary>
+    Acquired,
+
+    /// <summary>Another instance holds it: wait for its result.</summary>
+    Held,
+
+    /// <summary>Redis could not answer: fetch without a lease (within the rate limit).</summary>
+    Unavailable,
+}
+
+/// <summary>A held lease: the key it is for and the random token that proves this instance holds it.</summary>
+internal sealed record LeaseHandle(RedisKey Name, byte[] Hash, RedisValue Token);
+
+/// <summary>
+/// The fleet-wide single-flight lease of one key: <c>SET name token NX PX duration</c>, so exactly one instance holds it and
+/// a dead holder's lease expires by itself; released by compare-and-delete, so a holder whose lease expired and passed to
+/// another instance cannot delete the new holder's.
+/// </summary>
+internal sealed class FleetLease(RedisConnection connection)
+{
+    internal static readonly RedisScript Release = new("""
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+          return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """);
+
+    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)> TryAcquireAsync(string canonicalKey, CancellationToken cancellationToken = default)
+    {
+        if (connection.Keys.Ring is not { } ring)
+        {
+            return (LeaseStatus.Unavailable, null);
+        }
+
+        var hash = RedisNames.Hash(ring.Current, canonicalKey);
+        var handle = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
+        var set = await connection.Guard.RunAsync(
+            "lease_acquire", (db: connection.Database, handle, duration: connection.Options.LeaseDuration),
+            static s => s.db.StringSetAsync(s.handle.Name, s.handle.Token, s.duration, When.NotExists),
+            cancellationToken).ConfigureAwait(false);
+        return !set.Ok ? (LeaseStatus.Unavailable, null)
+            : set.Value ? (LeaseStatus.Acquired, handle)
+            : (LeaseStatus.Held, null);
+    }
+
+    /// <summary>Releases the lease if this instance still holds it; true when it did.</summary>
+    public async ValueTask<bool> ReleaseAsync(LeaseHandle handle, CancellationToken cancellationToken = default)
+    {
+        var released = await connection.Guard.RunAsync(
+            "lease_release", (db: connection.Database, handle),
+            static s => Release.EvaluateAsync(s.db, [s.handle.Name], [s.handle.Token]),
+            cancellationToken).ConfigureAwait(false);
+        return released.Ok && (long)released.Value! == 1;
+    }
+}

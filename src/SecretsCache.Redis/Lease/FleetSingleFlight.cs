@@ -1,0 +1,123 @@
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Encryption;
+using SecretsCache.Redis.Storage;
+
+namespace SecretsCache.Redis.Lease;
+
+/// <summary>Where a value came from, for the caller's L1 and telemetry.</summary>
+internal enum FleetSource
+{
+    /// <summary>The second level had it (possibly written by a lease holder this call waited for).</summary>
+    SecondLevel,
+
+    /// <summary>This instance fetched it from AWS (holding the lease, or because Redis or the holder did not answer).</summary>
+    Aws,
+}
+
+/// <summary>A value and when it stops being fresh (its AWS fetch time plus the TTL, whichever level served it).</summary>
+internal sealed record FleetRead(L2Entry Entry, FleetSource Source);
+
+/// <summary>
+/// Fleet-wide single-flight: on an L1 miss, read the second level; else take the key's lease and fetch from AWS, write the
+/// second level and publish the result; or, when another instance holds the lease, wait (bounded) for its result and read
+/// the second level. A wait that runs out, a failed holder, or an unreachable Redis leads to this instance's own fetch.
+/// Errors of the fetch itself reach the caller as they would without a second level; Redis errors never do.
+/// </summary>
+internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store store, FleetLease lease, LeaseResults results)
+{
+    public async ValueTask<FleetRead> GetOrFetchAsync(
+        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, CancellationToken cancellationToken = default)
+    {
+        var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (read.Entry is { } cached)
+        {
+            return new FleetRead(cached, FleetSource.SecondLevel);
+        }
+
+        var (status, handle) = read.Reason == L2MissReason.Unavailable
+            ? (LeaseStatus.Unavailable, null)
+            : await lease.TryAcquireAsync(canonicalKey, cancellationToken).ConfigureAwait(false);
+        if (status == LeaseStatus.Acquired)
+        {
+            return await FetchHoldingLeaseAsync(canonicalKey, ttl, fetch, handle!, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, cancellationToken).ConfigureAwait(false) is { } waited)
+        {
+            return new FleetRead(waited, FleetSource.SecondLevel);
+        }
+
+        var secret = await fetch(cancellationToken).ConfigureAwait(false);
+        var entry = Entry(secret, ttl);
+        await store.WriteAsync(canonicalKey, secret, ttl, cancellationToken).ConfigureAwait(false);
+        return new FleetRead(entry, FleetSource.Aws);
+    }
+
+    private async ValueTask<FleetRead> FetchHoldingLeaseAsync(
+        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, LeaseHandle handle, CancellationToken cancellationToken)
+    {
+        Secret secret;
+        try
+        {
+            secret = await fetch(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Waiters stop waiting and fetch themselves; the lease goes at once instead of at its expiry.
+            await results.PublishAsync(handle.Hash, LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
+            await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        var written = await store.WriteAsync(canonicalKey, secret, ttl, CancellationToken.None).ConfigureAwait(false);
+        await results.PublishAsync(handle.Hash, written ? LeaseOutcome.Fetched : LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
+        await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+        return new FleetRead(Entry(secret, ttl), FleetSource.Aws);
+    }
+
+    /// <summary>The holder's value from the second level, or null when the wait ran out, the holder failed or nothing opens.</summary>
+    private async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, CancellationToken cancellationToken)
+    {
+        if (connection.Keys.Ring is not { } ring || !results.IsSubscribed)
+        {
+            return null;
+        }
+
+        using var wait = results.Register(RedisNames.Hash(ring.Current, canonicalKey));
+        // The holder may have finished between the first read and the registration: look once more before waiting.
+        var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (read.Entry is { } entry)
+        {
+            RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
+            return entry;
+        }
+
+        if (read.Reason == L2MissReason.Unavailable)
+        {
+            return null;
+        }
+
+        var outcome = await wait.WaitAsync(connection.Options.LeaseWaitTimeout, connection.Time, cancellationToken).ConfigureAwait(false);
+        RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", outcome switch
+        {
+            LeaseOutcome.Fetched => "fetched",
+            LeaseOutcome.Failed => "failed",
+            _ => "timed_out",
+        });
+        if (outcome == LeaseOutcome.Failed)
+        {
+            return null;
+        }
+
+        // Fetched, or timed out (the result message may have been lost while the entry was written): read once more.
+        read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return read.Entry;
+    }
+
+    private L2Entry Entry(Secret secret, TimeSpan ttl)
+    {
+        var fetchedAt = secret.FetchedAt == default ? connection.Time.GetUtcNow() : secret.FetchedAt;
+        return new L2Entry(secret, fetchedAt, fetchedAt + ttl);
+    }
+}

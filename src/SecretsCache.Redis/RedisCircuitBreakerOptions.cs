@@ -1,0 +1,37 @@
+namespace SecretsCache.Redis;
+
+/// <summary>
+/// The circuit breaker around Redis calls (one per connection): it opens when <see cref="FailureRatio"/> of at least
+/// <see cref="MinimumThroughput"/> calls within <see cref="SamplingDuration"/> failed or timed out, and then skips Redis for
+/// <see cref="BreakDuration"/>: reads go straight to AWS and the fleet limit falls back to the static share.
+/// </summary>
+public sealed class RedisCircuitBreakerOptions
+{
+    /// <summary>The share of failed calls that opens the breaker (above 0, at most 1). Default 0.5.</summary>
+    public double FailureRatio { get; set; } = 0.5;
+
+    /// <summary>The fewest calls in a sampling window before the breaker may open (at least 2). Default 4.</summary>
+    public int MinimumThroughput { get; set; } = 4;
+
+    /// <summary>The window over which failures are counted (at least 0.5 seconds). Default 10 seconds.</summary>
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an open breaker skips Redis before one call tries it again (at least 0.5 seconds). Default 5 seconds.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal void Validate(List<string> errors)
+    {
+        if (double.IsNaN(FailureRatio) || FailureRatio is <= 0 or > 1)
+        {
+            errors.Add("CircuitBreaker.FailureRatio must be above 0 and at most 1.");
+        }
+
+        if (MinimumThroughput < 2)
+        {
+            errors.Add("CircuitBreaker.MinimumThroughput must be at least 2.");
+        }
+
+        RedisL2Options.RequireBetween(errors, SamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.SamplingDuration");
+        RedisL2Options.RequireBetween(errors, BreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.BreakDuration");
+    }
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecretsCache.Redis.Backplane;
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Encryption;
+using SecretsCache.Redis.FleetLimit;
+using SecretsCache.Redis.Lease;
+using SecretsCache.Redis.Storage;
+
+namespace SecretsCache.Redis;
+
+/// <summary>
+/// Everything the second level is, on one connection: the encrypted store, the fleet-wide single-flight, the backplane and
+/// the fleet-wide rate limit. The provider's engine will compose it once the core has one composition root (docs/fleet.md,
+/// "Status"); until then it stands alone. Creating it never fails for Redis being down, nor for the key secret being
+/// unreadable (the level then answers every read with a miss); only invalid options throw.
+/// </summary>
+internal sealed class RedisSecondLevel : IAsyncDisposable
+{
+    private readonly RedisL2Metrics _metrics;
+
+    private RedisSecondLevel(RedisConnection connection, RedisL2Metrics metrics)
+    {
+        Connection = connection;
+        _metrics = metrics;
+        Store = new RedisL2Store(connection);
+        Lease = new FleetLease(connection);
+        LeaseResults = new LeaseResults(connection);
+        SingleFlight = new FleetSingleFlight(connection, Store, Lease, LeaseResults);
+        Backplane = new RedisBackplane(connection);
+        FleetLimiter = new FleetRateLimiter(connection, connection.Options.FleetRateLimits);
+    }
+
+    public RedisConnection Connection { get; }
+
+    public RedisL2Store Store { get; }
+
+    public FleetLease Lease { get; }
+
+    public LeaseResults LeaseResults { get; }
+
+    public FleetSingleFlight SingleFlight { get; }
+
+    public RedisBackplane Backplane { get; }
+
+    public FleetRateLimiter FleetLimiter { get; }
+
+    /// <summary>
+    /// Connects and subscribes. <paramref name="keyProvider"/> reads <see cref="RedisL2Options.EncryptionKeySecret"/> and
+    /// <see cref="RedisL2Options.PasswordSecret"/>: a provider without this second level, so the key never passes through Redis.
+    /// </summary>
+    public static async Task<RedisSecondLevel> CreateAsync(
+        RedisL2Options options,
+        ISecretProvider? keyProvider = null,
+        TimeProvider? time = null,
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.ThrowIfInvalid();
+        if ((options.EncryptionKeySecret is not null || options.PasswordSecret is not null) && keyProvider is null)
+        {
+            throw new SecretsConfigurationException("EncryptionKeySecret and PasswordSecret need a provider to read them (one without the Redis second level).");
+        }
+
+        time ??= TimeProvider.System;
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecretsCache.Redis");
+        var keys = options.EncryptionKeySecret is { } secret
+            ? await EncryptionKeys.FromSecretAsync(options.Namespace, secret, keyProvider!, options.KeyReloadInterval, time, logger, cancellationToken).ConfigureAwait(false)
+            : EncryptionKeys.FromBytes(options.Namespace, options.EncryptionKey.Span, options.PreviousEncryptionKeys, logger);
+        var password = options.PasswordSecret is { } reference ? await ReadPasswordAsync(keyProvider!, reference, logger, cancellationToken).ConfigureAwait(false) : null;
+        var metrics = new RedisL2Metrics(meterFactory);
+        var connection = await RedisConnection.ConnectAsync(options, keys, password, time, metrics, logger).ConfigureAwait(false);
+        var level = new RedisSecondLevel(connection, metrics);
+        await level.Backplane.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+        await level.LeaseResults.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+        return level;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        FleetLimiter.Dispose();
+        await Connection.DisposeAsync().ConfigureAwait(false);
+        Connection.Keys.Dispose();
+        _metrics.Dispose();
+    }
+
+    private static async Task<string?> ReadPasswordAsync(ISecretProvider provider, string reference, ILogger logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return (await provider.GetAsync(reference, cancellationToken).ConfigureAwait(false)).GetString();
+        }
+        catch (SecretsCacheException ex)
+        {
+            // Without it Redis refuses every command: the breaker opens and reads go to AWS, as without a second level.
+            RedisLog.KeyReloadFailed(logger, ex.ErrorCode ?? ex.GetType().Name);
+            return null;
+        }
+    }
+}

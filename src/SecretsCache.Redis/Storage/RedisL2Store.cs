@@ -1,0 +1,137 @@
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Encryption;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Storage;
+
+/// <summary>
+/// The second level's entries: one envelope per canonical key, under the HMAC of that key, with a Redis expiry at the
+/// entry's own. A read looks under the name of every key of the ring (current first), so entries written before a
+/// rotation still open. Reads and writes never throw: any failure is a miss, or a write that did not happen.
+/// </summary>
+internal sealed class RedisL2Store(RedisConnection connection)
+{
+    private const string ReadOperation = "l2_read", WriteOperation = "l2_write", RemoveOperation = "l2_remove";
+
+    public async ValueTask<L2Read> ReadAsync(string canonicalKey, string? expectedVersion = null, CancellationToken cancellationToken = default)
+    {
+        var read = await ReadCoreAsync(canonicalKey, expectedVersion, cancellationToken).ConfigureAwait(false);
+        if (read.IsHit)
+        {
+            RedisL2Metrics.Add(connection.Metrics.Hits, RedisL2Metrics.Reason, "hit");
+        }
+        else
+        {
+            RedisL2Metrics.Add(connection.Metrics.Misses, RedisL2Metrics.Reason, L2Read.TagOf(read.Reason));
+        }
+
+        return read;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="secret"/>, fresh until its AWS fetch time plus <paramref name="ttl"/>. False when it was not
+    /// written (Redis unavailable, no key, or already expired).
+    /// </summary>
+    public async ValueTask<bool> WriteAsync(string canonicalKey, Secret secret, TimeSpan ttl, CancellationToken cancellationToken = default)
+    {
+        if (connection.Keys.Ring is not { } ring)
+        {
+            return false;
+        }
+
+        var now = connection.Time.GetUtcNow();
+        var fetchedAt = secret.FetchedAt == default ? now : secret.FetchedAt;
+        var entry = new L2Entry(secret, fetchedAt, fetchedAt + ttl);
+        var remaining = entry.RemainingAt(now);
+        if (remaining < TimeSpan.FromMilliseconds(1))
+        {
+            return false;
+        }
+
+        byte[] envelope;
+        try
+        {
+            envelope = EntryEnvelope.Seal(ring.Current, connection.Namespace, canonicalKey, entry);
+        }
+        catch (ArgumentException)
+        {
+            return false; // Longer than AWS allows: not cached here, served from L1 and AWS as before.
+        }
+
+        var name = connection.Names.Entry(RedisNames.Hash(ring.Current, canonicalKey));
+        var written = await connection.Guard.RunAsync(
+            WriteOperation, (db: connection.Database, name, envelope, remaining),
+            static s => s.db.StringSetAsync(s.name, s.envelope, s.remaining),
+            cancellationToken).ConfigureAwait(false);
+        return written is { Ok: true, Value: true };
+    }
+
+    /// <summary>Deletes the entry under every key's name (an Invalidate).</summary>
+    public async ValueTask<bool> RemoveAsync(string canonicalKey, CancellationToken cancellationToken = default)
+    {
+        if (connection.Keys.Ring is not { } ring)
+        {
+            return false;
+        }
+
+        var names = ring.All.Select(k => connection.Names.Entry(RedisNames.Hash(k, canonicalKey))).ToArray();
+        var removed = await connection.Guard.RunAsync(
+            RemoveOperation, (db: connection.Database, names),
+            static s => Task.WhenAll(s.names.Select(n => s.db.KeyDeleteAsync(n))),
+            cancellationToken).ConfigureAwait(false);
+        return removed.Ok;
+    }
+
+    private async ValueTask<L2Read> ReadCoreAsync(string canonicalKey, string? expectedVersion, CancellationToken cancellationToken)
+    {
+        if (connection.Keys.Ring is not { } ring)
+        {
+            return L2Read.Miss(L2MissReason.NoKey);
+        }
+
+        var names = new RedisKey[ring.All.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = connection.Names.Entry(RedisNames.Hash(ring.All[i], canonicalKey));
+        }
+
+        // One GET per key name, pipelined (not MGET, whose keys would have to share a cluster slot).
+        var values = await connection.Guard.RunAsync(
+            ReadOperation, (db: connection.Database, names),
+            static s => Task.WhenAll(s.names.Select(n => s.db.StringGetAsync(n))),
+            cancellationToken).ConfigureAwait(false);
+        if (!values.Ok)
+        {
+            return L2Read.Miss(L2MissReason.Unavailable);
+        }
+
+        var now = connection.Time.GetUtcNow();
+        var reason = L2MissReason.Absent;
+        foreach (var value in values.Value!)
+        {
+            if (value.IsNull)
+            {
+                continue;
+            }
+
+            var opened = EntryEnvelope.Open(ring, connection.Namespace, canonicalKey, (byte[])value!, now, expectedVersion);
+            if (opened.Entry is not null)
+            {
+                return new L2Read(opened.Entry, L2MissReason.None);
+            }
+
+            if (opened.Failure == OpenFailure.UnknownKey)
+            {
+                connection.Keys.OnUnknownKey(opened.KeyId);
+            }
+
+            if (reason == L2MissReason.Absent)
+            {
+                reason = L2Read.From(opened.Failure);
+            }
+        }
+
+        return L2Read.Miss(reason);
+    }
+}

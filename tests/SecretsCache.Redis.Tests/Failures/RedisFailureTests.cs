@@ -1,0 +1,140 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using SecretsCache.Redis.Backplane;
+using SecretsCache.Redis.FleetLimit;
+using SecretsCache.Redis.Lease;
+using SecretsCache.Redis.Storage;
+using SecretsCache.Redis.Tests.Backplane;
+using SecretsCache.Redis.Tests.Support;
+
+namespace SecretsCache.Redis.Tests.Failures;
+
+/// <summary>Redis down at start-up, killed mid-run, restarted, slow: no caller sees an error, and reconnecting is automatic. Each test has a server of its own.</summary>
+public sealed class RedisFailureTests
+{
+    private const string Key = "sm:app/db";
+    private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+    private readonly string _ns = Levels.NewNamespace();
+    private readonly byte[] _key = Levels.NewKey();
+
+    private static void FastBreaker(RedisL2Options o)
+    {
+        o.OperationTimeout = TimeSpan.FromMilliseconds(300);
+        o.ConnectTimeout = TimeSpan.FromSeconds(2);
+        o.CircuitBreaker.MinimumThroughput = 2;
+        o.CircuitBreaker.BreakDuration = TimeSpan.FromMilliseconds(500);
+        o.FleetRateLimits.FallbackFleetSize = 1;
+    }
+
+    private static Secret Value(string value) => Levels.Secret("app/db", value, "version-1-000000000000000000000000", TimeProvider.System.GetUtcNow());
+
+    [RedisFact]
+    public async Task Redis_killed_mid_run_is_a_miss_for_every_primitive_and_after_a_restart_everything_works_again()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        using var meters = new MeterFactoryForTests();
+        await using var a = await Levels.CreateAsync(server, _ns, _key, FastBreaker, meters: meters);
+        await using var b = await Levels.CreateAsync(server, _ns, _key, FastBreaker);
+        using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
+        b.Backplane.Track(Key);
+        var received = RedisBackplaneTests.Collect(b)[0];
+        Assert.True(await a.Store.WriteAsync(Key, Value("before"), Ttl));
+
+        await server.KillAsync();
+
+        await AssertEveryPrimitiveFallsBackAsync(a);
+        Assert.True(a.Connection.Guard.IsOpen);
+        Assert.Contains(errors.GetMeasurementSnapshot(), m => (string?)m.Tags["error.type"] == "BrokenCircuitException");
+
+        await server.StartAsync(); // Same port, empty (no persistence): a restarted Redis.
+        await EventuallyAsync(async () => (await a.Store.ReadAsync(Key)).Reason == L2MissReason.Absent);
+        await EventuallyAsync(async () => await b.Store.WriteAsync(Key, Value("after"), Ttl));
+        Assert.Equal("after", (await a.Store.ReadAsync(Key)).Entry!.Secret.GetString());
+        Assert.Equal(LeaseStatus.Acquired, (await a.Lease.TryAcquireAsync("sm:app/other")).Status);
+        Assert.Equal(FleetPermitSource.Fleet, (await a.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source); // The script, loaded again.
+        // The subscription made before the crash was restored: a's change reaches b.
+        await EventuallyAsync(async () => await a.Backplane.PublishAsync(BackplaneKind.Changed, [(Key, "v2")]));
+        Assert.Equal(BackplaneKind.Changed, (await RedisBackplaneTests.NextAsync(received)).Kind);
+    }
+
+    [RedisFact]
+    public async Task Redis_unreachable_at_start_up_creates_a_level_that_misses_and_connects_once_Redis_is_there()
+    {
+        var port = RedisServer.FreePort();
+        var options = Levels.Options($"127.0.0.1:{port}", _ns, _key, FastBreaker);
+        await using var early = await RedisSecondLevel.CreateAsync(options).WaitAsync(TimeSpan.FromSeconds(30));
+
+        await AssertEveryPrimitiveFallsBackAsync(early);
+        Assert.False(early.Backplane.IsSubscribed);
+
+        await using var server = await RedisServer.StartNewAsync(s => s.Port = port);
+        await using var late = await Levels.CreateAsync(server, _ns, _key, FastBreaker);
+        early.Backplane.Track(Key);
+        var received = RedisBackplaneTests.Collect(early)[0];
+        await EventuallyAsync(async () => await early.Store.WriteAsync(Key, Value("written-once-up"), Ttl), () => $"connected={early.Connection.Multiplexer.IsConnected} open={early.Connection.Guard.IsOpen} {early.Connection.Multiplexer.GetStatus()}");
+        Assert.Equal("written-once-up", (await late.Store.ReadAsync(Key)).Entry!.Secret.GetString());
+        // The backplane subscribes by itself once the connection is up.
+        await EventuallyAsync(() => Task.FromResult(early.Backplane.IsSubscribed));
+        await late.Backplane.PublishAsync(BackplaneKind.Invalidated, [(Key, null)]);
+        Assert.Equal(BackplaneKind.Invalidated, (await RedisBackplaneTests.NextAsync(received)).Kind);
+    }
+
+    [RedisFact]
+    public async Task A_slow_Redis_costs_a_read_at_most_the_operation_timeout_and_is_a_miss()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        using var meters = new MeterFactoryForTests();
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.OperationTimeout = TimeSpan.FromMilliseconds(200), meters: meters);
+        using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
+        await using var admin = await server.ConnectAdminAsync();
+        Assert.True(await level.Store.WriteAsync(Key, Value("cached"), Ttl));
+
+        // Every client is paused, this one included (so it cannot unpause): the pause ends by itself.
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        var read = await level.Store.ReadAsync(Key).AsTask().WaitAsync(TimeSpan.FromSeconds(8));
+
+        // Had the read waited for Redis it would have been a hit: a miss means it gave up after its timeout.
+        Assert.Equal(L2MissReason.Unavailable, read.Reason);
+        Assert.Contains(errors.GetMeasurementSnapshot(), m => (string?)m.Tags["error.type"] == nameof(TimeoutException) && (string?)m.Tags["secretscache.l2.operation"] == "l2_read");
+        await EventuallyAsync(async () => (await level.Store.ReadAsync(Key)).IsHit);
+    }
+
+    private static async Task AssertEveryPrimitiveFallsBackAsync(RedisSecondLevel level)
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(L2MissReason.Unavailable, (await level.Store.ReadAsync(Key)).Reason);
+            Assert.False(await level.Store.WriteAsync(Key, Value("v"), Ttl));
+            Assert.False(await level.Store.RemoveAsync(Key));
+            Assert.Equal(LeaseStatus.Unavailable, (await level.Lease.TryAcquireAsync(Key)).Status);
+            Assert.False(await level.Backplane.PublishAsync(BackplaneKind.Changed, [(Key, "v")]));
+            Assert.False(await level.LeaseResults.PublishAsync(new byte[32], LeaseOutcome.Fetched));
+            Assert.Equal(FleetPermitSource.Fallback, (await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source);
+        }
+
+        var fetches = 0;
+        var read = await level.SingleFlight.GetOrFetchAsync(Key, Ttl, _ =>
+        {
+            fetches++;
+            return ValueTask.FromResult(Value("from-aws"));
+        });
+        Assert.Equal((FleetSource.Aws, "from-aws", 1), (read.Source, read.Entry.Secret.GetString(), fetches));
+        // The fetch's own errors still reach the caller, as they would without a second level.
+        await Assert.ThrowsAsync<SecretNotFoundException>(() => level.SingleFlight.GetOrFetchAsync(Key, Ttl, _ => throw new SecretNotFoundException("missing", "app/db")).AsTask());
+    }
+
+    /// <summary>Retries a condition that becomes true once reconnecting (and the breaker's pause) are done; bounded in count and time.</summary>
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, Func<string>? diagnose = null)
+    {
+        for (var i = 0; i < 300; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
+        }
+
+        throw new TimeoutException("Not reconnected within about 30 s. " + diagnose?.Invoke());
+    }
+}

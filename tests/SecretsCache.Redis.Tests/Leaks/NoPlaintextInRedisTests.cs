@@ -1,0 +1,197 @@
+using System.Diagnostics.Metrics;
+using System.Text;
+using SecretsCache.Redis.Backplane;
+using SecretsCache.Redis.FleetLimit;
+using SecretsCache.Redis.Tests.Support;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Tests.Leaks;
+
+/// <summary>
+/// After a workload of every primitive, no canary name, value or key is anywhere in Redis (key names, values, dumps), in any
+/// message or channel that passed through it, in any log record, or in any metric tag.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class NoPlaintextInRedisTests(RedisServer server)
+{
+    private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
+
+    [RedisFact]
+    public async Task Nothing_Redis_holds_or_carries_contains_a_canary_name_value_or_key()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..10];
+        var name = $"prod/canary-name-{marker}";
+        var value = $"{{\"password\":\"canary-value-{marker}\"}}";
+        var canonical = "sm:" + name;
+        var key = Levels.NewKey();
+        var ns = Levels.NewNamespace();
+        await using var admin = await server.ConnectAdminAsync();
+        var traffic = new List<(string Channel, byte[] Payload)>();
+        var everything = RedisChannel.Pattern("*");
+        await admin.GetSubscriber().SubscribeAsync(everything, (channel, message) =>
+        {
+            lock (traffic)
+            {
+                traffic.Add((channel.ToString(), (byte[]?)message ?? []));
+            }
+        });
+        using var loggers = new FakeLoggerFactory();
+        using var meters = new MeterFactoryForTests();
+        var tags = new List<string>();
+        using var listener = ListenToTags(meters, tags);
+
+        var fleet = new RedisSecondLevel[3];
+        for (var i = 0; i < fleet.Length; i++)
+        {
+            fleet[i] = await Levels.CreateAsync(server, ns, key, meters: meters, loggers: loggers);
+            fleet[i].Backplane.Track(canonical);
+        }
+
+        try
+        {
+            await WorkloadAsync(fleet, name, value, canonical);
+            // A fence: once the admin sees a message published after the workload, it has seen all of the workload's.
+            var fence = RedisChannel.Literal($"sc:{ns}:fence");
+            await admin.GetSubscriber().PublishAsync(fence, "fence");
+            for (var i = 0; i < 1_000 && !Seen(traffic, fence.ToString()); i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
+            }
+
+            Assert.True(Seen(traffic, fence.ToString()));
+        }
+        finally
+        {
+            await Levels.DisposeAllAsync(fleet);
+            await admin.GetSubscriber().UnsubscribeAsync(everything);
+        }
+
+        var canaries = new[] { name, $"canary-name-{marker}", $"canary-value-{marker}", value }
+            .SelectMany(Forms)
+            .Concat(Forms(Convert.ToBase64String(key)))
+            .Append(key)
+            .ToArray();
+        var stored = await EverythingStoredAsync(admin, ns);
+        Assert.True(stored.Count > 5, $"the workload left only {stored.Count} keys in Redis");
+        Assert.True(traffic.Count > 5, $"only {traffic.Count} messages passed through Redis");
+        foreach (var (what, bytes) in stored.Concat(traffic.SelectMany(t => new[] { ("channel " + t.Channel, Encoding.UTF8.GetBytes(t.Channel)), ("message on " + t.Channel, t.Payload) })))
+        {
+            foreach (var canary in canaries)
+            {
+                Assert.False(bytes.AsSpan().IndexOf(canary) >= 0, $"{what} holds a canary");
+            }
+        }
+
+        var logged = loggers.Collector.GetSnapshot().Select(r => r.Message + r.Exception + string.Join(",", r.StructuredState ?? [])).ToList();
+        Assert.NotEmpty(tags);
+        foreach (var text in logged.Concat(tags))
+        {
+            Assert.DoesNotContain(marker, text, StringComparison.Ordinal);
+        }
+    }
+
+    private static async Task WorkloadAsync(RedisSecondLevel[] fleet, string name, string value, string canonical)
+    {
+        var secret = new Secret(name, value) { VersionId = "v-" + Guid.NewGuid().ToString("N"), FetchedAt = TimeProvider.System.GetUtcNow() };
+        var reads = fleet.SelectMany(level => Enumerable.Range(0, 4).Select(_ =>
+            level.SingleFlight.GetOrFetchAsync(canonical, Ttl, _ => ValueTask.FromResult(secret)).AsTask()));
+        Assert.All(await Task.WhenAll(reads), r => Assert.Equal(value, r.Entry.Secret.GetString()));
+        await fleet[1].Store.WriteAsync(canonical + "?stage=AWSPREVIOUS", secret, Ttl);
+        Assert.True((await fleet[2].Store.ReadAsync(canonical)).IsHit);
+        foreach (var kind in new[] { BackplaneKind.Changed, BackplaneKind.Refreshed, BackplaneKind.Invalidated })
+        {
+            await fleet[0].Backplane.PublishAsync(kind, [(canonical, secret.VersionId)]);
+        }
+
+        await fleet[0].Backplane.PublishInvalidateAllAsync();
+        await fleet[0].FleetLimiter.AcquireAsync(FleetQuota.SecretsManager);
+        await fleet[1].FleetLimiter.AcquireAsync(FleetQuota.ParameterStore);
+        await fleet[2].FleetLimiter.AcquireAsync(FleetQuota.SecretsManagerBatch);
+        var (_, held) = await fleet[0].Lease.TryAcquireAsync(canonical + "?versionId=held-lease-0000000000000000000000");
+        Assert.NotNull(held); // Left held, so a lease is among the keys scanned.
+        await fleet[0].Store.ReadAsync("sm:" + name + "-absent");
+    }
+
+    /// <summary>Every key of the namespace: its name, its value by type, and its DUMP.</summary>
+    private static async Task<List<(string What, byte[] Bytes)>> EverythingStoredAsync(ConnectionMultiplexer admin, string ns)
+    {
+        var db = admin.GetDatabase();
+        var found = new List<(string, byte[])>();
+        await foreach (var redisKey in admin.GetServers()[0].KeysAsync(pattern: "*", pageSize: 100))
+        {
+            var keyName = redisKey.ToString();
+            found.Add(("key name " + keyName, Encoding.UTF8.GetBytes(keyName)));
+            var type = await db.KeyTypeAsync(redisKey);
+            if (type == RedisType.String)
+            {
+                found.Add(("value of " + keyName, (byte[])(await db.StringGetAsync(redisKey))!));
+            }
+            else if (type == RedisType.Hash)
+            {
+                found.AddRange((await db.HashGetAllAsync(redisKey)).Select(e => ("hash of " + keyName, Encoding.UTF8.GetBytes(e.Name + "=" + e.Value))));
+            }
+
+            if (await db.KeyDumpAsync(redisKey) is { } dump)
+            {
+                found.Add(("dump of " + keyName, dump));
+            }
+        }
+
+        Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:e:", StringComparison.Ordinal));
+        Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:l:", StringComparison.Ordinal));
+        Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:rl:", StringComparison.Ordinal));
+        return found;
+    }
+
+    /// <summary>The text in UTF-8 and UTF-16, and the part of its base64 (and base64url) that does not depend on alignment.</summary>
+    private static IEnumerable<byte[]> Forms(string text)
+    {
+        var utf8 = Encoding.UTF8.GetBytes(text);
+        yield return utf8;
+        yield return Encoding.Unicode.GetBytes(text);
+        for (var shift = 0; shift < 3; shift++)
+        {
+            var encoded = Convert.ToBase64String([.. new byte[shift], .. utf8]);
+            var stable = encoded.Substring(4, encoded.Length - 8); // Drop the characters touched by the padding bytes and the end.
+            yield return Encoding.ASCII.GetBytes(stable);
+            yield return Encoding.ASCII.GetBytes(stable.Replace('+', '-').Replace('/', '_'));
+        }
+    }
+
+    private static bool Seen(List<(string Channel, byte[] Payload)> traffic, string channel)
+    {
+        lock (traffic)
+        {
+            return traffic.Any(t => t.Channel == channel);
+        }
+    }
+
+    private static MeterListener ListenToTags(MeterFactoryForTests meters, List<string> tags)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Scope == meters)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        void Record(ReadOnlySpan<KeyValuePair<string, object?>> measured)
+        {
+            foreach (var tag in measured)
+            {
+                lock (tags)
+                {
+                    tags.Add(tag.Key + "=" + tag.Value);
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<long>((_, _, measured, _) => Record(measured));
+        listener.SetMeasurementEventCallback<double>((_, _, measured, _) => Record(measured));
+        listener.Start();
+        return listener;
+    }
+}

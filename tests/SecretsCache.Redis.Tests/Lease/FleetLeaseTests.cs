@@ -1,0 +1,97 @@
+using SecretsCache.Redis.Lease;
+using SecretsCache.Redis.Tests.Support;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Tests.Lease;
+
+[Collection(RedisCollection.Name)]
+public sealed class FleetLeaseTests(RedisServer server)
+{
+    private const string Key = "sm:app/db";
+    private readonly string _ns = Levels.NewNamespace();
+    private readonly byte[] _key = Levels.NewKey();
+
+    [RedisFact]
+    public async Task Of_many_instances_racing_for_one_key_exactly_one_holds_the_lease()
+    {
+        var fleet = await Levels.FleetAsync(server, 4, _ns, _key);
+        try
+        {
+            for (var round = 0; round < 20; round++)
+            {
+                var key = Key + "-" + round;
+                var attempts = await Task.WhenAll(fleet.SelectMany(level => Enumerable.Range(0, 8).Select(_ => level.Lease.TryAcquireAsync(key).AsTask())));
+
+                Assert.Single(attempts, a => a.Status == LeaseStatus.Acquired);
+                Assert.Equal(31, attempts.Count(a => a.Status == LeaseStatus.Held));
+            }
+        }
+        finally
+        {
+            await Levels.DisposeAllAsync(fleet);
+        }
+    }
+
+    [RedisFact]
+    public async Task Release_deletes_only_the_holders_own_lease()
+    {
+        await using var a = await Levels.CreateAsync(server, _ns, _key, o => (o.LeaseDuration, o.LeaseWaitTimeout) = (TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(100)));
+        await using var b = await Levels.CreateAsync(server, _ns, _key);
+        await using var admin = await server.ConnectAdminAsync();
+        var (_, first) = await a.Lease.TryAcquireAsync(Key);
+        Assert.NotNull(first);
+
+        // a's lease expires while a is still fetching (a paused holder); b takes the key over.
+        await WaitUntilExpiredAsync(admin, first.Name);
+        var (status, second) = await b.Lease.TryAcquireAsync(Key);
+        Assert.Equal(LeaseStatus.Acquired, status);
+
+        Assert.False(await a.Lease.ReleaseAsync(first)); // Compare-and-delete: a's late release leaves b's lease alone.
+        Assert.True(await admin.GetDatabase().KeyExistsAsync(second!.Name));
+        Assert.True(await b.Lease.ReleaseAsync(second));
+        Assert.False(await admin.GetDatabase().KeyExistsAsync(second.Name));
+    }
+
+    [RedisFact]
+    public async Task A_dead_holders_lease_expires_by_itself()
+    {
+        var dead = await Levels.CreateAsync(server, _ns, _key, o => (o.LeaseDuration, o.LeaseWaitTimeout) = (TimeSpan.FromMilliseconds(300), TimeSpan.FromMilliseconds(100)));
+        await using var other = await Levels.CreateAsync(server, _ns, _key);
+        await using var admin = await server.ConnectAdminAsync();
+        var (_, handle) = await dead.Lease.TryAcquireAsync(Key);
+        await dead.DisposeAsync(); // The holder dies without releasing.
+
+        Assert.Equal(LeaseStatus.Held, (await other.Lease.TryAcquireAsync(Key)).Status);
+        var ttl = await admin.GetDatabase().KeyTimeToLiveAsync(handle!.Name);
+        Assert.InRange(ttl!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromMilliseconds(300));
+        await WaitUntilExpiredAsync(admin, handle.Name);
+
+        Assert.Equal(LeaseStatus.Acquired, (await other.Lease.TryAcquireAsync(Key)).Status);
+    }
+
+    /// <summary>Waits for Redis's own "expired" event of <paramref name="name"/> (keyspace notifications), or sees it already gone.</summary>
+    internal static async Task WaitUntilExpiredAsync(ConnectionMultiplexer admin, RedisKey name)
+    {
+        await admin.GetServers()[0].ConfigSetAsync("notify-keyspace-events", "Ex");
+        var expired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var channel = RedisChannel.Literal("__keyevent@0__:expired");
+        await admin.GetSubscriber().SubscribeAsync(channel, (_, key) =>
+        {
+            if (key == name.ToString())
+            {
+                expired.TrySetResult();
+            }
+        });
+        try
+        {
+            if (await admin.GetDatabase().KeyExistsAsync(name))
+            {
+                await expired.Task.WaitAsync(TimeSpan.FromSeconds(20));
+            }
+        }
+        finally
+        {
+            await admin.GetSubscriber().UnsubscribeAsync(channel);
+        }
+    }
+}
