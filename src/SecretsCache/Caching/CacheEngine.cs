@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using SecretsCache.Composition;
 using SecretsCache.Diagnostics;
 using SecretsCache.Sources;
 
@@ -7,12 +8,14 @@ namespace SecretsCache.Caching;
 
 /// <summary>
 /// The cache: lookup and the read path. Fetching (single-flight, refresh-ahead, serve-stale, backoff) is in
-/// <c>CacheEngine.Fetch.cs</c>, batch loading in <c>CacheEngine.WarmUp.cs</c> and the size bound in <c>CacheEngine.Eviction.cs</c>.
+/// <c>CacheEngine.Fetch.cs</c>, batch loading in <c>.WarmUp.cs</c>, the size bound in <c>.Eviction.cs</c>, version changes and
+/// change tokens in <c>.Changes.cs</c>, rate-limited forced refreshes in <c>.Rotation.cs</c>, path listings in <c>.Paths.cs</c>
+/// and the health snapshot in <c>.Health.cs</c>. It reads only its frozen <see cref="CacheSettings"/>.
 /// </summary>
 internal sealed partial class CacheEngine : IDisposable
 {
     private readonly ISecretSource _source;
-    private readonly SecretsCacheOptions _options;
+    private readonly CacheSettings _options; // named so for the partials: frozen settings, never the mutable options
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SecretsCacheMetrics _metrics;
@@ -20,7 +23,6 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly CachePolicy _policy;
     private readonly EngineClock _clock;
     private readonly CancellationTokenSource _disposed = new();
-    private readonly Dictionary<string, TimeSpan> _ttlByKey = new(StringComparer.Ordinal);
 
     // Canonical key -> entry, plus a fast path from any reference text already seen to its entry (so a hit parses nothing).
     private readonly ConcurrentDictionary<string, CacheEntry> _byKey = new(StringComparer.Ordinal);
@@ -30,9 +32,8 @@ internal sealed partial class CacheEngine : IDisposable
     /// <summary>Serving stale is logged at most once per entry per this interval; the stale-served metric counts every read.</summary>
     internal static readonly TimeSpan StaleLogInterval = TimeSpan.FromSeconds(10);
 
-    public CacheEngine(ISecretSource source, SecretsCacheOptions options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
+    public CacheEngine(ISecretSource source, CacheSettings options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
     {
-        options.ThrowIfInvalid();
         _source = source;
         _options = options;
         _time = timeProvider;
@@ -43,10 +44,6 @@ internal sealed partial class CacheEngine : IDisposable
 #pragma warning restore CA5394
         _clock = new EngineClock(timeProvider);
         _policy = new CachePolicy(options, _clock.Frequency);
-        foreach (var (text, ttl) in options.TtlByReference)
-        {
-            _ttlByKey[SecretReference.Parse(text).CanonicalText] = ttl;
-        }
     }
 
     /// <summary>Raised after a refresh sees a different version than the one cached. Never carries values.</summary>
@@ -206,7 +203,7 @@ internal sealed partial class CacheEngine : IDisposable
         {
             if (!_byKey.TryGetValue(key, out var entry) || entry.Evicted)
             {
-                var ttl = _ttlByKey.TryGetValue(key, out var configured) ? configured : _options.DefaultTtl;
+                var ttl = _options.TtlByKey.TryGetValue(key, out var configured) ? configured : _options.DefaultTtl;
                 var candidate = new CacheEntry(reference, ttl, TelemetryTags.For(reference, _options.IncludeNamesInTelemetry), _clock.Now());
                 if (entry is not null ? !_byKey.TryUpdate(key, candidate, entry) : !_byKey.TryAdd(key, candidate))
                 {

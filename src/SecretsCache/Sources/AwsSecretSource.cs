@@ -1,4 +1,5 @@
 using SecretsCache.Aws.Protocol;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Sources;
 
@@ -14,11 +15,11 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
 
-    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheOptions options)
+    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheSettings settings)
     {
         _client = client;
-        _secretsManager = new SecretsManagerReader(client, time, options.Aws.VersionAwareRefresh, options.IncludeNamesInTelemetry);
-        _parameterStore = new ParameterStoreReader(client, time, options.IncludeNamesInTelemetry);
+        _secretsManager = new SecretsManagerReader(client, time, settings.Aws.VersionAwareRefresh, settings.Cache.IncludeNamesInTelemetry);
+        _parameterStore = new ParameterStoreReader(client, time, settings.Cache.IncludeNamesInTelemetry);
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Polly.CircuitBreaker;
 using SecretsCache.Aws.Contracts;
+using SecretsCache.Composition;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Identity;
 using SecretsCache.Aws.Signing;
@@ -27,12 +28,12 @@ internal sealed class AwsJsonClient : IDisposable
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly AwsOptions _options;
+    private readonly AwsSettings _options;
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
     private readonly AwsCredentialsSource _credentials;
     private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
-    private readonly RetryOptions _retry;
+    private readonly RetrySettings _retry;
     private readonly ILogger _logger;
     private readonly ClientRateLimiter _secretsManagerLimit;
     private readonly ClientRateLimiter _parameterStoreLimit;
@@ -42,6 +43,11 @@ internal sealed class AwsJsonClient : IDisposable
     private string? _defaultRegion;
 
     public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+        : this(SecretsCacheSettings.From(options), httpClient, timeProvider, environment, logger)
+    {
+    }
+
+    public AwsJsonClient(SecretsCacheSettings options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
     {
         _logger = logger ?? NullLogger.Instance;
         _options = options.Aws;
@@ -320,7 +326,7 @@ internal sealed class AwsJsonClient : IDisposable
     }
 
     private string ResolveDefaultRegion() =>
-        RegionResolver.TryResolve(_options, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+        RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
 
     private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
     {
