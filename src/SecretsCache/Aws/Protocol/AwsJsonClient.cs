@@ -138,7 +138,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s.", reference, "Timeout", ex);
+                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s (Retry.TotalTimeout; raise it to allow more retries).", reference, TimeoutCodes.RetryBudgetExhausted, ex);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
@@ -231,7 +231,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(call.Service)} did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}).", call.Reference, "Timeout", ex);
+                $"AWS {ServiceName(call.Service)} did not answer one attempt within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}; Aws.AttemptTimeout, raise it if AWS is slow but answering).", call.Reference, TimeoutCodes.AttemptTimeout, ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
