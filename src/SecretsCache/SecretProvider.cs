@@ -14,7 +14,7 @@ namespace SecretsCache;
 /// The <see cref="ISecretProvider"/> implementation: a cache engine in front of AWS Secrets Manager and Parameter Store.
 /// Create one per process (or per region/account) and dispose it at shutdown.
 /// </summary>
-public sealed class SecretProvider : ISecretProvider, IDisposable
+public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposable
 {
     private readonly SecretsCacheRuntime _runtime;
     private readonly CacheEngine _engine;
@@ -78,6 +78,14 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     internal TimeProvider TimeProvider => _runtime.Time;
 
     internal ILogger Logger => _runtime.Logger;
+
+    TimeProvider IProviderRuntime.Time => _runtime.Time;
+
+    ILogger IProviderRuntime.Logger => _runtime.Logger;
+
+    RotationState IProviderRuntime.Rotation => _runtime.Rotation;
+
+    SecretsCacheHealth? IProviderRuntime.GetHealth() => GetHealth();
 
     /// <summary>Counts fresh, expired, stale-served and failing entries, for health checks. Never includes names or values.</summary>
     public SecretsCacheHealth GetHealth() => _engine.GetHealth();
