@@ -82,8 +82,16 @@ internal sealed class SecretsCacheRuntime : IDisposable
         return new SecretsCacheRuntime(settings, source, timeProvider ?? TimeProvider.System, LoggerOf(loggerFactory), meterFactory, random);
     }
 
+    private int _disposed;
+
+    /// <summary>Idempotent: a provider adopted by a container is disposed by it and by the configuration that built it.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         Engine.Dispose();
         Metrics.Dispose();
         (Source as IDisposable)?.Dispose();
