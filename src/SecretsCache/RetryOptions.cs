@@ -1,5 +1,3 @@
-using Polly;
-
 namespace SecretsCache;
 
 /// <summary>
@@ -8,7 +6,8 @@ namespace SecretsCache;
 /// may be retried more often, and every retry is paid for from a retry quota per service and region (500 tokens; 5 per retry
 /// after throttling, 14 after other errors; a success gives back what its retry took, or one token), so a long outage or
 /// throttling episode stops retries instead of multiplying the load. Not-found, access-denied and validation errors are never
-/// retried. This is the only layer that retries: do not add a retrying handler to the HttpClient you pass in.
+/// retried. This is the only layer that retries: do not add a retrying handler to the HttpClient you pass in. Polly.Core runs
+/// these retries, but no Polly type is part of this API, so a Polly major version is not a breaking change of SecretsCache.
 /// </summary>
 public sealed class RetryOptions
 {
@@ -38,13 +37,7 @@ public sealed class RetryOptions
     /// 10 seconds ended in a 5xx, a timeout or a connection failure (throttling does not count), further calls fail at once
     /// with <see cref="SecretServiceUnavailableException"/> (error code <c>CircuitOpen</c>), sending nothing, for this long;
     /// then one call probes the service and decides. Readers of cached values get them stale meanwhile. Default 5 seconds;
-    /// <see cref="TimeSpan.Zero"/> turns the breaker off. Not used with <see cref="Pipeline"/>.
+    /// <see cref="TimeSpan.Zero"/> turns the breaker off.
     /// </summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Replaces the built-in pipeline. It receives every HTTP attempt and must retry only what is safe to retry; throw
-    /// <see cref="SecretsCacheException"/> types pass through it.
-    /// </summary>
-    public ResiliencePipeline? Pipeline { get; set; }
 }

@@ -1,10 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
-using System.Collections.Concurrent;
 using SecretsCache.Caching;
 using SecretsCache.Composition;
-using SecretsCache.References;
 using SecretsCache.Rotation;
 using SecretsCache.Sources;
 
@@ -19,7 +17,6 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
     private readonly SecretsCacheRuntime _runtime;
     private readonly CacheEngine _engine;
     private readonly SecretChangeNotifier _changes;
-    private readonly ConcurrentDictionary<(string Path, bool Recursive), Lazy<Task<IReadOnlyDictionary<string, Secret>>>> _pathFetches = new();
 
     /// <summary>Creates a provider that reads from AWS.</summary>
     /// <param name="options">Settings; <see langword="null"/> for the defaults (region and credentials from the environment). They are validated and copied here: changing them afterwards has no effect.</param>
@@ -105,15 +102,8 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
     public void InvalidateAll() => _engine.InvalidateAll();
 
     /// <inheritdoc />
-    public Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        var normalized = ReferenceParser.ParsePath(path, out var error) ?? throw new ArgumentException(error, nameof(path));
-        var key = (normalized, recursive);
-        // Lazy makes the listing single-flight: GetOrAdd may build two values under contention, but only one is ever started.
-        var fetch = _pathFetches.GetOrAdd(key, static (key, provider) => new(() => provider.FetchPathAsync(key.Path, key.Recursive)), this);
-        return fetch.Value.WaitAsync(cancellationToken);
-    }
+    public Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default) =>
+        _engine.GetPathAsync(path, recursive, cancellationToken);
 
     /// <inheritdoc />
     public Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default) =>
@@ -124,28 +114,4 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
 
     /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
     public void Dispose() => _runtime.Dispose();
-
-    private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)
-    {
-        try
-        {
-            await Task.Yield(); // Leave GetOrAdd before doing I/O.
-            var secrets = await _runtime.Source.FetchPathAsync(path, recursive, CancellationToken.None).ConfigureAwait(false);
-            var byName = new Dictionary<string, Secret>(secrets.Count, StringComparer.Ordinal);
-            foreach (var secret in secrets)
-            {
-                byName[secret.Name] = secret;
-                if (SecretReference.TryParse(ReferenceParser.ParameterStoreScheme + secret.Name, out var reference))
-                {
-                    _engine.Prime(reference, secret);
-                }
-            }
-
-            return byName;
-        }
-        finally
-        {
-            _pathFetches.TryRemove((path, recursive), out _);
-        }
-    }
 }

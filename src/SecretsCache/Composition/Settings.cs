@@ -1,6 +1,5 @@
 using System.Collections.Frozen;
 using Amazon.Runtime;
-using Polly;
 
 namespace SecretsCache.Composition;
 
@@ -93,11 +92,10 @@ internal sealed record RetrySettings(
     TimeSpan ThrottlingBaseDelay,
     TimeSpan MaxDelay,
     TimeSpan TotalTimeout,
-    TimeSpan BreakDuration,
-    ResiliencePipeline? Pipeline)
+    TimeSpan BreakDuration)
 {
     public static RetrySettings From(RetryOptions o) => new(
-        o.MaxRetryAttempts, o.BaseDelay, o.MaxThrottlingRetryAttempts, o.ThrottlingBaseDelay, o.MaxDelay, o.TotalTimeout, o.BreakDuration, o.Pipeline);
+        o.MaxRetryAttempts, o.BaseDelay, o.MaxThrottlingRetryAttempts, o.ThrottlingBaseDelay, o.MaxDelay, o.TotalTimeout, o.BreakDuration);
 }
 
 /// <summary>The client-side token buckets, frozen.</summary>

@@ -52,11 +52,6 @@ internal static class RetryPipelineFactory
         Action? onOpened = null,
         Action? onClosed = null)
     {
-        if (options.Pipeline is not null)
-        {
-            return options.Pipeline;
-        }
-
 #pragma warning disable CA5394 // Jitter, not security.
         var next = random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394
