@@ -12,25 +12,25 @@ namespace SecretsCache;
 public sealed class RetryOptions
 {
     /// <summary>Retries after a transient failure (5xx, timeout, connection failure). Default 3, as AWS SDK standard mode (3 attempts) plus one.</summary>
-    public int MaxRetryAttempts { get; set; } = 3;
+    public int MaxRetryAttempts { get; set; } = Defaults.MaxRetryAttempts;
 
     /// <summary>The base of the exponential backoff after a transient failure. Default 100 ms.</summary>
-    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BaseDelay { get; set; } = Defaults.RetryBaseDelay;
 
     /// <summary>
     /// Retries after throttling. Default 5: with <see cref="ThrottlingBaseDelay"/> they wait at most 1 + 2 + 4 + 5 + 5 s, inside
     /// <see cref="TotalTimeout"/>, long enough for a per-second quota to refill for a burst of callers.
     /// </summary>
-    public int MaxThrottlingRetryAttempts { get; set; } = 5;
+    public int MaxThrottlingRetryAttempts { get; set; } = Defaults.MaxThrottlingRetryAttempts;
 
     /// <summary>The base of the exponential backoff after throttling (capped by <see cref="MaxDelay"/>). Default 1 second, as AWS SDKs use.</summary>
-    public TimeSpan ThrottlingBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ThrottlingBaseDelay { get; set; } = Defaults.ThrottlingBaseDelay;
 
     /// <summary>The cap of one backoff delay. Default 5 seconds.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MaxDelay { get; set; } = Defaults.RetryMaxDelay;
 
     /// <summary>The time budget of one call, all attempts and delays included. Default 20 seconds.</summary>
-    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan TotalTimeout { get; set; } = Defaults.RetryTotalTimeout;
 
     /// <summary>
     /// How long calls to a failing service stop. When at least half of at least 10 calls to one service in one region in
@@ -39,5 +39,5 @@ public sealed class RetryOptions
     /// then one call probes the service and decides. Readers of cached values get them stale meanwhile. Default 5 seconds;
     /// <see cref="TimeSpan.Zero"/> turns the breaker off.
     /// </summary>
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan BreakDuration { get; set; } = Defaults.BreakDuration;
 }
