@@ -7,7 +7,7 @@ namespace SecretsCache.Sources;
 /// Routes references to Secrets Manager or Parameter Store and splits batches into the fewest calls the APIs allow:
 /// BatchGetSecretValue for current versions (20 a call), GetParameters (10 a call), grouped by region, run concurrently
 /// (the rate limiter paces them). Anything a batch cannot answer is fetched one by one, and so is a chunk of secrets whose
-/// batch budget would make it wait when single reads would load it sooner (see <see cref="AwsJsonClient.PreferBatch"/>).
+/// batch budget would make it wait when single reads would load it sooner (see <see cref="Resilience.CallPolicy.PreferBatch"/>).
 /// </summary>
 internal sealed class AwsSecretSource : ISecretSource, IDisposable
 {
@@ -47,7 +47,7 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
 
         await Task.WhenAll(batches.Select(async batch =>
         {
-            if (batch.Store == SecretStore.SecretsManager && !_client.PreferBatch(batch.Indexes.Length))
+            if (batch.Store == SecretStore.SecretsManager && !_client.Policy.PreferBatch(batch.Indexes.Length))
             {
                 return; // read one by one below, under GetSecretValue's budget
             }
