@@ -59,6 +59,9 @@ internal sealed class PreparedSource(IReadOnlyDictionary<string, Secret> byName)
         return byName[reference.Name];
     }
 
+    public Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The benchmark sources read no paths.");
+
     public ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken) =>
         new(references.Select(r => FetchOutcome.Success(byName[r.Name])).ToList());
 }

@@ -12,6 +12,9 @@ internal sealed class StaticSource : ISecretSource
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>
         Hold ? new ValueTask<Secret>(_never.Task) : new ValueTask<Secret>(new Secret(reference.Name, "value-of-" + reference.Name));
 
+    public Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The benchmark sources read no paths.");
+
     public ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken) =>
         new(references.Select(r => FetchOutcome.Success(new Secret(r.Name, "value-of-" + r.Name))).ToList());
 }

@@ -43,7 +43,7 @@ public sealed class AwsOptions
     public bool VersionAwareRefresh { get; set; }
 
     /// <summary>The timeout of one HTTP attempt. Default 10 seconds.</summary>
-    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan AttemptTimeout { get; set; } = Defaults.AttemptTimeout;
 
     /// <summary>
     /// The largest answer read from AWS, in bytes; a longer one fails with <see cref="SecretServiceUnavailableException"/>

@@ -39,6 +39,45 @@ internal static class Defaults
     /// </summary>
     public static readonly TimeSpan MinForcedRefreshInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>The timeout of one HTTP attempt.</summary>
+    public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Retries after a transient failure: AWS SDK standard mode's 3 attempts, plus one.</summary>
+    public const int MaxRetryAttempts = 3;
+
+    /// <summary>The base of the backoff after a transient failure.</summary>
+    public static readonly TimeSpan RetryBaseDelay = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Retries after throttling: with <see cref="ThrottlingBaseDelay"/>, waits of at most 1 + 2 + 4 + 5 + 5 s.</summary>
+    public const int MaxThrottlingRetryAttempts = 5;
+
+    /// <summary>The base of the backoff after throttling, as AWS SDKs use.</summary>
+    public static readonly TimeSpan ThrottlingBaseDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>The cap of one backoff delay.</summary>
+    public static readonly TimeSpan RetryMaxDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>The budget of one call's attempts and delays.</summary>
+    public static readonly TimeSpan RetryTotalTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>How long the circuit breaker stops calls to a failing service and region.</summary>
+    public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
+
+    /// <summary>Secrets Manager requests per second per process (the regional GetSecretValue quota is 10,000/s).</summary>
+    public const double SecretsManagerRequestsPerSecond = 1_000;
+
+    /// <summary>BatchGetSecretValue calls per second per process: AWS's quota.</summary>
+    public const double SecretsManagerBatchRequestsPerSecond = 100;
+
+    /// <summary>Parameter Store requests per second per process: the standard-throughput quota.</summary>
+    public const double ParameterStoreRequestsPerSecond = 40;
+
+    /// <summary>Seconds of requests a token bucket holds: a fleet then exceeds its quota by at most a tenth in any second.</summary>
+    public const double BurstSeconds = 0.1;
+
+    /// <summary>Requests that may wait per bucket before further ones fail.</summary>
+    public const int QueueLimit = 10_000;
+
     /// <summary>How long <c>ExecuteAsync</c> keeps looking for a working credential after an authentication failure.</summary>
     public static readonly TimeSpan RotationTimeBudget = TimeSpan.FromSeconds(30);
 

@@ -33,7 +33,10 @@ public interface ISecretProvider
     /// <summary>
     /// Reads every Parameter Store parameter under <paramref name="path"/> (for example <c>/app/prod/</c>), following paging, keyed by
     /// parameter name. Each parameter is then cached, so later reads of <c>ssm:NAME</c> are hits. The listing itself is fetched on
-    /// every call (concurrent calls for one path share a fetch), so a new call sees parameters added or removed since.
+    /// every call (concurrent calls for one path share a fetch, bounded by <see cref="SecretsCacheOptions.FetchTimeout"/>;
+    /// cancelling <paramref name="cancellationToken"/> abandons only this caller's wait), so a new call sees parameters added or
+    /// removed since. A listing that does not end within 10,000 pages (100,000 parameters, the most one account and region can
+    /// hold) fails with <see cref="SecretServiceUnavailableException"/> (<c>PathTooLarge</c>) rather than being cut short.
     /// </summary>
     /// <exception cref="ArgumentException">The path is not a valid Parameter Store path.</exception>
     Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default);

@@ -17,13 +17,13 @@ public enum RateLimitBehavior
 public sealed class RateLimitOptions
 {
     /// <summary>Secrets Manager requests per second from this process. Default 1,000 (the regional quota for GetSecretValue is 10,000/s, our fleet bar 5,500/s). 0 disables.</summary>
-    public double SecretsManagerRequestsPerSecond { get; set; } = 1_000;
+    public double SecretsManagerRequestsPerSecond { get; set; } = Defaults.SecretsManagerRequestsPerSecond;
 
     /// <summary>Secrets Manager BatchGetSecretValue calls per second from this process, a quota of its own. Default 100 (the AWS quota). 0 disables.</summary>
-    public double SecretsManagerBatchRequestsPerSecond { get; set; } = 100;
+    public double SecretsManagerBatchRequestsPerSecond { get; set; } = Defaults.SecretsManagerBatchRequestsPerSecond;
 
     /// <summary>Parameter Store requests per second from this process. Default 40 (the standard-throughput quota). 0 disables.</summary>
-    public double ParameterStoreRequestsPerSecond { get; set; } = 40;
+    public double ParameterStoreRequestsPerSecond { get; set; } = Defaults.ParameterStoreRequestsPerSecond;
 
     /// <summary>
     /// How many seconds' worth of requests may go out at once (the bucket's size, rounded down, at least one request, and
@@ -37,13 +37,13 @@ public sealed class RateLimitOptions
     /// then spread their first requests over that interval instead of all sending one in the same second. Such a share
     /// trades a first-request wait of up to that interval for staying under the fleet's quota.
     /// </remarks>
-    public double BurstSeconds { get; set; } = 0.1;
+    public double BurstSeconds { get; set; } = Defaults.BurstSeconds;
 
     /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>
     public RateLimitBehavior Behavior { get; set; } = RateLimitBehavior.Wait;
 
     /// <summary>How many requests may wait per service before further ones fail. Default 10,000.</summary>
-    public int QueueLimit { get; set; } = 10_000;
+    public int QueueLimit { get; set; } = Defaults.QueueLimit;
 
     /// <summary>
     /// Sets the three rates to this process's share of quotas that <paramref name="instances"/> processes share, by the

@@ -1,5 +1,3 @@
-using Polly;
-
 namespace SecretsCache;
 
 /// <summary>
@@ -8,43 +6,38 @@ namespace SecretsCache;
 /// may be retried more often, and every retry is paid for from a retry quota per service and region (500 tokens; 5 per retry
 /// after throttling, 14 after other errors; a success gives back what its retry took, or one token), so a long outage or
 /// throttling episode stops retries instead of multiplying the load. Not-found, access-denied and validation errors are never
-/// retried. This is the only layer that retries: do not add a retrying handler to the HttpClient you pass in.
+/// retried. This is the only layer that retries: do not add a retrying handler to the HttpClient you pass in. Polly.Core runs
+/// these retries, but no Polly type is part of this API, so a Polly major version is not a breaking change of SecretsCache.
 /// </summary>
 public sealed class RetryOptions
 {
     /// <summary>Retries after a transient failure (5xx, timeout, connection failure). Default 3, as AWS SDK standard mode (3 attempts) plus one.</summary>
-    public int MaxRetryAttempts { get; set; } = 3;
+    public int MaxRetryAttempts { get; set; } = Defaults.MaxRetryAttempts;
 
     /// <summary>The base of the exponential backoff after a transient failure. Default 100 ms.</summary>
-    public TimeSpan BaseDelay { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BaseDelay { get; set; } = Defaults.RetryBaseDelay;
 
     /// <summary>
     /// Retries after throttling. Default 5: with <see cref="ThrottlingBaseDelay"/> they wait at most 1 + 2 + 4 + 5 + 5 s, inside
     /// <see cref="TotalTimeout"/>, long enough for a per-second quota to refill for a burst of callers.
     /// </summary>
-    public int MaxThrottlingRetryAttempts { get; set; } = 5;
+    public int MaxThrottlingRetryAttempts { get; set; } = Defaults.MaxThrottlingRetryAttempts;
 
     /// <summary>The base of the exponential backoff after throttling (capped by <see cref="MaxDelay"/>). Default 1 second, as AWS SDKs use.</summary>
-    public TimeSpan ThrottlingBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan ThrottlingBaseDelay { get; set; } = Defaults.ThrottlingBaseDelay;
 
     /// <summary>The cap of one backoff delay. Default 5 seconds.</summary>
-    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan MaxDelay { get; set; } = Defaults.RetryMaxDelay;
 
     /// <summary>The time budget of one call, all attempts and delays included. Default 20 seconds.</summary>
-    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromSeconds(20);
+    public TimeSpan TotalTimeout { get; set; } = Defaults.RetryTotalTimeout;
 
     /// <summary>
     /// How long calls to a failing service stop. When at least half of at least 10 calls to one service in one region in
     /// 10 seconds ended in a 5xx, a timeout or a connection failure (throttling does not count), further calls fail at once
     /// with <see cref="SecretServiceUnavailableException"/> (error code <c>CircuitOpen</c>), sending nothing, for this long;
     /// then one call probes the service and decides. Readers of cached values get them stale meanwhile. Default 5 seconds;
-    /// <see cref="TimeSpan.Zero"/> turns the breaker off. Not used with <see cref="Pipeline"/>.
+    /// <see cref="TimeSpan.Zero"/> turns the breaker off.
     /// </summary>
-    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>
-    /// Replaces the built-in pipeline. It receives every HTTP attempt and must retry only what is safe to retry; throw
-    /// <see cref="SecretsCacheException"/> types pass through it.
-    /// </summary>
-    public ResiliencePipeline? Pipeline { get; set; }
+    public TimeSpan BreakDuration { get; set; } = Defaults.BreakDuration;
 }

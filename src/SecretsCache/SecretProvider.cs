@@ -1,12 +1,8 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Primitives;
-using System.Collections.Concurrent;
-using SecretsCache.Aws.Protocol;
 using SecretsCache.Caching;
-using SecretsCache.Diagnostics;
-using SecretsCache.References;
+using SecretsCache.Composition;
 using SecretsCache.Rotation;
 using SecretsCache.Sources;
 
@@ -16,16 +12,14 @@ namespace SecretsCache;
 /// The <see cref="ISecretProvider"/> implementation: a cache engine in front of AWS Secrets Manager and Parameter Store.
 /// Create one per process (or per region/account) and dispose it at shutdown.
 /// </summary>
-public sealed class SecretProvider : ISecretProvider, IDisposable
+public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposable
 {
+    private readonly SecretsCacheRuntime _runtime;
     private readonly CacheEngine _engine;
-    private readonly SecretsCacheMetrics _metrics;
-    private readonly ISecretSource _source;
     private readonly SecretChangeNotifier _changes;
-    private readonly ConcurrentDictionary<(string Path, bool Recursive), Lazy<Task<IReadOnlyDictionary<string, Secret>>>> _pathFetches = new();
 
     /// <summary>Creates a provider that reads from AWS.</summary>
-    /// <param name="options">Settings; <see langword="null"/> for the defaults (region and credentials from the environment).</param>
+    /// <param name="options">Settings; <see langword="null"/> for the defaults (region and credentials from the environment). They are validated and copied here: changing them afterwards has no effect.</param>
     /// <param name="httpClient">The client to send requests with (for example from <c>IHttpClientFactory</c>); one with pooled connections is made when <see langword="null"/>.</param>
     /// <param name="loggerFactory">Where log messages go.</param>
     /// <param name="timeProvider">The clock for expiry, backoff and signing; <see cref="TimeProvider.System"/> when <see langword="null"/>.</param>
@@ -37,7 +31,7 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         ILoggerFactory? loggerFactory = null,
         TimeProvider? timeProvider = null,
         IMeterFactory? meterFactory = null)
-        : this(CreateAwsSource(options ??= new SecretsCacheOptions(), httpClient, timeProvider ?? TimeProvider.System, loggerFactory), options, timeProvider, loggerFactory, meterFactory)
+        : this(SecretsCacheRuntime.Create(options ?? new SecretsCacheOptions(), httpClient, loggerFactory, timeProvider, meterFactory))
     {
     }
 
@@ -48,17 +42,15 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
         ILoggerFactory? loggerFactory = null,
         IMeterFactory? meterFactory = null,
         Func<double>? random = null)
+        : this(SecretsCacheRuntime.Create(source, options, timeProvider, loggerFactory, meterFactory, random))
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(options);
-        options.ThrowIfInvalid(); // Before the meter exists, so invalid options leave nothing behind.
-        _source = source;
-        _metrics = new SecretsCacheMetrics(meterFactory);
-        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();
-        TimeProvider = timeProvider ?? TimeProvider.System;
-        Logger = logger;
-        _engine = new CacheEngine(source, options, TimeProvider, logger, _metrics, random);
-        _changes = new SecretChangeNotifier(this, logger);
+    }
+
+    internal SecretProvider(SecretsCacheRuntime runtime)
+    {
+        _runtime = runtime;
+        _engine = runtime.Engine;
+        _changes = new SecretChangeNotifier(this, runtime.Logger);
         _engine.VersionChanged += _changes.OnVersionChanged;
     }
 
@@ -74,13 +66,23 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
 
     internal CacheEngine Engine => _engine;
 
+    internal SecretsCacheRuntime Runtime => _runtime;
+
     /// <summary>How many change-token sources and announced versions are tracked (for tests of the bound).</summary>
     internal (int ChangeTokens, int AnnouncedVersions) ChangeTrackingSizes => _engine.ChangeTrackingSizes;
 
     /// <summary>The clock of expiry and backoff, which rotation re-checks also use.</summary>
-    internal TimeProvider TimeProvider { get; }
+    internal TimeProvider TimeProvider => _runtime.Time;
 
-    internal ILogger Logger { get; }
+    internal ILogger Logger => _runtime.Logger;
+
+    TimeProvider IProviderRuntime.Time => _runtime.Time;
+
+    ILogger IProviderRuntime.Logger => _runtime.Logger;
+
+    RotationState IProviderRuntime.Rotation => _runtime.Rotation;
+
+    SecretsCacheHealth? IProviderRuntime.GetHealth() => GetHealth();
 
     /// <summary>Counts fresh, expired, stale-served and failing entries, for health checks. Never includes names or values.</summary>
     public SecretsCacheHealth GetHealth() => _engine.GetHealth();
@@ -100,15 +102,8 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     public void InvalidateAll() => _engine.InvalidateAll();
 
     /// <inheritdoc />
-    public Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        var normalized = ReferenceParser.ParsePath(path, out var error) ?? throw new ArgumentException(error, nameof(path));
-        var key = (normalized, recursive);
-        // Lazy makes the listing single-flight: GetOrAdd may build two values under contention, but only one is ever started.
-        var fetch = _pathFetches.GetOrAdd(key, static (key, provider) => new(() => provider.FetchPathAsync(key.Path, key.Recursive)), this);
-        return fetch.Value.WaitAsync(cancellationToken);
-    }
+    public Task<IReadOnlyDictionary<string, Secret>> GetPathAsync(string path, bool recursive = true, CancellationToken cancellationToken = default) =>
+        _engine.GetPathAsync(path, recursive, cancellationToken);
 
     /// <inheritdoc />
     public Task<WarmUpResult> WarmUpAsync(IEnumerable<string> references, CancellationToken cancellationToken = default) =>
@@ -118,41 +113,5 @@ public sealed class SecretProvider : ISecretProvider, IDisposable
     public IChangeToken GetChangeToken(string reference) => _engine.GetChangeToken(reference);
 
     /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
-    public void Dispose()
-    {
-        _engine.Dispose();
-        _metrics.Dispose();
-        (_source as IDisposable)?.Dispose();
-    }
-
-    private static AwsSecretSource CreateAwsSource(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, ILoggerFactory? loggerFactory)
-    {
-        options.ThrowIfInvalid();
-        var client = new AwsJsonClient(options, httpClient, timeProvider, logger: (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>());
-        return new AwsSecretSource(client, timeProvider, options);
-    }
-
-    private async Task<IReadOnlyDictionary<string, Secret>> FetchPathAsync(string path, bool recursive)
-    {
-        try
-        {
-            await Task.Yield(); // Leave GetOrAdd before doing I/O.
-            var secrets = await _source.FetchPathAsync(path, recursive, CancellationToken.None).ConfigureAwait(false);
-            var byName = new Dictionary<string, Secret>(secrets.Count, StringComparer.Ordinal);
-            foreach (var secret in secrets)
-            {
-                byName[secret.Name] = secret;
-                if (SecretReference.TryParse(ReferenceParser.ParameterStoreScheme + secret.Name, out var reference))
-                {
-                    _engine.Prime(reference, secret);
-                }
-            }
-
-            return byName;
-        }
-        finally
-        {
-            _pathFetches.TryRemove((path, recursive), out _);
-        }
-    }
+    public void Dispose() => _runtime.Dispose();
 }

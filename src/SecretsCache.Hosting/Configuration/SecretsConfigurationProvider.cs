@@ -23,6 +23,12 @@ internal sealed class SecretsConfigurationProvider : ConfigurationProvider, IDis
         _owned = owned;
     }
 
+    /// <summary>The provider this source built (not one it was given), which the container adopts: one cache, one quota share.</summary>
+    public SecretProvider? Owned => _owned;
+
+    /// <summary>The section the built provider's options came from.</summary>
+    public string SectionName => _options.SectionName;
+
     /// <summary>Completed reload checks (changed or not); for tests and diagnostics.</summary>
     public int ReloadChecks => Volatile.Read(ref _reloadChecks);
 

@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SecretsCache.Hosting.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -12,6 +14,11 @@ internal static class SecretProviderFactory
 
     public static SecretProvider Create(IServiceProvider services, string name)
     {
+        if (Adoptable(services, name) is { } built)
+        {
+            return built;
+        }
+
         var options = services.GetRequiredService<IOptionsMonitor<SecretsCacheOptions>>().Get(name);
         var clientName = HttpClientName(name);
 
@@ -24,6 +31,26 @@ internal static class SecretProviderFactory
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
             services.GetService<IMeterFactory>());
+    }
+
+    /// <summary>
+    /// The provider a configuration source (<c>AddSecretsCache</c> on the configuration builder) built from this registration's
+    /// section, if the container's configuration holds one: the container adopts it, so a host has one cache and one set of
+    /// token buckets (the quota share <see cref="RateLimitOptions.ShareAcross"/> computed is not spent twice). Its options are
+    /// the ones configuration bound; the registration's are still validated at start-up.
+    /// </summary>
+    private static SecretProvider? Adoptable(IServiceProvider services, string name)
+    {
+        if (services.GetService<IConfiguration>() is not IConfigurationRoot root)
+        {
+            return null;
+        }
+
+        var section = string.IsNullOrEmpty(name)
+            ? SecretsCacheServiceCollectionExtensions.DefaultSectionName
+            : SecretsCacheServiceCollectionExtensions.DefaultSectionName + ":" + name;
+        return root.Providers.OfType<SecretsConfigurationProvider>()
+            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Owned;
     }
 
     public static void AddHttpClient(IServiceCollection services, string name)

@@ -15,7 +15,7 @@ internal static class SecretsCacheOptionsBinder
     /// <summary>Keys that would put key material in configuration files. A profile name is not key material: see <see cref="AwsOptions.Profile"/>.</summary>
     private static readonly string[] CredentialKeys = ["Credentials", "AccessKeyId", "AccessKey", "SecretAccessKey", "SecretKey", "SessionToken"];
 
-    private static readonly string[] CodeOnlyKeys = ["Pipeline", "TimeProvider"];
+    private static readonly string[] CodeOnlyKeys = ["TimeProvider"];
 
     /// <summary>
     /// Binds <paramref name="section"/> onto <paramref name="options"/>. Child sections named in <paramref name="providerNames"/>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Hosting.Health;
 
@@ -26,7 +27,7 @@ internal sealed class SecretsCacheHealthCheck(ISecretProvider provider, IReadOnl
         }
 
         var data = new Dictionary<string, object>(StringComparer.Ordinal);
-        var health = (provider as SecretProvider)?.GetHealth();
+        var health = ProviderRuntime.Of(provider).GetHealth(); // null for a provider that keeps no cache snapshot
         if (health is { } h)
         {
             data["entries"] = h.Entries;

@@ -88,7 +88,7 @@ internal sealed partial class CacheEngine
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
             {
                 error = new SecretServiceUnavailableException(
-                    $"Fetching '{entry.Key}' did not finish within {_options.FetchTimeout.TotalSeconds:0.###} s.", entry.Key, "Timeout");
+                    $"Fetching '{entry.Key}' did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout if AWS is slow but answering.", entry.Key, TimeoutCodes.FetchTimeout);
             }
         }
         catch (Exception ex)

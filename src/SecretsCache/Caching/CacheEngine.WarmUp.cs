@@ -114,7 +114,7 @@ internal sealed partial class CacheEngine
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
             {
                 batchError = new SecretServiceUnavailableException(
-                    $"Warm-up of {claimed.Count} references did not finish within {_options.FetchTimeout.TotalSeconds:0.###} s.", null, "Timeout");
+                    $"Warm-up of {claimed.Count} references did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout for a longer warm-up list.", null, TimeoutCodes.FetchTimeout);
             }
         }
         catch (Exception ex)

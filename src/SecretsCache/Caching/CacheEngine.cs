@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
+using SecretsCache.Composition;
 using SecretsCache.Diagnostics;
 using SecretsCache.Sources;
 
@@ -8,12 +9,14 @@ namespace SecretsCache.Caching;
 
 /// <summary>
 /// The cache: lookup and the read path. Fetching (single-flight, refresh-ahead, serve-stale, backoff) is in
-/// <c>CacheEngine.Fetch.cs</c>, batch loading in <c>CacheEngine.WarmUp.cs</c> and the size bound in <c>CacheEngine.Eviction.cs</c>.
+/// <c>CacheEngine.Fetch.cs</c>, batch loading in <c>.WarmUp.cs</c>, the size bound in <c>.Eviction.cs</c>, version changes and
+/// change tokens in <c>.Changes.cs</c>, rate-limited forced refreshes in <c>.Rotation.cs</c>, path listings in <c>.Paths.cs</c>
+/// and the health snapshot in <c>.Health.cs</c>. It reads only its frozen <see cref="CacheSettings"/>.
 /// </summary>
 internal sealed partial class CacheEngine : IDisposable
 {
     private readonly ISecretSource _source;
-    private readonly SecretsCacheOptions _options;
+    private readonly CacheSettings _options; // named so for the partials: frozen settings, never the mutable options
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SecretsCacheMetrics _metrics;
@@ -22,7 +25,6 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly CachePolicy _policy;
     private readonly EngineClock _clock;
     private readonly CancellationTokenSource _disposed = new();
-    private readonly Dictionary<string, TimeSpan> _ttlByKey = new(StringComparer.Ordinal);
 
     // One index: each entry under its canonical key, and under every other reference text already seen (its aliases, at
     // most CacheEntry.MaxAliases), so a hit is one lookup and parses nothing. An alias is never another entry's canonical
@@ -34,9 +36,8 @@ internal sealed partial class CacheEngine : IDisposable
     /// <summary>Serving stale is logged at most once per entry per this interval; the stale-served metric counts every read.</summary>
     internal static readonly TimeSpan StaleLogInterval = TimeSpan.FromSeconds(10);
 
-    public CacheEngine(ISecretSource source, SecretsCacheOptions options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
+    public CacheEngine(ISecretSource source, CacheSettings options, TimeProvider timeProvider, ILogger logger, SecretsCacheMetrics metrics, Func<double>? random = null)
     {
-        options.ThrowIfInvalid();
         _source = source;
         _options = options;
         _time = timeProvider;
@@ -48,10 +49,6 @@ internal sealed partial class CacheEngine : IDisposable
 #pragma warning restore CA5394
         _clock = new EngineClock(timeProvider);
         _policy = new CachePolicy(options, _clock.Frequency);
-        foreach (var (text, ttl) in options.TtlByReference)
-        {
-            _ttlByKey[SecretReference.Parse(text).CanonicalText] = ttl;
-        }
     }
 
     /// <summary>Raised after a refresh sees a different version than the one cached. Never carries values.</summary>
@@ -276,7 +273,7 @@ internal sealed partial class CacheEngine : IDisposable
 
     /// <summary>The TTL of a key: configured for it, or the default.</summary>
     private TimeSpan TtlOf(CacheEntry entry) =>
-        _ttlByKey.Count != 0 && _ttlByKey.TryGetValue(entry.Key, out var configured) ? configured : _options.DefaultTtl;
+        _options.TtlByKey.Count != 0 && _options.TtlByKey.TryGetValue(entry.Key, out var configured) ? configured : _options.DefaultTtl;
 
     /// <summary>Keys in the index, aliases included (for tests of the bound).</summary>
     internal int IndexSize => _entries.Count;

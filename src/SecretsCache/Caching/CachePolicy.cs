@@ -1,12 +1,14 @@
+using SecretsCache.Composition;
+
 namespace SecretsCache.Caching;
 
 /// <summary>The pure arithmetic of expiry, refresh-ahead, staleness and backoff. Takes values, returns values; reads no clock.</summary>
 internal readonly struct CachePolicy
 {
-    private readonly SecretsCacheOptions _options;
+    private readonly CacheSettings _options;
     private readonly double _frequency;
 
-    public CachePolicy(SecretsCacheOptions options, long timestampFrequency)
+    public CachePolicy(CacheSettings options, long timestampFrequency)
     {
         _options = options;
         _frequency = timestampFrequency;

@@ -26,6 +26,20 @@ internal static class SecretsCacheActivities
         return activity;
     }
 
+    public static Activity? StartPathFetch(in TagList tags)
+    {
+        var activity = Source.HasListeners() ? Source.StartActivity("secretscache.fetch_path", ActivityKind.Internal) : null;
+        if (activity is not null)
+        {
+            foreach (var tag in tags)
+            {
+                activity.SetTag(tag.Key, tag.Value);
+            }
+        }
+
+        return activity;
+    }
+
     public static Activity? StartBatchFetch(int size)
     {
         var activity = Source.HasListeners() ? Source.StartActivity("secretscache.fetch_batch", ActivityKind.Internal) : null;

@@ -9,8 +9,23 @@ internal static class TelemetryTags
     public const string Kind = "secretscache.kind";
     public const string Name = "secretscache.name";
     public const string ErrorType = "error.type";
-    public const string Outcome = "secretscache.outcome";
     public const string BatchSize = "secretscache.batch.size";
+
+    /// <summary>The tags of a Parameter Store path listing (the path only with <paramref name="includeName"/>).</summary>
+    public static TagList ForPath(string path, bool includeName)
+    {
+        var tags = new TagList
+        {
+            { Source, "ssm" },
+            { Kind, "path" },
+        };
+        if (includeName)
+        {
+            tags.Add(Name, path);
+        }
+
+        return tags;
+    }
 
     public static TagList For(SecretReference reference, bool includeName)
     {

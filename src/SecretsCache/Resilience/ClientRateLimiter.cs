@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Resilience;
 
@@ -41,6 +42,11 @@ internal sealed class ClientRateLimiter : IDisposable
     private bool _disposed;
 
     public ClientRateLimiter(string service, double requestsPerSecond, RateLimitOptions options, TimeProvider? time = null, Random? random = null)
+        : this(service, requestsPerSecond, RateLimitSettings.From(options), time, random)
+    {
+    }
+
+    public ClientRateLimiter(string service, double requestsPerSecond, RateLimitSettings options, TimeProvider? time = null, Random? random = null)
     {
         _service = service;
         _behavior = options.Behavior;

@@ -2,6 +2,7 @@ using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
 using Polly.Timeout;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Resilience;
 
@@ -39,13 +40,18 @@ internal static class RetryPipelineFactory
         Func<double>? random = null,
         CircuitBreakerStateProvider? breakerState = null,
         Action? onOpened = null,
+        Action? onClosed = null) =>
+        Create(RetrySettings.From(options), timeProvider, random, breakerState, onOpened, onClosed);
+
+    /// <inheritdoc cref="Create(RetryOptions, TimeProvider, Func{double}?, CircuitBreakerStateProvider?, Action?, Action?)"/>
+    public static ResiliencePipeline Create(
+        RetrySettings options,
+        TimeProvider timeProvider,
+        Func<double>? random = null,
+        CircuitBreakerStateProvider? breakerState = null,
+        Action? onOpened = null,
         Action? onClosed = null)
     {
-        if (options.Pipeline is not null)
-        {
-            return options.Pipeline;
-        }
-
 #pragma warning disable CA5394 // Jitter, not security.
         var next = random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394
@@ -107,7 +113,7 @@ internal static class RetryPipelineFactory
     /// Whether the attempt that ended in <paramref name="error"/> is retried: a retryable error, within its kind's attempt
     /// count, paid for from the quota. A success (<paramref name="error"/> null) gives the quota back what its last retry took.
     /// </summary>
-    private static bool ShouldRetry(RetryOptions options, RetryQuota quota, Exception? error, int attempt, ResilienceContext context)
+    private static bool ShouldRetry(RetrySettings options, RetryQuota quota, Exception? error, int attempt, ResilienceContext context)
     {
         if (error is null)
         {
@@ -132,7 +138,7 @@ internal static class RetryPipelineFactory
     }
 
     /// <summary>Full jitter from <see cref="RetryOptions.ThrottlingBaseDelay"/> after throttling, else from <see cref="RetryOptions.BaseDelay"/>.</summary>
-    public static TimeSpan Delay(RetryOptions options, Exception? error, int attempt, double random) =>
+    public static TimeSpan Delay(RetrySettings options, Exception? error, int attempt, double random) =>
         FullJitter(error is SecretThrottledException ? options.ThrottlingBaseDelay : options.BaseDelay, options.MaxDelay, attempt, random);
 
     public static TimeSpan FullJitter(TimeSpan baseDelay, TimeSpan maxDelay, int attempt, double random)

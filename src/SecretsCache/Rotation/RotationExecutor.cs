@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Rotation;
 
@@ -18,7 +18,8 @@ internal static class RotationExecutor
         ISecretProvider provider, string reference, Func<Secret, CancellationToken, ValueTask<T>> operation, RotationOptions options, CancellationToken cancellationToken)
     {
         // The fast path reads the cache with the caller's text (a hit parses nothing) and parses only when a pin exists or on failure.
-        var state = RotationState.For(provider);
+        var runtime = ProviderRuntime.Of(provider);
+        var state = runtime.Rotation;
         var current = await provider.GetAsync(reference, cancellationToken).ConfigureAwait(false);
         (string Key, string? PendingKey)? keys = null;
         var (secret, usedPending) = (current, false);
@@ -39,7 +40,7 @@ internal static class RotationExecutor
         }
 
         var (key, pendingKey) = keys ?? KeysOf(reference, options);
-        var recovery = new Recovery<T>(provider, key, pendingKey, operation, options, state, cancellationToken);
+        var recovery = new Recovery<T>(provider, runtime, key, pendingKey, operation, options, state, cancellationToken);
         return await recovery.RunAsync(current, secret, usedPending, failure).ConfigureAwait(false);
     }
 
@@ -88,6 +89,7 @@ internal static class RotationExecutor
 
     private sealed class Recovery<T>(
         ISecretProvider provider,
+        IProviderRuntime runtime,
         string key,
         string? pendingKey,
         Func<Secret, CancellationToken, ValueTask<T>> operation,
@@ -95,8 +97,8 @@ internal static class RotationExecutor
         RotationState state,
         CancellationToken cancellationToken)
     {
-        private readonly TimeProvider _time = (provider as SecretProvider)?.TimeProvider ?? TimeProvider.System;
-        private readonly ILogger _logger = (provider as SecretProvider)?.Logger ?? NullLogger.Instance;
+        private readonly TimeProvider _time = runtime.Time;
+        private readonly ILogger _logger = runtime.Logger;
 #pragma warning disable CA5394 // Jitter, not security.
         private readonly Func<double> _random = options.Random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394

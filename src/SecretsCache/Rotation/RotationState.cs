@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Runtime.CompilerServices;
 
 namespace SecretsCache.Rotation;
 
@@ -10,12 +9,11 @@ namespace SecretsCache.Rotation;
 /// </summary>
 internal sealed class RotationState
 {
-    private static readonly ConditionalWeakTable<ISecretProvider, RotationState> States = new();
-
     // Canonical key -> the AWSCURRENT version that was refused when AWSPENDING worked.
     private readonly ConcurrentDictionary<string, string> _pendingPins = new(StringComparer.Ordinal);
 
-    public static RotationState For(ISecretProvider provider) => States.GetValue(provider, static _ => new RotationState());
+    /// <summary>The pins of <paramref name="provider"/> (its runtime's, or a foreign provider's own set).</summary>
+    public static RotationState For(ISecretProvider provider) => Composition.ProviderRuntime.Of(provider).Rotation;
 
     /// <summary>False in the common case, so the fast path of <c>ExecuteAsync</c> skips parsing the reference.</summary>
     public bool HasPins => !_pendingPins.IsEmpty;

@@ -1,4 +1,5 @@
 using SecretsCache.Aws.Protocol;
+using SecretsCache.Composition;
 
 namespace SecretsCache.Sources;
 
@@ -6,7 +7,7 @@ namespace SecretsCache.Sources;
 /// Routes references to Secrets Manager or Parameter Store and splits batches into the fewest calls the APIs allow:
 /// BatchGetSecretValue for current versions (20 a call), GetParameters (10 a call), grouped by region, run concurrently
 /// (the rate limiter paces them). Anything a batch cannot answer is fetched one by one, and so is a chunk of secrets whose
-/// batch budget would make it wait when single reads would load it sooner (see <see cref="AwsJsonClient.PreferBatch"/>).
+/// batch budget would make it wait when single reads would load it sooner (see <see cref="Resilience.CallPolicy.PreferBatch"/>).
 /// </summary>
 internal sealed class AwsSecretSource : ISecretSource, IDisposable
 {
@@ -14,11 +15,11 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
 
-    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheOptions options)
+    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheSettings settings)
     {
         _client = client;
-        _secretsManager = new SecretsManagerReader(client, time, options.Aws.VersionAwareRefresh, options.IncludeNamesInTelemetry);
-        _parameterStore = new ParameterStoreReader(client, time, options.IncludeNamesInTelemetry);
+        _secretsManager = new SecretsManagerReader(client, time, settings.Aws.VersionAwareRefresh, settings.Cache.IncludeNamesInTelemetry);
+        _parameterStore = new ParameterStoreReader(client, time, settings.Cache.IncludeNamesInTelemetry);
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>
@@ -46,7 +47,7 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
 
         await Task.WhenAll(batches.Select(async batch =>
         {
-            if (batch.Store == SecretStore.SecretsManager && !_client.PreferBatch(batch.Indexes.Length))
+            if (batch.Store == SecretStore.SecretsManager && !_client.Policy.PreferBatch(batch.Indexes.Length))
             {
                 return; // read one by one below, under GetSecretValue's budget
             }

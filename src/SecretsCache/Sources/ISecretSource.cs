@@ -14,9 +14,11 @@ internal interface ISecretSource
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 
-    /// <summary>Reads every Parameter Store parameter under <paramref name="path"/>.</summary>
-    Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("This source cannot list parameters by path.");
+    /// <summary>
+    /// Reads every Parameter Store parameter under <paramref name="path"/>. A listing longer than
+    /// <see cref="ParameterStoreReader.MaxPathPages"/> pages fails (<c>PathTooLarge</c>) rather than being cut short.
+    /// </summary>
+    Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken);
 }
 
 /// <summary>One item of a batch fetch: a value or the error for that item.</summary>

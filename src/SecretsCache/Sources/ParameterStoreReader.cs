@@ -14,7 +14,14 @@ namespace SecretsCache.Sources;
 internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider time, bool namesInErrors)
 {
     public const int BatchLimit = 10;
-    private const int MaxPathPages = 10_000; // 100,000 parameters: the advanced-tier limit per account and region.
+    /// <summary>
+    /// The most GetParametersByPath pages one listing reads: 10,000 pages of MaxResults 10 (ssm/paginators-1.json pages by
+    /// NextToken; the model caps MaxResults at 10) hold 100,000 parameters, the advanced tier's limit per account and region,
+    /// so a longer listing is not a legitimate answer. Reaching it fails the listing, typed, instead of truncating it.
+    /// </summary>
+    public const int MaxPathPages = 10_000;
+
+    public const string PathTooLarge = "PathTooLarge";
 
     public async ValueTask<Secret> FetchAsync(SecretReference reference, CancellationToken cancellationToken)
     {
@@ -108,7 +115,7 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
     }
 
     /// <summary>Reads every parameter under a path, following NextToken (bounded).</summary>
-    public async Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken, int maxPages = MaxPathPages)
     {
         var secrets = new List<Secret>();
         string? nextToken = null;
@@ -138,8 +145,15 @@ internal sealed class ParameterStoreReader(AwsJsonClient client, TimeProvider ti
             }
 
             nextToken = string.IsNullOrEmpty(result.NextToken) ? null : result.NextToken;
+            if (nextToken is not null && ++pages >= maxPages)
+            {
+                throw new SecretServiceUnavailableException(
+                    $"Listing the Parameter Store path '{path}' did not end within {maxPages:N0} pages ({maxPages * BatchLimit:N0} parameters, above what one account and region can hold), so it was refused rather than cut short.",
+                    "ssm:" + path,
+                    PathTooLarge);
+            }
         }
-        while (nextToken is not null && ++pages < MaxPathPages);
+        while (nextToken is not null);
 
         return secrets;
     }

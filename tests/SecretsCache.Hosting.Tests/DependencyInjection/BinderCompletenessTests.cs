@@ -11,8 +11,8 @@ namespace SecretsCache.Hosting.Tests.DependencyInjection;
 /// </summary>
 public sealed class BinderCompletenessTests
 {
-    /// <summary>Set in code only: objects (credentials, a Polly pipeline) that configuration cannot describe.</summary>
-    private static readonly HashSet<string> CodeOnly = new(StringComparer.Ordinal) { "Aws:Credentials", "Retry:Pipeline" };
+    /// <summary>Set in code only: objects (credentials) that configuration cannot describe.</summary>
+    private static readonly HashSet<string> CodeOnly = new(StringComparer.Ordinal) { "Aws:Credentials" };
 
     [Fact]
     public void Every_public_option_binds_from_configuration()
@@ -51,11 +51,11 @@ public sealed class BinderCompletenessTests
     [Fact]
     public void A_code_only_option_in_configuration_is_refused_by_name()
     {
-        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["SecretsCache:Retry:Pipeline"] = "x" }).Build().GetSection("SecretsCache");
+        var section = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["SecretsCache:TimeProvider"] = "x" }).Build().GetSection("SecretsCache");
 
         var ex = Assert.Throws<SecretsConfigurationException>(() => SecretsCacheOptionsBinder.Bind(section, new SecretsCacheOptions()));
 
-        Assert.Contains("'SecretsCache:Retry:Pipeline' can only be set in code", ex.Message);
+        Assert.Contains("'SecretsCache:TimeProvider' can only be set in code", ex.Message);
     }
 
     private static IEnumerable<(string Path, PropertyInfo Property)> Leaves(Type type, string prefix)

@@ -284,7 +284,8 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
 
         var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(name).AsTask());
 
-        Assert.Equal("Timeout", error.ErrorCode);
+        Assert.Equal("AttemptTimeout", error.ErrorCode);
+        Assert.Contains("Aws.AttemptTimeout", error.Message, StringComparison.Ordinal);
         Assert.True(error.IsTransient);
         Assert.Equal(3, handler.Sent);
         Assert.Equal(0, Aws.Requests.Count(GetSecretValue));

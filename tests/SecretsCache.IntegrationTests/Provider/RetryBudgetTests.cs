@@ -33,10 +33,11 @@ public sealed class RetryBudgetTests
         clock.Advance(TimeSpan.FromTicks(1));
 
         var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => read.WaitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Equal("Timeout", error.ErrorCode);
+        Assert.Equal("RetryBudgetExhausted", error.ErrorCode);
         Assert.True(error.IsTransient);
         Assert.Equal("sm:app/slow", error.Reference);
         Assert.Contains("within the retry budget of 2 s", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Retry.TotalTimeout", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, awsClock.TimersCreated); // one attempt: the budget left no time for the five retries (nor its own 10 s)
         NoValueLeaks.InException(error, "slow-value");
         NoValueLeaks.InLogs(logs, "slow-value");

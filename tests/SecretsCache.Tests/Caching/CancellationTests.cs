@@ -126,7 +126,8 @@ public sealed class CancellationTests
         cache.Time.Advance(TimeSpan.FromTicks(1));
 
         var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => read);
-        Assert.Equal("Timeout", error.ErrorCode);
+        Assert.Equal("FetchTimeout", error.ErrorCode);
+        Assert.Contains("FetchTimeout", error.Message, StringComparison.Ordinal);
         Assert.True(error.IsTransient);
         Assert.True(Assert.Single(cache.Source.Tokens).IsCancellationRequested);
     }

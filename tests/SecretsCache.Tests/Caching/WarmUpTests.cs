@@ -113,7 +113,7 @@ public sealed class WarmUpTests
         var result = await warmUp;
 
         Assert.Equal(0, result.Loaded);
-        Assert.All(result.Failures.Values, e => Assert.Equal("Timeout", Assert.IsType<SecretServiceUnavailableException>(e).ErrorCode));
+        Assert.All(result.Failures.Values, e => Assert.Equal("FetchTimeout", Assert.IsType<SecretServiceUnavailableException>(e).ErrorCode));
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class LoggingTests
         cache.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(Values[3], await slow);
         cache.Time.Advance(cache.Options.FetchTimeout); // the slow refresh times out
-        Eventually.True(() => logs.Records.Any(r => r.Exception is SecretServiceUnavailableException { ErrorCode: "Timeout" }), "the timeout to be logged");
+        Eventually.True(() => logs.Records.Any(r => r.Exception is SecretServiceUnavailableException { ErrorCode: "FetchTimeout" }), "the timeout to be logged");
         cache.Source.Release();
 
         // Access denied, then its backoff; not-found, then its negative cache; a key that goes missing.

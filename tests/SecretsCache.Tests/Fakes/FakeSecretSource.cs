@@ -102,6 +102,26 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
         }).ToList();
     }
 
+    /// <summary>Path listings started (counted before any hold).</summary>
+    public int PathCalls => Volatile.Read(ref _pathCalls);
+
+    private int _pathCalls;
+
+    /// <summary>Lists the Parameter Store values whose name starts with <paramref name="path"/>, honouring the hold and the token.</summary>
+    public async Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _pathCalls);
+        Tokens.Add(cancellationToken);
+        if (_gate is { } gate)
+        {
+            await gate.Task.WaitAsync(cancellationToken);
+        }
+
+        return _values.Where(pair => pair.Key.StartsWith("ssm:" + path, StringComparison.Ordinal))
+            .Select(pair => new Secret(pair.Key["ssm:".Length..], pair.Value.Value) { ParameterVersion = pair.Value.Version })
+            .ToList();
+    }
+
     private Secret Answer(SecretReference reference)
     {
         if (Fail?.Invoke(reference) is { } error)

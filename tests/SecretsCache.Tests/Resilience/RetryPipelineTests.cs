@@ -221,13 +221,6 @@ public sealed class RetryPipelineTests
         Assert.Equal(3, result);
     }
 
-    [Fact]
-    public void A_user_supplied_pipeline_replaces_the_built_in_one()
-    {
-        var custom = new ResiliencePipelineBuilder().Build();
-        Assert.Same(custom, RetryPipelineFactory.Create(new RetryOptions { Pipeline = custom }, TimeProvider.System));
-    }
-
     [Theory]
     [InlineData(typeof(SecretServiceUnavailableException), true)]
     [InlineData(typeof(SecretThrottledException), false)]

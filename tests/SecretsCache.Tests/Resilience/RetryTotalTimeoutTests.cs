@@ -83,7 +83,7 @@ public sealed class RetryTotalTimeoutTests
     [Fact]
     public void The_budget_is_what_IsBudgetExhausted_recognises()
     {
-        // AwsJsonClient maps exactly this exception to SecretServiceUnavailableException("Timeout") naming the budget.
+        // AwsJsonClient maps exactly this exception to SecretServiceUnavailableException("RetryBudgetExhausted") naming the budget.
         Assert.True(RetryPipelineFactory.IsBudgetExhausted(new TimeoutRejectedException()));
         Assert.False(RetryPipelineFactory.IsBudgetExhausted(new OperationCanceledException()));
         Assert.False(RetryPipelineFactory.IsBudgetExhausted(new SecretServiceUnavailableException("503", "sm:x", "ServiceUnavailable")));

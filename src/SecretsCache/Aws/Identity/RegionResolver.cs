@@ -12,12 +12,15 @@ internal static class RegionResolver
     public const string NoRegionMessage =
         "No AWS region: set SecretsCacheOptions.Aws.Region (or \"AWS\": { \"Region\" } in configuration), AWS_REGION, or a region in the AWS profile, or use ARNs (their region is used).";
 
-    public static string? TryResolve(AwsOptions options, Func<string, string?> environment)
+    public static string? TryResolve(AwsOptions options, Func<string, string?> environment) =>
+        TryResolve(options.Region, options.Profile, options.ProfilesLocation, environment);
+
+    public static string? TryResolve(string? configured, string? profile, string? profilesLocation, Func<string, string?> environment)
     {
-        var region = Blank(options.Region) ?? Blank(environment("AWS_REGION")) ?? Blank(environment("AWS_DEFAULT_REGION"));
-        if (region is null && options.Profile is not null)
+        var region = Blank(configured) ?? Blank(environment("AWS_REGION")) ?? Blank(environment("AWS_DEFAULT_REGION"));
+        if (region is null && profile is not null)
         {
-            region = AwsProfile.Region(options.Profile, options.ProfilesLocation);
+            region = AwsProfile.Region(profile, profilesLocation);
         }
 
         if (region is null)

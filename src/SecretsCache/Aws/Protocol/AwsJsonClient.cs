@@ -5,9 +5,8 @@ using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Polly;
-using Polly.CircuitBreaker;
 using SecretsCache.Aws.Contracts;
+using SecretsCache.Composition;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Identity;
 using SecretsCache.Aws.Signing;
@@ -22,28 +21,28 @@ namespace SecretsCache.Aws.Protocol;
 /// </summary>
 internal sealed class AwsJsonClient : IDisposable
 {
-    private const string BatchTarget = "secretsmanager.BatchGetSecretValue";
+    private const string BatchOperation = "BatchGetSecretValue";
     private static readonly MediaTypeHeaderValue JsonContentType = new(RequestSigner.JsonContentType);
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
-    private readonly AwsOptions _options;
+    private readonly AwsSettings _options;
     private readonly TimeProvider _time;
     private readonly Func<string, string?> _environment;
     private readonly AwsCredentialsSource _credentials;
-    private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
-    private readonly RetryOptions _retry;
-    private readonly ILogger _logger;
-    private readonly ClientRateLimiter _secretsManagerLimit;
-    private readonly ClientRateLimiter _parameterStoreLimit;
-    private readonly ClientRateLimiter _batchLimit;
+    private readonly CallPolicy _policy;
+    private readonly RetrySettings _retry;
     private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
     private readonly long[] _clockSkewTicks = new long[2];
     private string? _defaultRegion;
 
     public AwsJsonClient(SecretsCacheOptions options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+        : this(SecretsCacheSettings.From(options), httpClient, timeProvider, environment, logger)
     {
-        _logger = logger ?? NullLogger.Instance;
+    }
+
+    public AwsJsonClient(SecretsCacheSettings options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+    {
         _options = options.Aws;
         _time = timeProvider;
         _environment = environment ?? Environment.GetEnvironmentVariable;
@@ -59,32 +58,16 @@ internal sealed class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
-        _retry = options.Retry;
-        _secretsManagerLimit = new ClientRateLimiter("Secrets Manager", options.RateLimits.SecretsManagerRequestsPerSecond, options.RateLimits, timeProvider);
-        _parameterStoreLimit = new ClientRateLimiter("Parameter Store", options.RateLimits.ParameterStoreRequestsPerSecond, options.RateLimits, timeProvider);
-        _batchLimit = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", options.RateLimits.SecretsManagerBatchRequestsPerSecond, options.RateLimits, timeProvider);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance);
+        _retry = _policy.Retry;
     }
 
     /// <summary>The region used for references that do not name one.</summary>
     /// <remarks>Only a success is cached, so a region configured after a failed lookup (a profile written later) is still found.</remarks>
     public string DefaultRegion => _defaultRegion ??= ResolveDefaultRegion();
 
-    /// <summary>
-    /// Whether <paramref name="secrets"/> current secrets should be read by one BatchGetSecretValue call rather than one
-    /// GetSecretValue each: yes when the batch budget has a token now, or when waiting for one still moves secrets faster than
-    /// the single-read budget would. A fleet instance's share of the 100/s batch quota is often far below its share of
-    /// GetSecretValue's, and then single reads warm it up faster without taking anything from the batch quota.
-    /// </summary>
-    public bool PreferBatch(int secrets)
-    {
-        if (_batchLimit.HasTokenNow)
-        {
-            return true;
-        }
-
-        var singles = _secretsManagerLimit.RequestsPerSecond;
-        return singles > 0 && _batchLimit.RequestsPerSecond * secrets >= singles;
-    }
+    /// <summary>The rate limits, breakers and batching decision around this client's calls.</summary>
+    public CallPolicy Policy => _policy;
 
     /// <summary>The signing-clock correction learned from AWS's Date header after a skew rejection (for diagnostics and tests).</summary>
     public TimeSpan ClockSkew(AwsService service) => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks[(int)service]));
@@ -105,19 +88,9 @@ internal sealed class AwsJsonClient : IDisposable
             (service == AwsService.SecretsManager ? "secretsmanager." : "AmazonSSM.") + operation,
             JsonSerializer.SerializeToUtf8Bytes(request, requestType),
             responseType,
-            reference);
-        // One breaker per service and region: an outage of one does not stop calls to the other.
-        var pipeline = _pipelines.GetOrAdd((service, call.Endpoint.SigningRegion), static (key, client) =>
-        {
-            // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
-            var (service, region) = key;
-            return RetryPipelineFactory.Create(
-                client._retry,
-                client._time,
-                breakerState: new CircuitBreakerStateProvider(),
-                onOpened: () => Log.CircuitOpened(client._logger, ServiceName(service), region, client._retry.BreakDuration.TotalSeconds),
-                onClosed: () => Log.CircuitClosed(client._logger, ServiceName(service), region));
-        }, this);
+            reference,
+            service == AwsService.ParameterStore ? CallBudget.ParameterStore : operation == BatchOperation ? CallBudget.SecretsManagerBatch : CallBudget.SecretsManager);
+        var pipeline = _policy.Pipeline(service, call.Endpoint.SigningRegion);
 
         // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
         // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
@@ -132,7 +105,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s.", reference, "Timeout", ex);
+                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s (Retry.TotalTimeout; raise it to allow more retries).", reference, TimeoutCodes.RetryBudgetExhausted, ex);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
@@ -148,18 +121,14 @@ internal sealed class AwsJsonClient : IDisposable
 
     public void Dispose()
     {
-        _secretsManagerLimit.Dispose();
-        _parameterStoreLimit.Dispose();
-        _batchLimit.Dispose();
+        _policy.Dispose();
         if (_ownsHttp)
         {
             _http.Dispose();
         }
     }
 
-    /// <summary>BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
-    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) =>
-        call.Service == AwsService.ParameterStore ? _parameterStoreLimit : call.Target == BatchTarget ? _batchLimit : _secretsManagerLimit;
+    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget);
 
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
@@ -225,7 +194,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (OperationCanceledException ex) when (!callerToken.IsCancellationRequested)
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(call.Service)} did not answer within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}).", call.Reference, "Timeout", ex);
+                $"AWS {ServiceName(call.Service)} did not answer one attempt within {_options.AttemptTimeout.TotalSeconds:0.###} s ({call.Endpoint.Url.Host}; Aws.AttemptTimeout, raise it if AWS is slow but answering).", call.Reference, TimeoutCodes.AttemptTimeout, ex);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)
         {
@@ -320,7 +289,7 @@ internal sealed class AwsJsonClient : IDisposable
     }
 
     private string ResolveDefaultRegion() =>
-        RegionResolver.TryResolve(_options, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+        RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
 
     private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
     {
@@ -340,7 +309,7 @@ internal sealed class AwsJsonClient : IDisposable
     };
 
     private sealed record Call<TResponse>(
-        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference)
+        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference, CallBudget Budget)
     {
         /// <summary>1 while the first attempt's rate-limit token, taken before the retry pipeline, is unused.</summary>
         public int FirstToken;

@@ -87,6 +87,9 @@ internal sealed class StagedSecretSource(TimeProvider time) : ISecretSource
         return Answer(reference);
     }
 
+    public Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("Rotation tests list no paths.");
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         var outcomes = new List<FetchOutcome>();

@@ -1,0 +1,108 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using SecretsCache.Aws.Protocol;
+using SecretsCache.Caching;
+using SecretsCache.Diagnostics;
+using SecretsCache.Rotation;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Composition;
+
+/// <summary>
+/// The one composition root. It validates the options once, freezes them into <see cref="SecretsCacheSettings"/>, and wires
+/// engine ← source ← call policy ← transport. <see cref="SecretProvider"/> is built only through it, and SecretsCache.Hosting
+/// (DI and the configuration provider) only through <see cref="SecretProvider"/>, so every provider is composed the same way.
+/// </summary>
+/// <remarks>
+/// The seam for a second level (SecretsCache.Redis): <see cref="SecretsCacheRuntimeHooks.DecorateSource"/> wraps the AWS
+/// source (an L2 read-through is a decorator <see cref="ISecretSource"/>); the engine's <see cref="CacheEngine.Invalidate"/>
+/// applies a backplane's remote invalidations; the call policy's limiter factory replaces its
+/// local token buckets (a fleet limiter).
+/// </remarks>
+internal sealed class SecretsCacheRuntime : IDisposable
+{
+    private SecretsCacheRuntime(
+        SecretsCacheSettings settings, ISecretSource source, TimeProvider time, ILogger logger, IMeterFactory? meterFactory, Func<double>? random)
+    {
+        Settings = settings;
+        Source = source;
+        Time = time;
+        Logger = logger;
+        Metrics = new SecretsCacheMetrics(meterFactory);
+        Engine = new CacheEngine(source, settings.Cache, time, logger, Metrics, random);
+    }
+
+    public SecretsCacheSettings Settings { get; }
+
+    /// <summary>The outermost source the engine reads (the AWS source, or a decorator of it).</summary>
+    public ISecretSource Source { get; }
+
+    public CacheEngine Engine { get; }
+
+    public SecretsCacheMetrics Metrics { get; }
+
+    public TimeProvider Time { get; }
+
+    public ILogger Logger { get; }
+
+    /// <summary>What <c>ExecuteAsync</c> remembers per provider (which references work on AWSPENDING).</summary>
+    public RotationState Rotation { get; } = new();
+
+    /// <summary>Composes a provider that reads AWS.</summary>
+    /// <exception cref="SecretsConfigurationException">The options are invalid or name an endpoint that is not allowed.</exception>
+    public static SecretsCacheRuntime Create(
+        SecretsCacheOptions options,
+        HttpClient? httpClient,
+        ILoggerFactory? loggerFactory,
+        TimeProvider? timeProvider,
+        IMeterFactory? meterFactory,
+        SecretsCacheRuntimeHooks? hooks = null)
+    {
+        var settings = SecretsCacheSettings.From(options); // before anything exists, so invalid options leave nothing behind
+        var time = timeProvider ?? TimeProvider.System;
+        var logger = LoggerOf(loggerFactory);
+        var client = new AwsJsonClient(settings, httpClient, time, logger: logger);
+        ISecretSource source = new AwsSecretSource(client, time, settings);
+        source = hooks?.DecorateSource?.Invoke(source, settings) ?? source;
+        return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null);
+    }
+
+    /// <summary>Composes a provider over a given source (tests, and sources other than AWS).</summary>
+    public static SecretsCacheRuntime Create(
+        ISecretSource source,
+        SecretsCacheOptions options,
+        TimeProvider? timeProvider,
+        ILoggerFactory? loggerFactory,
+        IMeterFactory? meterFactory,
+        Func<double>? random)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var settings = SecretsCacheSettings.From(options);
+        return new SecretsCacheRuntime(settings, source, timeProvider ?? TimeProvider.System, LoggerOf(loggerFactory), meterFactory, random);
+    }
+
+    private int _disposed;
+
+    /// <summary>Idempotent: a provider adopted by a container is disposed by it and by the configuration that built it.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        Engine.Dispose();
+        Metrics.Dispose();
+        (Source as IDisposable)?.Dispose();
+    }
+
+    private static ILogger LoggerOf(ILoggerFactory? loggerFactory) => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();
+}
+
+/// <summary>Where a package built on the core (SecretsCache.Redis) plugs into the composition.</summary>
+internal sealed class SecretsCacheRuntimeHooks
+{
+    /// <summary>Wraps the AWS source, for example with a second-level cache read before AWS.</summary>
+    public Func<ISecretSource, SecretsCacheSettings, ISecretSource>? DecorateSource { get; init; }
+}
