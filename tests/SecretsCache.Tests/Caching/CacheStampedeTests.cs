@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Caching;
@@ -52,7 +54,8 @@ public sealed class CacheStampedeTests
     {
         // Deterministic form of the race above: a second caller's whole read runs after the first caller has seen no value
         // but before it joins a fetch.
-        using var meters = new TestMeterFactory();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         using var cache = CacheHarness.Create(meters: meters);
         cache.Source.Set("app/db", "one");
         Secret? other = null;
@@ -68,7 +71,8 @@ public sealed class CacheStampedeTests
     [Fact]
     public async Task A_caller_that_missed_just_before_another_fetch_failed_gets_that_error_without_a_second_call()
     {
-        using var meters = new TestMeterFactory();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         using var cache = CacheHarness.Create(meters: meters);
         cache.Source.Fail = Errors.Throttled;
         using var hook = new MeasurementHook(meters, "secretscache.cache.misses", () =>

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Primitives;
 using SecretsCache.Tests.Support;
 
@@ -29,8 +31,9 @@ public sealed class EvictionTests
     [Fact]
     public async Task Each_insert_past_the_bound_evicts_one_entry()
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = CacheHarness.Create(o => o.MaxEntries = 10, meters: meters);
         for (var i = 0; i < 25; i++)
         {
@@ -121,8 +124,9 @@ public sealed class EvictionTests
     [Fact]
     public async Task Evictions_are_counted_in_the_metric_with_source_and_kind_tags()
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = CacheHarness.Create(o => o.MaxEntries = 10, meters: meters);
         for (var i = 0; i < 50; i++)
         {

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Tests.Caching;
@@ -11,7 +13,7 @@ public sealed class RefreshAheadTests
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(100);
     private static readonly TimeSpan RefreshPoint = TimeSpan.FromSeconds(80);
 
-    private static CacheHarness Create(Action<SecretsCacheOptions>? configure = null, TestMeterFactory? meters = null) =>
+    private static CacheHarness Create(Action<SecretsCacheOptions>? configure = null, IMeterFactory? meters = null) =>
         CacheHarness.Create(o =>
         {
             o.DefaultTtl = Ttl;
@@ -106,7 +108,8 @@ public sealed class RefreshAheadTests
     {
         // Deterministic form of the race above: a whole refresh runs after a hit has read the old value and before it
         // decides to refresh.
-        using var meters = new TestMeterFactory();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         using var cache = Create(meters: meters);
         cache.Source.Set("app/db", "one");
         await cache.ReadAsync("app/db");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using SecretsCache.Caching;
 using SecretsCache.Tests.Support;
 
@@ -9,8 +11,8 @@ public sealed class StaleLoggingTests
     [Fact]
     public async Task Serving_stale_is_logged_once_per_interval_however_many_reads()
     {
-        var logs = new CapturingLoggerProvider();
-        using var factory = CapturingLoggerProvider.CreateFactory(logs);
+        var logs = new FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         using var cache = CacheHarness.Create(o => o.MaxStaleness = TimeSpan.FromHours(1), loggers: factory);
         cache.Source.Set("app/db", "one");
         await cache.ReadAsync("app/db");
@@ -22,10 +24,10 @@ public sealed class StaleLoggingTests
             Assert.Equal("one", await cache.ReadAsync("app/db"));
         }
 
-        Assert.Single(logs.Records, r => r.Message.StartsWith("Serving a stale value", StringComparison.Ordinal));
+        Assert.Single(logs.Collector.GetSnapshot(), r => r.Message.StartsWith("Serving a stale value", StringComparison.Ordinal));
 
         cache.Time.Advance(CacheEngine.StaleLogInterval);
         Assert.Equal("one", await cache.ReadAsync("app/db"));
-        Assert.Equal(2, logs.Records.Count(r => r.Message.StartsWith("Serving a stale value", StringComparison.Ordinal)));
+        Assert.Equal(2, logs.Collector.GetSnapshot().Count(r => r.Message.StartsWith("Serving a stale value", StringComparison.Ordinal)));
     }
 }

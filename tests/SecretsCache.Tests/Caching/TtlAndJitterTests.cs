@@ -141,7 +141,7 @@ public sealed class TtlAndJitterTests
     }
 
     private static void AdvanceTo(CacheHarness cache, TimeSpan sinceStart) =>
-        cache.Time.Advance(TimeSpan.FromTicks(sinceStart.Ticks - cache.Time.GetTimestamp()));
+        cache.Time.SetUtcNow(cache.Time.Start + sinceStart);
 
     private static string Read(CacheHarness cache) => cache.ReadAsync("app/db").GetAwaiter().GetResult();
 }

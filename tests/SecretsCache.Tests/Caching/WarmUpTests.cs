@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SecretsCache.Tests.Support;
 
@@ -86,8 +87,8 @@ public sealed class WarmUpTests
     [Fact]
     public async Task References_evicted_by_the_size_bound_during_warm_up_are_reported_not_counted_as_loaded()
     {
-        var logs = new CapturingLoggerProvider();
-        using var factory = CapturingLoggerProvider.CreateFactory(logs);
+        var logs = new FakeLoggerProvider();
+        using var factory = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         using var cache = CacheHarness.Create(o => o.MaxEntries = 10, loggers: factory);
         var references = Enumerable.Range(0, 30).Select(i => $"app/k{i:00}").ToList();
         references.ForEach(r => cache.Source.Set(r, "v"));
@@ -98,7 +99,7 @@ public sealed class WarmUpTests
         Assert.InRange(result.Loaded, 1, 10);
         Assert.Equal(30 - result.Loaded, result.Failures.Count);
         Assert.All(result.Failures.Values, e => Assert.Contains("MaxEntries (10)", Assert.IsType<SecretsConfigurationException>(e).Message, StringComparison.Ordinal));
-        Assert.Contains(logs.Records, r => r.Level == LogLevel.Warning && r.Message.Contains("MaxEntries is 10", StringComparison.Ordinal));
+        Assert.Contains(logs.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("MaxEntries is 10", StringComparison.Ordinal));
     }
 
     [Fact]

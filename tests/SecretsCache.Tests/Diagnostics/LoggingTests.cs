@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using SecretsCache.Tests.Support;
 
@@ -14,8 +15,8 @@ public sealed class LoggingTests
     [Fact]
     public async Task No_log_message_argument_or_exception_ever_carries_a_secret_value()
     {
-        var logs = new CapturingLoggerProvider();
-        using var loggers = CapturingLoggerProvider.CreateFactory(logs);
+        var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
         using var cache = CacheHarness.Create(o =>
         {
             o.MaxEntries = 6;
@@ -45,7 +46,7 @@ public sealed class LoggingTests
         cache.Time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(Values[3], await slow);
         cache.Time.Advance(cache.Options.FetchTimeout); // the slow refresh times out
-        Eventually.True(() => logs.Records.Any(r => r.Exception is SecretServiceUnavailableException { ErrorCode: "FetchTimeout" }), "the timeout to be logged");
+        Eventually.True(() => logs.Collector.GetSnapshot().Any(r => r.Exception is SecretServiceUnavailableException { ErrorCode: "FetchTimeout" }), "the timeout to be logged");
         cache.Source.Release();
 
         // Access denied, then its backoff; not-found, then its negative cache; a key that goes missing.
@@ -67,17 +68,17 @@ public sealed class LoggingTests
             await cache.ReadAsync($"app/filler{i}");
         }
 
-        var records = logs.Records;
+        var records = logs.Collector.GetSnapshot();
         foreach (var expected in new[] { 1, 2, 3, 4, 5, 6, 7, 8 })
         {
-            Assert.Contains(records, r => r.EventId.Id == expected);
+            Assert.Contains(records, r => r.Id.Id == expected);
         }
 
         Assert.Contains(records, r => r.Level == LogLevel.Warning && r.Exception is SecretThrottledException);
         foreach (var record in records)
         {
             AssertNoValue(record.Message);
-            Assert.All(record.State, pair => AssertNoValue(pair.Value?.ToString()));
+            Assert.All(record.StructuredState ?? [], pair => AssertNoValue(pair.Value?.ToString()));
             for (var error = record.Exception; error is not null; error = error.InnerException)
             {
                 AssertNoValue(error.Message);

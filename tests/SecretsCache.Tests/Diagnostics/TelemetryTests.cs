@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using SecretsCache.Tests.Support;
 
@@ -49,7 +49,7 @@ public sealed class TelemetryTests
         }
     }
 
-    private static CacheHarness Create(TestMeterFactory meters, bool includeNames) =>
+    private static CacheHarness Create(IMeterFactory meters, bool includeNames) =>
         CacheHarness.Create(o =>
         {
             o.IncludeNamesInTelemetry = includeNames;
@@ -59,8 +59,9 @@ public sealed class TelemetryTests
     [Fact]
     public async Task The_meter_reports_hits_misses_fetches_errors_stale_reads_evictions_and_durations()
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = Create(meters, includeNames: false);
 
         await DriveAsync(cache);
@@ -89,8 +90,9 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Names_are_tagged_only_when_IncludeNamesInTelemetry_is_on()
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = Create(meters, includeNames: true);
 
         await DriveAsync(cache);
@@ -105,8 +107,9 @@ public sealed class TelemetryTests
     [InlineData(true)]
     public async Task No_tag_value_ever_equals_or_contains_a_secret_value(bool includeNames)
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = Create(meters, includeNames);
 
         await DriveAsync(cache);
@@ -118,8 +121,9 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Fetch_duration_is_measured_on_the_providers_clock_in_seconds()
     {
-        using var meters = new TestMeterFactory();
-        using var metrics = new MetricCollector(meters);
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var metrics = new CacheMetrics(meters);
         using var cache = Create(meters, includeNames: false);
         cache.Source.Set("app/db", "x");
         cache.Source.Hold();
@@ -171,6 +175,7 @@ public sealed class TelemetryTests
         Assert.Equal(1, Interlocked.Read(ref hits));
         Assert.All(instruments, i => Assert.Equal(SecretsCacheTelemetry.MeterName, i.Meter.Name));
         Assert.Contains(instruments, i => i.Name == FetchDuration);
+        Assert.Equal(CacheMetrics.Instruments.Order(), instruments.Select(i => i.Name).Distinct().Order()); // what CacheMetrics.All covers
     }
 
     [Fact]

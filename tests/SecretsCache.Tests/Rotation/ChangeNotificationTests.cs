@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
 using SecretsCache.Tests.Fakes;
@@ -13,7 +14,7 @@ public sealed class ChangeNotificationTests : IDisposable
     private readonly StagedSecretSource _source;
     private readonly SecretProvider _provider;
     private readonly ConcurrentQueue<SecretChangedEventArgs> _events = new();
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLoggerProvider _logs = new();
 
     public ChangeNotificationTests()
     {
@@ -23,7 +24,7 @@ public sealed class ChangeNotificationTests : IDisposable
             _source,
             new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1, StaleFallbackTimeout = TimeSpan.Zero, MaxStaleness = TimeSpan.Zero },
             _time,
-            CapturingLoggerProvider.CreateFactory(_logs));
+            LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
         _provider.SecretChanged += (sender, e) =>
         {
             Assert.Same(_provider, sender);
@@ -120,14 +121,14 @@ public sealed class ChangeNotificationTests : IDisposable
         Assert.Equal(v2, (await _provider.GetAsync("app/db")).VersionId);
 
         // Logged as a warning naming the reference, with the handler's exception; no value anywhere.
-        var failure = Assert.Single(_logs.Records, r => r.EventId.Id == 105);
+        var failure = Assert.Single(_logs.Collector.GetSnapshot(), r => r.Id.Id == 105);
         Assert.Equal(LogLevel.Warning, failure.Level);
         Assert.Contains("sm:app/db", failure.Message, StringComparison.Ordinal);
         Assert.Equal("handler bug for sm:app/db", Assert.IsType<InvalidOperationException>(failure.Exception).Message);
-        Assert.All(_logs.Records, r =>
+        Assert.All(_logs.Collector.GetSnapshot(), r =>
         {
             Assert.DoesNotContain("two-secret-value", r.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain(r.State, kv => kv.Value?.ToString()?.Contains("two-secret-value", StringComparison.Ordinal) == true);
+            Assert.DoesNotContain(r.StructuredState ?? [], kv => kv.Value?.ToString()?.Contains("two-secret-value", StringComparison.Ordinal) == true);
         });
 
         // The key is not wedged: no fetch is left in flight, forced refreshes still work, and the next change is announced too.
@@ -135,7 +136,7 @@ public sealed class ChangeNotificationTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(v3, (await _provider.RefreshAsync("app/db")).VersionId);
         Assert.Equal([v2, v3], _events.Select(e => e.NewVersion));
-        Assert.Equal(2, _logs.Records.Count(r => r.EventId.Id == 105));
+        Assert.Equal(2, _logs.Collector.GetSnapshot().Count(r => r.Id.Id == 105));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using SecretsCache.Tests.Fakes;
 using SecretsCache.Tests.Rotation.Support;
 using SecretsCache.Tests.Support;
@@ -14,7 +16,7 @@ public sealed class ForcedRefreshAfterRemovalTests : IDisposable
 
     private readonly FakeTimeProvider _time = new();
     private readonly StagedSecretSource _source;
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLoggerProvider _logs = new();
     private readonly SecretProvider _provider;
 
     public ForcedRefreshAfterRemovalTests()
@@ -22,7 +24,7 @@ public sealed class ForcedRefreshAfterRemovalTests : IDisposable
         _source = new StagedSecretSource(_time);
         _source.Put("app/db", "one");
         var options = new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1, MinForcedRefreshInterval = Interval, MaxEntries = 10 };
-        _provider = new SecretProvider(_source, options, _time, CapturingLoggerProvider.CreateFactory(_logs));
+        _provider = new SecretProvider(_source, options, _time, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
     }
 
     public void Dispose()
@@ -49,7 +51,7 @@ public sealed class ForcedRefreshAfterRemovalTests : IDisposable
         var refreshed = await Task.WhenAll(Concurrently.Start(100, _ => _provider.RefreshAsync("sm:app/db").AsTask()));
         Assert.All(refreshed, s => Assert.Equal(v2, s.VersionId));
         Assert.Equal(3, _source.Calls("app/db"));
-        Assert.Contains(_logs.Records, r => r.EventId.Id == 100); // "answered from the cache: the last one was less than 5000 ms ago"
+        Assert.Contains(_logs.Collector.GetSnapshot(), r => r.Id.Id == 100); // "answered from the cache: the last one was less than 5000 ms ago"
 
         // The interval that began before the removal still holds until 5 s, then one forced fetch goes through.
         _source.Put("app/db", "three");

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using SecretsCache.Tests.Fakes;
 using SecretsCache.Tests.Rotation.Support;
 using SecretsCache.Tests.Support;
@@ -13,7 +15,7 @@ public sealed class RotationLoggingTests : IDisposable
 
     private readonly FakeTimeProvider _time = new();
     private readonly StagedSecretSource _source;
-    private readonly CapturingLoggerProvider _logs = new();
+    private readonly FakeLoggerProvider _logs = new();
     private readonly SecretProvider _provider;
     private readonly PasswordCheckingDatabase _database = new(Current);
 
@@ -21,7 +23,7 @@ public sealed class RotationLoggingTests : IDisposable
     {
         _source = new StagedSecretSource(_time);
         _source.Put("app/db", Current);
-        _provider = new SecretProvider(_source, new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1 }, _time, CapturingLoggerProvider.CreateFactory(_logs));
+        _provider = new SecretProvider(_source, new SecretsCacheOptions { TtlJitter = 0, RefreshAheadFraction = 1 }, _time, LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(_logs)));
     }
 
     public void Dispose()
@@ -59,15 +61,15 @@ public sealed class RotationLoggingTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(42, await Query(TimeSpan.Zero));
 
-        var rotation = _logs.Records.Where(r => r.EventId.Id is >= 100 and <= 119).ToList();
-        Assert.Equal([100, 101, 102, 103, 104, 105, 106], rotation.Select(r => r.EventId.Id).Distinct().Order());
+        var rotation = _logs.Collector.GetSnapshot().Where(r => r.Id.Id is >= 100 and <= 119).ToList();
+        Assert.Equal([100, 101, 102, 103, 104, 105, 106], rotation.Select(r => r.Id.Id).Distinct().Order());
         Assert.All(rotation, r => Assert.Contains("sm:app/db", r.Message, StringComparison.Ordinal));
-        foreach (var record in _logs.Records)
+        foreach (var record in _logs.Collector.GetSnapshot())
         {
             foreach (var value in (string[])[Current, Pending, Next])
             {
                 Assert.DoesNotContain(value, record.Message, StringComparison.Ordinal);
-                Assert.DoesNotContain(record.State, kv => kv.Value?.ToString()?.Contains(value, StringComparison.Ordinal) == true);
+                Assert.DoesNotContain(record.StructuredState ?? [], kv => kv.Value?.ToString()?.Contains(value, StringComparison.Ordinal) == true);
                 Assert.DoesNotContain(value, record.Exception?.ToString() ?? string.Empty, StringComparison.Ordinal);
             }
         }

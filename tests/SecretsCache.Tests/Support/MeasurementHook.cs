@@ -12,7 +12,7 @@ internal sealed class MeasurementHook : IDisposable
     private readonly MeterListener _listener = new();
     private Action? _once;
 
-    public MeasurementHook(TestMeterFactory factory, string instrument, Action once)
+    public MeasurementHook(IMeterFactory factory, string instrument, Action once)
     {
         _once = once;
         _listener.InstrumentPublished = (i, listener) =>
