@@ -13,7 +13,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Quota_throttles_exactly_at_its_rate_on_the_emulator_clock()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
         session.Emulator.Faults.SetQuota("sm-reads", 5, GetSecret, Describe);
 
@@ -48,7 +48,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Quota_without_operations_covers_every_operation()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
         session.Emulator.Faults.SetQuota("all", 2);
 
@@ -126,7 +126,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Latency_waits_on_the_emulator_clock()
     {
-        var time = new ManualTimeProvider();
+        var time = new SignallingTimeProvider();
         await using var session = await StartAsync(time);
         session.Emulator.Faults.Latency = TimeSpan.FromSeconds(3);
 
@@ -159,7 +159,7 @@ public sealed class FaultTests
     [Fact]
     public async Task ClockSkew_moves_the_signature_window_and_the_Date_header()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
         session.Emulator.Faults.ClockSkew = TimeSpan.FromMinutes(10);
 
@@ -180,7 +180,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Clear_turns_every_fault_off()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
         var faults = session.Emulator.Faults;
         faults.SetQuota("q", 1);
@@ -199,7 +199,7 @@ public sealed class FaultTests
     [Fact]
     public async Task ClearFailures_ends_an_outage_and_keeps_the_quotas()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
         var faults = session.Emulator.Faults;
         faults.SetQuota("q", 2, GetSecret);
@@ -244,7 +244,7 @@ public sealed class FaultTests
     [Fact]
     public async Task Snapshot_records_arrival_time_outcome_and_status()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
 
         await session.Client.SendAsync(GetSecret, new { SecretId = "s" });
@@ -256,7 +256,7 @@ public sealed class FaultTests
         Assert.Equal(new EmulatorRequest(GetSecret, time.GetUtcNow(), EmulatorOutcome.NotFound, 400, "ResourceNotFoundException") { Region = "us-east-1" }, log[1]);
     }
 
-    private static async Task<EmulatorSession> StartAsync(ManualTimeProvider? time = null)
+    private static async Task<EmulatorSession> StartAsync(FakeTimeProvider? time = null)
     {
         var session = await EmulatorSession.StartAsync(time is null ? null : new AwsEmulatorOptions { TimeProvider = time });
         session.Emulator.CreateSecret("s", "v");

@@ -72,7 +72,7 @@ public sealed class RegionalFaultTests
     [Fact]
     public async Task A_regions_quota_throttles_only_that_region_and_a_global_one_counts_every_region()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartReplicatedAsync(time);
         var client = session.Client;
         session.Emulator.Faults.ForRegion(East).SetQuota("east-reads", 2, Get);
@@ -94,7 +94,7 @@ public sealed class RegionalFaultTests
     [Fact]
     public async Task A_regions_latency_holds_only_its_requests_and_adds_to_the_global_latency()
     {
-        var time = new ManualTimeProvider();
+        var time = new SignallingTimeProvider();
         await using var session = await StartReplicatedAsync(time);
         var client = session.Client;
         session.Emulator.Faults.ForRegion(East).Latency = TimeSpan.FromSeconds(30); // longer than a client's timeout: a hung region

@@ -136,7 +136,7 @@ public sealed class ReplicationTests
     [Fact]
     public async Task With_a_lag_replicas_are_created_and_updated_only_once_it_has_passed_on_the_emulator_clock()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await RegionTests.StartAsync(time);
         var client = session.Client;
         var aws = session.Emulator;
@@ -166,7 +166,7 @@ public sealed class ReplicationTests
     [Fact]
     public async Task A_newer_copy_supersedes_an_older_one_still_on_its_way()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await RegionTests.StartAsync(time);
         var aws = session.Emulator;
         aws.CreateSecret("s", "v1");
@@ -236,7 +236,7 @@ public sealed class ReplicationTests
     [Fact]
     public async Task StopReplicationToReplica_promotes_the_replica_to_a_standalone_primary()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await RegionTests.StartAsync(time);
         var client = session.Client;
         var aws = session.Emulator;

@@ -159,7 +159,7 @@ public sealed class SecretsManagerTests
     [Fact]
     public async Task DeleteSecret_marks_for_deletion_or_removes_at_once()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await EmulatorSession.StartAsync(new AwsEmulatorOptions { TimeProvider = time });
         var client = session.Client;
         session.Emulator.CreateSecret("soft", "v");

@@ -95,7 +95,7 @@ public sealed class SignatureTests
     [Fact]
     public async Task Expired_signature_quotes_AWS_message()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
         await using var session = await StartAsync(time);
 
         var response = await session.Client.SendAsync(Target, Body, session.Client.Signing with { SignedAt = time.GetUtcNow().AddMinutes(-6) });
@@ -106,7 +106,7 @@ public sealed class SignatureTests
     [Fact]
     public async Task Signature_from_the_future_is_not_yet_current()
     {
-        var time = new ManualTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 12, 0, 0, TimeSpan.Zero));
         await using var session = await StartAsync(time);
 
         var response = await session.Client.SendAsync(Target, Body, session.Client.Signing with { SignedAt = time.GetUtcNow().AddMinutes(6) });
@@ -117,7 +117,7 @@ public sealed class SignatureTests
     [Fact]
     public async Task Signature_within_five_minutes_is_accepted()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await StartAsync(time);
 
         var late = await session.Client.SendAsync(Target, Body, session.Client.Signing with { SignedAt = time.GetUtcNow().AddMinutes(-4) });
@@ -179,7 +179,7 @@ public sealed class SignatureTests
         AssertRejected(session, response, "UnrecognizedClientException", "The security token included in the request is invalid.");
     }
 
-    private static async Task<EmulatorSession> StartAsync(ManualTimeProvider? time = null)
+    private static async Task<EmulatorSession> StartAsync(FakeTimeProvider? time = null)
     {
         var session = await EmulatorSession.StartAsync(time is null ? null : new AwsEmulatorOptions { TimeProvider = time });
         session.Emulator.CreateSecret("app/db", "s3cr3t");

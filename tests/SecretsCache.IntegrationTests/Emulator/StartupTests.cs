@@ -84,7 +84,7 @@ public sealed class StartupTests
     [Fact]
     public async Task Date_header_is_rfc1123_from_the_emulator_clock()
     {
-        var time = new ManualTimeProvider();
+        var time = new FakeTimeProvider();
         await using var session = await EmulatorSession.StartAsync(new AwsEmulatorOptions { TimeProvider = time });
 
         var response = await session.Client.SendAsync("AmazonSSM.GetParameters", new { Names = new[] { "/nope" } });

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Provider.Support;
 
@@ -51,7 +52,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
         var undecryptable = SecretName("kms");
         Aws.CreateSecret(undecryptable, "kms-value");
         Aws.FailDecryption(undecryptable);
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLoggerProvider();
         var provider = CreateProvider(logs: logs);
 
         var result = await provider.WarmUpAsync([.. present, missing, denied, undecryptable]);
@@ -214,7 +215,7 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
                 o.RateLimits.SecretsManagerBatchRequestsPerSecond = 0.5;
                 o.RateLimits.SecretsManagerRequestsPerSecond = 1_000;
             },
-            new ManualTimeProvider(TimeProvider.System.GetUtcNow()));
+            new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
 
         var result = await provider.WarmUpAsync(names);
 

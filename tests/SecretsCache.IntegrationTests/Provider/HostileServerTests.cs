@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging.Testing;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Aws.Protocol;
@@ -133,8 +134,8 @@ public sealed class HostileServerTests : IAsyncLifetime
         var message = forged + new string('m', 4 * 1024 * 1024);
         _endpoint.Answer = context => HostileServer.Json(
             context, $$"""{"__type":"ValidationException","message":"{{message.Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}}"}""", 400);
-        var logs = new CapturingLoggerFactory();
-        var provider = Own(new SecretProvider(_endpoint.Options(), loggerFactory: logs));
+        var logs = new FakeLoggerProvider();
+        var provider = Own(new SecretProvider(_endpoint.Options(), loggerFactory: Own(FakeLogs.Factory(logs))));
 
         var error = await Assert.ThrowsAsync<SecretRequestException>(() => provider.GetAsync(Name).AsTask());
 

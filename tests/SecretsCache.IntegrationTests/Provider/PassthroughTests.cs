@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using SecretsCache.IntegrationTests.Provider.Support;
 
 namespace SecretsCache.IntegrationTests.Provider;
@@ -98,7 +99,7 @@ public sealed class PassthroughTests(AwsFixture fixture) : ProviderTestBase(fixt
         Aws.DenyAccess(denied);
         var noPrevious = SecretName("pt-noprev");
         Aws.CreateSecret(noPrevious, "only-value");
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLoggerProvider();
         var provider = CreateProvider(logs: logs);
 
         var notFound = await Assert.ThrowsAsync<SecretNotFoundException>(() => provider.GetAsync(Prefix + missing).AsTask());

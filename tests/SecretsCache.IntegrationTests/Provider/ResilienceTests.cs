@@ -1,5 +1,6 @@
-using SecretsCache.IntegrationTests.Emulator.Support;
 using System.Net;
+using Microsoft.Extensions.Logging.Testing;
+using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Provider.Support;
 using SecretsCache.Testing;
 
@@ -37,7 +38,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         var name = SecretName("down");
         Aws.CreateSecret(name, "down-value");
         Aws.Faults.FailNext(10, 500, GetSecretValue);
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLoggerProvider();
         var provider = CreateProvider(o => o.Retry.MaxRetryAttempts = 2, logs: logs);
 
         var error = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(name).AsTask());
@@ -177,7 +178,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         var undecryptableParameter = ParameterRoot() + "kms";
         Aws.PutParameter(undecryptableParameter, "kms-parameter-value");
         Aws.FailDecryption(undecryptableParameter);
-        var logs = new CapturingLoggerFactory();
+        var logs = new FakeLoggerProvider();
         var provider = CreateProvider(logs: logs);
         string[] values = ["denied-secret-value", "kms-secret-value", "deleted-secret-value", "parameter-secret-value", "denied-parameter-value", "kms-parameter-value"];
 
@@ -323,7 +324,7 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
 
         // One Parameter Store request per 100 s: the bucket starts empty and its first token comes at a random moment within
         // those 100 s on the provider's clock. The retry budget is 1 s; only AWS's answering may use it, not the queue.
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var provider = CreateProvider(
             o =>
             {
@@ -348,8 +349,8 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
     {
         var names = CreateSecrets("breaker", 30, "v-");
 
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
-        var logs = new CapturingLoggerFactory();
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var logs = new FakeLoggerProvider();
         var provider = CreateProvider(
             o =>
             {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Provider.Support;
 using SecretsCache.Testing;
@@ -13,18 +14,18 @@ public sealed class RetryBudgetTests
     [Fact]
     public async Task An_attempt_AWS_never_answers_ends_at_the_retry_budget_with_a_typed_error_and_no_retry()
     {
-        var awsClock = new ManualTimeProvider(TimeProvider.System.GetUtcNow()); // frozen: the latency never ends by itself
+        var awsClock = new SignallingTimeProvider(TimeProvider.System.GetUtcNow()); // frozen: the latency never ends by itself
         await using var aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { TimeProvider = awsClock });
         aws.CreateSecret("app/slow", "slow-value");
         aws.Faults.Latency = TimeSpan.FromMinutes(10);
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow()); // signatures stay inside the emulator's window
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // signatures stay inside the emulator's window
         var options = new SecretsCacheOptions().UseEmulator(aws);
         options.Retry.MaxRetryAttempts = 5;
         options.Retry.TotalTimeout = TimeSpan.FromSeconds(2);
         options.Aws.AttemptTimeout = TimeSpan.FromSeconds(10);
         options.FetchTimeout = TimeSpan.FromMinutes(1);
-        var logs = new CapturingLoggerFactory();
-        using var provider = new SecretProvider(options, null, logs, clock);
+        var logs = new FakeLoggerProvider();
+        using var provider = new SecretProvider(options, null, FakeLogs.Factory(logs), clock);
 
         var read = provider.GetAsync("app/slow").AsTask();
         await awsClock.WaitForTimerAsync(); // the request reached the emulator, which holds it

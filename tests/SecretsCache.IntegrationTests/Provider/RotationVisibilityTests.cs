@@ -38,7 +38,7 @@ public sealed class RotationVisibilityTests(AwsFixture fixture) : ProviderTestBa
     {
         var name = SecretName("ttl");
         Aws.CreateSecret(name, "old-password");
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var provider = CreateProvider(o => o.DefaultTtl = TimeSpan.FromMinutes(1), clock);
         var before = await provider.GetAsync(name);
 

@@ -156,7 +156,7 @@ public sealed class SecretsManagerReadTests(AwsFixture fixture) : ProviderTestBa
     {
         var name = SecretName("expiry");
         Aws.CreateSecret(name, "v1");
-        var clock = new ManualTimeProvider(TimeProvider.System.GetUtcNow());
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var provider = CreateProvider(
             o =>
             {

@@ -21,7 +21,7 @@ public sealed class EmulatorRotationTests(ITestOutputHelper output) : IAsyncLife
     private AwsEmulator _aws = null!;
     private string _oldVersion = null!;
     private readonly PasswordCheckingDatabase _database = new(Old.Password);
-    private readonly ManualTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
 
     public async Task InitializeAsync()
     {

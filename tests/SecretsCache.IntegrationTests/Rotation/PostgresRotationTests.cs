@@ -37,7 +37,7 @@ public sealed class PostgresRotationTests(PostgresServer postgres) : IClassFixtu
     }
 
     // The provider's clock moves only when a test says so; started at the real time, its signatures suit the emulator.
-    private readonly ManualTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
+    private readonly FakeTimeProvider _clock = new(TimeProvider.System.GetUtcNow());
 
     private SecretProvider Provider(TimeSpan? ttl = null) =>
         new(new SecretsCacheOptions { DefaultTtl = ttl ?? TimeSpan.FromMinutes(5) }.UseEmulator(_aws), timeProvider: _clock);

@@ -30,7 +30,7 @@ public class AwsFixture : IAsyncLifetime
 /// </summary>
 public sealed class FrozenClockAwsFixture : AwsFixture
 {
-    internal ManualTimeProvider Clock { get; } = new(TimeProvider.System.GetUtcNow());
+    internal FakeTimeProvider Clock { get; } = new(TimeProvider.System.GetUtcNow());
 
     private protected override AwsEmulatorOptions CreateOptions() => new() { TimeProvider = Clock };
 }

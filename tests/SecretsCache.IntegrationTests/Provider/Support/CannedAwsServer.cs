@@ -56,7 +56,7 @@ internal sealed class CannedAwsServer : IAsyncDisposable
     }
 
     /// <summary>A clock that starts at the real time (so signatures look current) and moves only when the test moves it.</summary>
-    public static ManualTimeProvider Clock() => new(TimeProvider.System.GetUtcNow());
+    public static FakeTimeProvider Clock() => new(TimeProvider.System.GetUtcNow());
 
     /// <summary>A Parameter object as AWS shapes it; <paramref name="selector"/> (e.g. <c>:1</c>) only when given.</summary>
     public static string ParameterJson(string name, string value, long version, string? selector = null)

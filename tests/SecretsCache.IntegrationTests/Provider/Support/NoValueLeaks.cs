@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+
 namespace SecretsCache.IntegrationTests.Provider.Support;
 
 /// <summary>Asserts that a secret value shows up nowhere it must not: exception messages and ToString (inner ones included), logs.</summary>
@@ -20,7 +22,7 @@ internal static class NoValueLeaks
         }
     }
 
-    public static void InLogs(CapturingLoggerFactory logs, params string[] values)
+    public static void InLogs(FakeLoggerProvider logs, params string[] values)
     {
         Assert.NotEmpty(logs.Entries);
         foreach (var entry in logs.Entries)

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Testing;
 using SecretsCache.Testing;
 
 namespace SecretsCache.IntegrationTests.Provider.Support;
@@ -66,12 +67,12 @@ public abstract class ProviderTestBase : IAsyncLifetime
         return options;
     }
 
-    protected SecretProvider CreateProvider(Action<SecretsCacheOptions>? configure = null, TimeProvider? time = null, HttpClient? http = null, CapturingLoggerFactory? logs = null) =>
+    protected SecretProvider CreateProvider(Action<SecretsCacheOptions>? configure = null, TimeProvider? time = null, HttpClient? http = null, FakeLoggerProvider? logs = null) =>
         CreateProvider(Options(configure), time, http, logs);
 
-    protected SecretProvider CreateProvider(SecretsCacheOptions options, TimeProvider? time = null, HttpClient? http = null, CapturingLoggerFactory? logs = null)
+    protected SecretProvider CreateProvider(SecretsCacheOptions options, TimeProvider? time = null, HttpClient? http = null, FakeLoggerProvider? logs = null)
     {
-        var provider = new SecretProvider(options, http, logs, time);
+        var provider = new SecretProvider(options, http, logs is null ? null : Own(FakeLogs.Factory(logs)), time);
         Own(provider);
         return provider;
     }

@@ -4,7 +4,7 @@ using SecretsCache.IntegrationTests.Emulator.Support;
 namespace SecretsCache.IntegrationTests.Rotation.Support;
 
 /// <summary>
-/// Moves a manual clock for callers that wait on it: only once every running caller waits on the clock, and then straight to
+/// Moves a fake clock for callers that wait on it: only once every running caller waits on the clock, and then straight to
 /// the next timer, so fake time passes exactly as the callers' own delays say however slow the machine is. A caller waits on
 /// the clock when it holds a timer due within <c>horizon</c> (its re-check pause): each running caller holds at most one such
 /// timer and nothing else may (turn the rate limits off: a bucket being refilled holds one; fetch and attempt timeouts lie
@@ -15,7 +15,7 @@ internal static class ClockDriver
     private static readonly TimeSpan Cap = TimeSpan.FromSeconds(60);
 
     /// <returns>The fake time that passed until every caller finished.</returns>
-    public static async Task<TimeSpan> RunAsync(ManualTimeProvider clock, IReadOnlyCollection<Task> callers, TimeSpan horizon, TimeSpan limit)
+    public static async Task<TimeSpan> RunAsync(FakeTimeProvider clock, IReadOnlyCollection<Task> callers, TimeSpan horizon, TimeSpan limit)
     {
         var start = clock.GetUtcNow();
         while (true)
@@ -39,7 +39,7 @@ internal static class ClockDriver
         return clock.GetUtcNow() - start;
     }
 
-    private static void WaitUntilParked(ManualTimeProvider clock, IReadOnlyCollection<Task> callers, TimeSpan horizon)
+    private static void WaitUntilParked(FakeTimeProvider clock, IReadOnlyCollection<Task> callers, TimeSpan horizon)
     {
         var waited = Stopwatch.StartNew(); // a cap, not a synchronisation: the callers are waited for by the condition
         var spin = new SpinWait();
