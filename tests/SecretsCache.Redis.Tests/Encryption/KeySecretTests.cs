@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.Storage;
 using SecretsCache.Redis.Tests.Support;
@@ -26,7 +28,7 @@ public sealed class KeySecretTests(RedisServer server) : IAsyncLifetime
         return new SecretProvider(options);
     }
 
-    private Task<RedisSecondLevel> LevelAsync(ISecretProvider provider, Action<RedisL2Options>? configure = null, TimeProvider? time = null, FakeLoggerFactory? loggers = null)
+    private Task<RedisSecondLevel> LevelAsync(ISecretProvider provider, Action<RedisL2Options>? configure = null, TimeProvider? time = null, ILoggerFactory? loggers = null)
     {
         server.EnsureRunning();
         var options = new RedisL2Options { Configuration = server.Configuration, Namespace = _ns, EncryptionKeySecret = KeySecret };
@@ -107,7 +109,8 @@ public sealed class KeySecretTests(RedisServer server) : IAsyncLifetime
         const string NotAKey = "this-is-not-a-key-but-it-is-secret";
         _aws.CreateSecret(KeySecret, NotAKey);
         using var provider = NewProvider();
-        using var loggers = new FakeLoggerFactory();
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
 
         await using var wrong = await LevelAsync(provider, time: null, loggers: loggers);
         await using var missing = await LevelAsync(provider, o => o.EncryptionKeySecret = "redis/does-not-exist");
@@ -120,7 +123,7 @@ public sealed class KeySecretTests(RedisServer server) : IAsyncLifetime
             Assert.Equal(SecretsCache.Redis.Lease.LeaseStatus.Unavailable, (await level.Lease.TryAcquireAsync(Key)).Status);
         }
 
-        var records = loggers.Collector.GetSnapshot();
+        var records = logs.Collector.GetSnapshot();
         Assert.Contains(records, r => r.Message.Contains("Reading the encryption key secret failed", StringComparison.Ordinal));
         Assert.All(records, r => Assert.DoesNotContain(NotAKey, r.Message + r.Exception, StringComparison.Ordinal));
         var parse = Assert.Throws<SecretFormatException>(() => SecretsCache.Redis.Encryption.EncryptionKeys.ParseKey(new Secret(KeySecret, NotAKey), KeySecret));

@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.FleetLimit;
@@ -31,7 +33,8 @@ public sealed class RedisFailureTests
     public async Task Redis_killed_mid_run_is_a_miss_for_every_primitive_and_after_a_restart_everything_works_again()
     {
         await using var server = await RedisServer.StartNewAsync();
-        using var meters = new MeterFactoryForTests();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         await using var a = await Levels.CreateAsync(server, _ns, _key, FastBreaker, meters: meters);
         await using var b = await Levels.CreateAsync(server, _ns, _key, FastBreaker);
         using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
@@ -82,7 +85,8 @@ public sealed class RedisFailureTests
     public async Task A_slow_Redis_costs_a_read_at_most_the_operation_timeout_and_is_a_miss()
     {
         await using var server = await RedisServer.StartNewAsync();
-        using var meters = new MeterFactoryForTests();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.OperationTimeout = TimeSpan.FromMilliseconds(200), meters: meters);
         using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
         await using var admin = await server.ConnectAdminAsync();

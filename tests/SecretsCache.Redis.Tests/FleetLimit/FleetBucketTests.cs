@@ -1,5 +1,7 @@
+using System.Diagnostics.Metrics;
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Tests.Support;
@@ -85,7 +87,8 @@ public sealed class FleetBucketTests(RedisServer server)
     public async Task Instances_taking_tokens_in_blocks_stay_under_the_quota_in_any_second_and_count_their_waits()
     {
         const double Quota = 100;
-        using var meters = new MeterFactoryForTests();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         var fleet = new RedisSecondLevel[4];
         for (var i = 0; i < fleet.Length; i++)
         {

@@ -1,5 +1,8 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Logging;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Tests.Support;
@@ -35,8 +38,10 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
                 traffic.Add((channel.ToString(), (byte[]?)message ?? []));
             }
         });
-        using var loggers = new FakeLoggerFactory();
-        using var meters = new MeterFactoryForTests();
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
         var tags = new List<string>();
         using var listener = ListenToTags(meters, tags);
 
@@ -82,7 +87,7 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
             }
         }
 
-        var logged = loggers.Collector.GetSnapshot().Select(r => r.Message + r.Exception + string.Join(",", r.StructuredState ?? [])).ToList();
+        var logged = logs.Collector.GetSnapshot().Select(r => r.Message + r.Exception + string.Join(",", r.StructuredState ?? [])).ToList();
         Assert.NotEmpty(tags);
         foreach (var text in logged.Concat(tags))
         {
@@ -166,7 +171,7 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
         }
     }
 
-    private static MeterListener ListenToTags(MeterFactoryForTests meters, List<string> tags)
+    private static MeterListener ListenToTags(IMeterFactory meters, List<string> tags)
     {
         var listener = new MeterListener
         {
