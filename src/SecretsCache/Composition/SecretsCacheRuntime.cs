@@ -63,7 +63,7 @@ internal sealed class SecretsCacheRuntime : IDisposable
         var time = timeProvider ?? TimeProvider.System;
         var logger = LoggerOf(loggerFactory);
         var client = new AwsJsonClient(settings, httpClient, time, logger: logger);
-        ISecretSource source = new AwsSecretSource(client, time, settings);
+        ISecretSource source = new AwsSecretSource(client, time, settings, logger);
         source = hooks?.DecorateSource?.Invoke(source, settings) ?? source;
         return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null);
     }

@@ -8,7 +8,7 @@ using SecretsCache.Diagnostics;
 
 namespace SecretsCache.Resilience;
 
-/// <summary>Which token bucket a call spends: BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
+/// <summary>Which token bucket a call spends, in its region: BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
 internal enum CallBudget
 {
     SecretsManager,
@@ -17,39 +17,60 @@ internal enum CallBudget
 }
 
 /// <summary>
-/// What is decided around a call rather than in it: the client-side token buckets, the retry pipeline with its circuit
-/// breaker per service and region, and whether a chunk of secrets is worth a batch call. The transport asks it for a
-/// limiter and a pipeline; it never compares operation names.
+/// What is decided around a call rather than in it: the client-side token buckets and the retry pipeline with its circuit
+/// breaker, each per region (AWS's quotas are per account and region, so a region failed over to has a full quota of its
+/// own), and whether a chunk of secrets is worth a batch call. The transport asks it for a limiter and a pipeline; it
+/// never compares operation names.
 /// </summary>
 internal sealed class CallPolicy : IDisposable
 {
     private readonly RetrySettings _retry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ClientRateLimiter _secretsManager;
-    private readonly ClientRateLimiter _parameterStore;
-    private readonly ClientRateLimiter _batch;
+    private readonly RateLimitSettings _rates;
+    private readonly ConcurrentDictionary<(CallBudget, string), ClientRateLimiter> _limiters = new();
+    private readonly object _limiterGate = new();
     private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
+    private bool _disposed;
 
     public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger)
     {
         _retry = settings.Retry;
         _time = time;
         _logger = logger;
-        var rates = settings.RateLimits;
-        _secretsManager = new ClientRateLimiter("Secrets Manager", rates.SecretsManagerRequestsPerSecond, rates, time);
-        _parameterStore = new ClientRateLimiter("Parameter Store", rates.ParameterStoreRequestsPerSecond, rates, time);
-        _batch = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", rates.SecretsManagerBatchRequestsPerSecond, rates, time);
+        _rates = settings.RateLimits;
     }
 
     public RetrySettings Retry => _retry;
 
-    public ClientRateLimiter Limiter(CallBudget budget) => budget switch
+    /// <summary>
+    /// The token bucket of <paramref name="budget"/> in <paramref name="region"/>, made on first use. Made under a lock, not
+    /// by GetOrAdd, whose losing factory would leave a bucket (and its refill timer) undisposed.
+    /// </summary>
+    public ClientRateLimiter Limiter(CallBudget budget, string region)
     {
-        CallBudget.ParameterStore => _parameterStore,
-        CallBudget.SecretsManagerBatch => _batch,
-        _ => _secretsManager,
-    };
+        if (_limiters.TryGetValue((budget, region), out var limiter))
+        {
+            return limiter;
+        }
+
+        lock (_limiterGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_limiters.TryGetValue((budget, region), out limiter))
+            {
+                limiter = budget switch
+                {
+                    CallBudget.ParameterStore => new ClientRateLimiter("Parameter Store", _rates.ParameterStoreRequestsPerSecond, _rates, _time),
+                    CallBudget.SecretsManagerBatch => new ClientRateLimiter("Secrets Manager BatchGetSecretValue", _rates.SecretsManagerBatchRequestsPerSecond, _rates, _time),
+                    _ => new ClientRateLimiter("Secrets Manager", _rates.SecretsManagerRequestsPerSecond, _rates, _time),
+                };
+                _limiters[(budget, region)] = limiter;
+            }
+
+            return limiter;
+        }
+    }
 
     /// <summary>
     /// Whether <paramref name="secrets"/> current secrets should be read by one BatchGetSecretValue call rather than one
@@ -57,15 +78,16 @@ internal sealed class CallPolicy : IDisposable
     /// the single-read budget would. A fleet instance's share of the 100/s batch quota is often far below its share of
     /// GetSecretValue's, and then single reads warm it up faster without taking anything from the batch quota.
     /// </summary>
-    public bool PreferBatch(int secrets)
+    public bool PreferBatch(int secrets, string region)
     {
-        if (_batch.HasTokenNow)
+        var batch = Limiter(CallBudget.SecretsManagerBatch, region);
+        if (batch.HasTokenNow)
         {
             return true;
         }
 
-        var singles = _secretsManager.RequestsPerSecond;
-        return singles > 0 && _batch.RequestsPerSecond * secrets >= singles;
+        var singles = Limiter(CallBudget.SecretsManager, region).RequestsPerSecond;
+        return singles > 0 && batch.RequestsPerSecond * secrets >= singles;
     }
 
     /// <summary>One pipeline, so one breaker, per service and region: an outage of one does not stop calls to the other.</summary>
@@ -85,8 +107,14 @@ internal sealed class CallPolicy : IDisposable
 
     public void Dispose()
     {
-        _secretsManager.Dispose();
-        _parameterStore.Dispose();
-        _batch.Dispose();
+        lock (_limiterGate)
+        {
+            _disposed = true;
+        }
+
+        foreach (var limiter in _limiters.Values)
+        {
+            limiter.Dispose();
+        }
     }
 }

@@ -29,6 +29,12 @@ internal static class RetryPipelineFactory
 
     public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Set on a call that has another region to fail over to: an outage is then not retried in this region but ends the
+    /// call at once, so the read moves to the next region within one attempt (throttling is still retried here).
+    /// </summary>
+    public static readonly ResiliencePropertyKey<bool> FailsOver = new("SecretsCache.FailsOver");
+
     /// <summary>What the last retry of one call took from the quota, so that its success can give it back.</summary>
     private static readonly ResiliencePropertyKey<int> LastRetryCost = new("SecretsCache.RetryCost");
 
@@ -122,7 +128,7 @@ internal static class RetryPipelineFactory
         }
 
         var limit = error is SecretThrottledException ? options.MaxThrottlingRetryAttempts : options.MaxRetryAttempts;
-        if (!IsRetryable(error) || attempt >= limit)
+        if (!IsRetryable(error) || attempt >= limit || (RegionFailover.IsOutage(error) && context.Properties.GetValue(FailsOver, false)))
         {
             return false;
         }

@@ -5,6 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Composition;
 using SecretsCache.Aws.Endpoints;
@@ -80,7 +81,8 @@ internal sealed class AwsJsonClient : IDisposable
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
         string? reference,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool failsOver = false)
     {
         var call = new Call<TResponse>(
             service,
@@ -97,9 +99,11 @@ internal sealed class AwsJsonClient : IDisposable
         // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
         await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
         call.FirstToken = 1;
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        context.Properties.Set(RetryPipelineFactory.FailsOver, failsOver);
         try
         {
-            return await pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
+            return await pipeline.ExecuteAsync(static (context, state) => state.Client.AttemptAsync(state.Call, context.CancellationToken), context, (Client: this, Call: call))
                 .ConfigureAwait(false);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
@@ -110,6 +114,10 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
             throw CircuitOpen(call, operation, ex);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -128,7 +136,7 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget);
+    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget, call.Endpoint.SigningRegion);
 
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
@@ -288,8 +296,12 @@ internal sealed class AwsJsonClient : IDisposable
         return string.IsNullOrWhiteSpace(own) ? _options.ServiceUrl : own;
     }
 
-    private string ResolveDefaultRegion() =>
-        RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+    private string ResolveDefaultRegion()
+    {
+        var region = RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+        RegionFailover.ThrowIfConflicts(region, _options.FailoverRegions); // a region from AWS_REGION or a profile was not validated with the options
+        return region;
+    }
 
     private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
     {
