@@ -9,11 +9,12 @@ using SecretsCache.Diagnostics;
 namespace SecretsCache.Resilience;
 
 /// <summary>Which token bucket a call spends: BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
+/// <remarks>The values index the policy's limiters: keep them 0, 1, 2.</remarks>
 internal enum CallBudget
 {
-    SecretsManager,
-    SecretsManagerBatch,
-    ParameterStore,
+    SecretsManager = 0,
+    SecretsManagerBatch = 1,
+    ParameterStore = 2,
 }
 
 /// <summary>
@@ -26,30 +27,48 @@ internal sealed class CallPolicy : IDisposable
     private readonly RetrySettings _retry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ClientRateLimiter _secretsManager;
-    private readonly ClientRateLimiter _parameterStore;
-    private readonly ClientRateLimiter _batch;
+    private readonly ClientRateLimiter[] _local;
+    private readonly ICallLimiter[] _limiters;
     private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
 
-    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// <paramref name="replaceLimiter"/> is <see cref="SecretsCacheRuntimeHooks.ReplaceLimiter"/>: given a budget and its
+    /// local token bucket, the limiter to use instead (which may keep the local bucket as its fallback), or the local bucket.
+    /// </summary>
+    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
     {
         _retry = settings.Retry;
         _time = time;
         _logger = logger;
         var rates = settings.RateLimits;
-        _secretsManager = new ClientRateLimiter("Secrets Manager", rates.SecretsManagerRequestsPerSecond, rates, time);
-        _parameterStore = new ClientRateLimiter("Parameter Store", rates.ParameterStoreRequestsPerSecond, rates, time);
-        _batch = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", rates.SecretsManagerBatchRequestsPerSecond, rates, time);
+        _local =
+        [
+            new ClientRateLimiter("Secrets Manager", rates.SecretsManagerRequestsPerSecond, rates, time),
+            new ClientRateLimiter("Secrets Manager BatchGetSecretValue", rates.SecretsManagerBatchRequestsPerSecond, rates, time),
+            new ClientRateLimiter("Parameter Store", rates.ParameterStoreRequestsPerSecond, rates, time),
+        ];
+        _limiters = new ICallLimiter[_local.Length];
+        try
+        {
+            for (var i = 0; i < _local.Length; i++)
+            {
+                _limiters[i] = replaceLimiter?.Invoke((CallBudget)i, _local[i]) ?? _local[i];
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     public RetrySettings Retry => _retry;
 
-    public ClientRateLimiter Limiter(CallBudget budget) => budget switch
-    {
-        CallBudget.ParameterStore => _parameterStore,
-        CallBudget.SecretsManagerBatch => _batch,
-        _ => _secretsManager,
-    };
+    /// <summary>The limiter every request of <paramref name="budget"/> takes a token from (the local bucket unless replaced).</summary>
+    public ICallLimiter Limiter(CallBudget budget) => _limiters[(int)budget];
+
+    /// <summary>The process's own token bucket for <paramref name="budget"/>, whether or not it was replaced.</summary>
+    public ClientRateLimiter LocalLimiter(CallBudget budget) => _local[(int)budget];
 
     /// <summary>
     /// Whether <paramref name="secrets"/> current secrets should be read by one BatchGetSecretValue call rather than one
@@ -59,13 +78,14 @@ internal sealed class CallPolicy : IDisposable
     /// </summary>
     public bool PreferBatch(int secrets)
     {
-        if (_batch.HasTokenNow)
+        var batch = Limiter(CallBudget.SecretsManagerBatch);
+        if (batch.HasTokenNow)
         {
             return true;
         }
 
-        var singles = _secretsManager.RequestsPerSecond;
-        return singles > 0 && _batch.RequestsPerSecond * secrets >= singles;
+        var singles = Limiter(CallBudget.SecretsManager).RequestsPerSecond;
+        return singles > 0 && batch.RequestsPerSecond * secrets >= singles;
     }
 
     /// <summary>One pipeline, so one breaker, per service and region: an outage of one does not stop calls to the other.</summary>
@@ -83,10 +103,21 @@ internal sealed class CallPolicy : IDisposable
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
 
+    /// <summary>Disposes the replacements (those that are disposable), then the local buckets they may fall back to.</summary>
     public void Dispose()
     {
-        _secretsManager.Dispose();
-        _parameterStore.Dispose();
-        _batch.Dispose();
+        foreach (var limiter in _limiters)
+        {
+            // Null when the constructor failed part-way.
+            if (limiter is IDisposable disposable && Array.IndexOf(_local, limiter as ClientRateLimiter) < 0)
+            {
+                disposable.Dispose();
+            }
+        }
+
+        foreach (var local in _local)
+        {
+            local.Dispose();
+        }
     }
 }

@@ -41,7 +41,13 @@ internal sealed class AwsJsonClient : IDisposable
     {
     }
 
-    public AwsJsonClient(SecretsCacheSettings options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+    public AwsJsonClient(
+        SecretsCacheSettings options,
+        HttpClient? httpClient,
+        TimeProvider timeProvider,
+        Func<string, string?>? environment = null,
+        ILogger? logger = null,
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
     {
         _options = options.Aws;
         _time = timeProvider;
@@ -58,7 +64,7 @@ internal sealed class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
-        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter);
         _retry = _policy.Retry;
     }
 
@@ -128,7 +134,7 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget);
+    private ICallLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget);
 
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
