@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Polly;
 using Polly.CircuitBreaker;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Composition;
@@ -29,7 +28,7 @@ internal sealed class CallPolicy : IDisposable
     private readonly ILogger _logger;
     private readonly ClientRateLimiter[] _local;
     private readonly ICallLimiter[] _limiters;
-    private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
+    private readonly ConcurrentDictionary<(AwsService, string), CallPipeline> _pipelines = new();
 
     /// <summary>
     /// <paramref name="replaceLimiter"/> is <see cref="SecretsCacheRuntimeHooks.ReplaceLimiter"/>: given a budget and its
@@ -89,7 +88,7 @@ internal sealed class CallPolicy : IDisposable
     }
 
     /// <summary>One pipeline, so one breaker, per service and region: an outage of one does not stop calls to the other.</summary>
-    public ResiliencePipeline Pipeline(AwsService service, string region) =>
+    public CallPipeline Pipeline(AwsService service, string region) =>
         _pipelines.GetOrAdd((service, region), static (key, policy) =>
         {
             // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
