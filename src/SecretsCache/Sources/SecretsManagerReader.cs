@@ -168,8 +168,8 @@ internal sealed class SecretsManagerReader(
                 {
                     if (string.Equals(ids[i], error.SecretId, StringComparison.Ordinal))
                     {
-                        answers[i] = (answers[i].Count + 1, FetchOutcome.Failure(AwsErrorMapper.Map(
-                            AwsJsonClient.ServiceName(AwsService.SecretsManager), 400, error.ErrorCode, error.Message, references[i].ToString())));
+                        answers[i] = (answers[i].Count + 1, FetchOutcome.Failure(AwsErrorMapper.MapEntryError(
+                            AwsJsonClient.ServiceName(AwsService.SecretsManager), error.ErrorCode, error.Message, references[i].ToString())));
                     }
                 }
             }

@@ -1,4 +1,3 @@
-using Polly;
 using SecretsCache.Resilience;
 using SecretsCache.Tests.Fakes;
 
@@ -125,25 +124,18 @@ public sealed class RegionFailoverTests
     private static async Task<int> AttemptsUntilItSurfaces(bool failsOver, Func<Exception> failure)
     {
         var pipeline = RetryPipelineFactory.Create(new RetryOptions(), new FakeTimeProvider(), () => 0);
-        var context = ResilienceContextPool.Shared.Get();
-        context.Properties.Set(RetryPipelineFactory.FailsOver, failsOver);
         var attempts = 0;
-        try
-        {
-            await Assert.ThrowsAnyAsync<SecretsCacheException>(() => pipeline.ExecuteAsync<int, int>(
-                (_, _) =>
-                {
-                    attempts++;
-                    throw failure();
-                },
-                context,
-                0).AsTask());
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-
+        await Assert.ThrowsAnyAsync<SecretsCacheException>(() => pipeline.ExecuteAsync<int, int>(
+            (_, _) =>
+            {
+                attempts++;
+                throw failure();
+            },
+            0,
+            limiter: null,
+            reference: null,
+            CancellationToken.None,
+            failsOver).AsTask());
         return attempts;
     }
 }

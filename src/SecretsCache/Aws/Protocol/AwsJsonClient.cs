@@ -17,8 +17,8 @@ using SecretsCache.Resilience;
 namespace SecretsCache.Aws.Protocol;
 
 /// <summary>
-/// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the rate limiter and the retry
-/// pipeline. Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
+/// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the call policy's pipeline
+/// (retry budget, retries, a rate-limit token per attempt, breaker). Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
 /// </summary>
 internal sealed class AwsJsonClient : IDisposable
 {
@@ -42,7 +42,13 @@ internal sealed class AwsJsonClient : IDisposable
     {
     }
 
-    public AwsJsonClient(SecretsCacheSettings options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+    public AwsJsonClient(
+        SecretsCacheSettings options,
+        HttpClient? httpClient,
+        TimeProvider timeProvider,
+        Func<string, string?>? environment = null,
+        ILogger? logger = null,
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
     {
         _options = options.Aws;
         _time = timeProvider;
@@ -59,7 +65,7 @@ internal sealed class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
-        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter);
         _retry = _policy.Retry;
     }
 
@@ -93,18 +99,16 @@ internal sealed class AwsJsonClient : IDisposable
             reference,
             service == AwsService.ParameterStore ? CallBudget.ParameterStore : operation == BatchOperation ? CallBudget.SecretsManagerBatch : CallBudget.SecretsManager);
         var pipeline = _policy.Pipeline(service, call.Endpoint.SigningRegion);
-
-        // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
-        // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
-        // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
-        await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
-        call.FirstToken = 1;
-        var context = ResilienceContextPool.Shared.Get(cancellationToken);
-        context.Properties.Set(RetryPipelineFactory.FailsOver, failsOver);
         try
         {
-            return await pipeline.ExecuteAsync(static (context, state) => state.Client.AttemptAsync(state.Call, context.CancellationToken), context, (Client: this, Call: call))
-                .ConfigureAwait(false);
+            // Every attempt takes a token in the pipeline's rate-limit stage; FetchTimeout (the caller's token) bounds it all.
+            return await pipeline.ExecuteAsync(
+                static (context, state) => state.Client.AttemptAsync(state.Call, context),
+                (Client: this, Call: call),
+                _policy.Limiter(call.Budget, call.Endpoint.SigningRegion),
+                call.Reference,
+                cancellationToken,
+                failsOver).ConfigureAwait(false);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
@@ -114,10 +118,6 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
             throw CircuitOpen(call, operation, ex);
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
         }
     }
 
@@ -136,25 +136,17 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget, call.Endpoint.SigningRegion);
-
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
-    private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
+    private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, ResilienceContext context)
     {
-        var limiter = Limiter(call);
-        if (Interlocked.Exchange(ref call.FirstToken, 0) == 0)
-        {
-            await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false); // a retry: one more request
-        }
-
+        var cancellationToken = context.CancellationToken;
         var credentials = await _credentials.GetAsync().ConfigureAwait(false);
-
-        using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
         var correctedSkew = false;
         while (true)
         {
+            using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
             using var message = BuildRequest(call, credentials);
             var (response, body) = await ExchangeAsync(call, message, linked.Token, cancellationToken).ConfigureAwait(false);
             using (response)
@@ -171,7 +163,7 @@ internal sealed class AwsJsonClient : IDisposable
                 {
                     // Re-sign with the corrected clock, as AWS SDKs do. Not a retry, but a request AWS counts: it takes a token.
                     correctedSkew = true;
-                    await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+                    await RateLimitStage.TakeTokenAsync(context).ConfigureAwait(false);
                     continue;
                 }
 
@@ -321,9 +313,5 @@ internal sealed class AwsJsonClient : IDisposable
     };
 
     private sealed record Call<TResponse>(
-        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference, CallBudget Budget)
-    {
-        /// <summary>1 while the first attempt's rate-limit token, taken before the retry pipeline, is unused.</summary>
-        public int FirstToken;
-    }
+        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference, CallBudget Budget);
 }
