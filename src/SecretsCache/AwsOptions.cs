@@ -21,6 +21,15 @@ public sealed class AwsOptions
     /// <summary>The shared credentials file that holds <see cref="Profile"/>, when not in the default place (also <c>AWS:ProfilesLocation</c>).</summary>
     public string? ProfilesLocation { get; set; }
 
+    /// <summary>
+    /// Regions to read a Secrets Manager secret from, in order, when its own region fails with an outage (5xx, a timeout, a
+    /// connection failure, or its circuit breaker open): the replicas ReplicateSecretToRegions made. A name is sent as it
+    /// is; an ARN with its region rewritten. Not-found, access-denied, validation and throttling errors never fail over.
+    /// Parameter Store has no replicas, so parameters never fail over. Each region must be of the primary's partition,
+    /// listed once, and not the primary itself. Default empty: no failover.
+    /// </summary>
+    public IList<string> FailoverRegions { get; } = [];
+
     /// <summary>An endpoint for both services (for example a loopback emulator). Must be <c>https://</c>, or <c>http://</c> on a loopback address only.</summary>
     public string? ServiceUrl { get; set; }
 

@@ -13,6 +13,7 @@ public sealed class Secret
     private readonly string? _text;
     private readonly byte[]? _binary;
     private byte[]? _textBytes;
+    private readonly string? _region;
 
     /// <summary>Creates a string secret, for example in a test double of <see cref="ISecretProvider"/>.</summary>
     public Secret(string name, string value)
@@ -43,6 +44,17 @@ public sealed class Secret
 
     /// <summary>The full ARN, where the service reports it.</summary>
     public string? Arn { get; init; }
+
+    /// <summary>
+    /// The AWS region that served this value: the primary region, or the replica region a read failed over to
+    /// (<see cref="AwsOptions.FailoverRegions"/>). When not set, the region of <see cref="Arn"/>; <see langword="null"/>
+    /// for a value made in code without either.
+    /// </summary>
+    public string? Region
+    {
+        get => _region ?? RegionOf(Arn);
+        init => _region = value;
+    }
 
     /// <summary>The Secrets Manager version id, where there is one.</summary>
     public string? VersionId { get; init; }
@@ -106,9 +118,10 @@ public sealed class Secret
 
     /// <summary>Wraps a value read off the wire; the byte array is owned by the new secret, not copied.</summary>
     internal static Secret FromWire(
-        string name, string? text, byte[]? binary, DateTimeOffset fetchedAt, string? arn = null, string? versionId = null, IReadOnlyList<string>? stages = null, long? parameterVersion = null, bool showsJsonPath = false) =>
+        string name, string? text, byte[]? binary, DateTimeOffset fetchedAt, string? arn = null, string? versionId = null, IReadOnlyList<string>? stages = null, long? parameterVersion = null, bool showsJsonPath = false, string? region = null) =>
         new(name, text, binary)
         {
+            Region = region,
             ShowsJsonPath = showsJsonPath,
             FetchedAt = fetchedAt,
             Arn = arn,
@@ -116,6 +129,18 @@ public sealed class Secret
             VersionStages = stages ?? [],
             ParameterVersion = parameterVersion,
         };
+
+    /// <summary>The region field of an ARN (<c>arn:partition:service:region:...</c>), or null.</summary>
+    private static string? RegionOf(string? arn)
+    {
+        if (arn is null || !arn.StartsWith("arn:", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var parts = arn.Split(':', 5);
+        return parts.Length == 5 && parts[3].Length > 0 ? parts[3] : null;
+    }
 
     internal bool HasSameValue(Secret other) =>
         _binary is not null

@@ -129,6 +129,7 @@ public sealed class SecretsCacheOptions
         }
 
         RequirePositive(errors, Aws.AttemptTimeout, "Aws.AttemptTimeout");
+        errors.AddRange(Resilience.RegionFailover.Validate(Aws.Region, Aws.FailoverRegions));
         if (Retry.MaxRetryAttempts is < 0 or > 20)
         {
             errors.Add("Retry.MaxRetryAttempts must be between 0 and 20.");

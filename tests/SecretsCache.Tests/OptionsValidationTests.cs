@@ -58,6 +58,21 @@ public sealed class OptionsValidationTests
         { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = 60.001 },
         { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = double.NaN },
         { "RateLimits.QueueLimit", o => o.RateLimits.QueueLimit = -1 },
+        { "Aws.FailoverRegions[0]", o => o.Aws.FailoverRegions.Add("not a region") },
+        {
+            "Aws.FailoverRegions[1]", o =>
+            {
+                o.Aws.FailoverRegions.Add("eu-west-1");
+                o.Aws.FailoverRegions.Add("eu-west-1");
+            }
+        },
+        {
+            "Aws.FailoverRegions[0]", o =>
+            {
+                o.Aws.Region = "us-east-1";
+                o.Aws.FailoverRegions.Add("us-east-1");
+            }
+        },
     };
 
     public static TheoryData<string, Action<RotationOptions>> BadRotationSettings => new()
@@ -90,6 +105,7 @@ public sealed class OptionsValidationTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.Aws.AttemptTimeout);
         Assert.False(options.Aws.VersionAwareRefresh);
         Assert.Equal(9 * 1024 * 1024, options.Aws.MaxResponseBytes);
+        Assert.Empty(options.Aws.FailoverRegions);
 
         Assert.Equal(3, options.Retry.MaxRetryAttempts);
         Assert.Equal(TimeSpan.FromMilliseconds(100), options.Retry.BaseDelay);

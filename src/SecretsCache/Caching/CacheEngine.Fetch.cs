@@ -96,13 +96,32 @@ internal sealed partial class CacheEngine
             error = ex;
         }
 
-        _metrics.FetchDuration.Record(_time.GetElapsedTime(started).TotalSeconds, in entry.Tags);
+        RecordDuration(entry, _time.GetElapsedTime(started).TotalSeconds, result);
+        if (result?.Region is { } region)
+        {
+            activity?.SetTag(TelemetryTags.Region, region);
+        }
+
         if (error is not null)
         {
             SecretsCacheActivities.Fail(activity, error);
         }
 
         Complete(entry, completion, result, error);
+    }
+
+    /// <summary>Records a fetch's duration, tagged with the region that answered (the primary, or a failover region) when it succeeded.</summary>
+    private void RecordDuration(CacheEntry entry, double seconds, Secret? result)
+    {
+        if (result?.Region is not { } region)
+        {
+            _metrics.FetchDuration.Record(seconds, in entry.Tags);
+            return;
+        }
+
+        var tags = entry.Tags; // a copy: one per fetch, not per hit
+        tags.Add(TelemetryTags.Region, region);
+        _metrics.FetchDuration.Record(seconds, in tags);
     }
 
     /// <summary>Applies a fetch's outcome to the entry, then releases the single-flight slot and the waiters, in that order.</summary>

@@ -132,8 +132,8 @@ internal sealed partial class CacheEngine
         {
             var (entry, completion) = claimed[i];
             SecretsCacheMetrics.Add(_metrics.Fetches, in entry.Tags);
-            _metrics.FetchDuration.Record(seconds, in entry.Tags);
             var outcome = outcomes is not null && i < outcomes.Count ? outcomes[i] : FetchOutcome.Failure(batchError ?? MissingOutcome(entry));
+            RecordDuration(entry, seconds, outcome.Secret);
             Complete(entry, completion, outcome.Secret, outcome.Error);
         }
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecretsCache.Aws.Protocol;
 using SecretsCache.Caching;
 using SecretsCache.Diagnostics;
+using SecretsCache.Resilience;
 using SecretsCache.Rotation;
 using SecretsCache.Sources;
 
@@ -17,8 +18,8 @@ namespace SecretsCache.Composition;
 /// <remarks>
 /// The seam for a second level (SecretsCache.Redis): <see cref="SecretsCacheRuntimeHooks.DecorateSource"/> wraps the AWS
 /// source (an L2 read-through is a decorator <see cref="ISecretSource"/>); the engine's <see cref="CacheEngine.Invalidate"/>
-/// applies a backplane's remote invalidations; the call policy's limiter factory replaces its
-/// local token buckets (a fleet limiter).
+/// applies a backplane's remote invalidations; <see cref="SecretsCacheRuntimeHooks.ReplaceLimiter"/> replaces the call
+/// policy's local token bucket of a <see cref="CallBudget"/> (a fleet limiter, which keeps the local bucket as its fallback).
 /// </remarks>
 internal sealed class SecretsCacheRuntime : IDisposable
 {
@@ -62,8 +63,11 @@ internal sealed class SecretsCacheRuntime : IDisposable
         var settings = SecretsCacheSettings.From(options); // before anything exists, so invalid options leave nothing behind
         var time = timeProvider ?? TimeProvider.System;
         var logger = LoggerOf(loggerFactory);
-        var client = new AwsJsonClient(settings, httpClient, time, logger: logger);
-        ISecretSource source = new AwsSecretSource(client, time, settings);
+        var replaceLimiter = hooks?.ReplaceLimiter is { } replace
+            ? (budget, local) => replace(budget, local, settings)
+            : (Func<CallBudget, ICallLimiter, ICallLimiter>?)null;
+        var client = new AwsJsonClient(settings, httpClient, time, logger: logger, replaceLimiter: replaceLimiter);
+        ISecretSource source = new AwsSecretSource(client, time, settings, logger);
         source = hooks?.DecorateSource?.Invoke(source, settings) ?? source;
         return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null);
     }
@@ -105,4 +109,13 @@ internal sealed class SecretsCacheRuntimeHooks
 {
     /// <summary>Wraps the AWS source, for example with a second-level cache read before AWS.</summary>
     public Func<ISecretSource, SecretsCacheSettings, ISecretSource>? DecorateSource { get; init; }
+
+    /// <summary>
+    /// Replaces the limiter of a <see cref="CallBudget"/>: called once per budget and region with the process's local token bucket
+    /// (sized by <see cref="SecretsCacheSettings.RateLimits"/>), it returns the limiter every request of that budget takes a
+    /// token from, retries and the clock-skew re-send included, and that <see cref="CallPolicy.PreferBatch"/> asks; or the
+    /// local bucket itself. The local bucket stays alive (the policy disposes it last), so a replacement may fall back to it.
+    /// A replacement that is <see cref="IDisposable"/> is disposed with the provider.
+    /// </summary>
+    public Func<CallBudget, ICallLimiter, SecretsCacheSettings, ICallLimiter>? ReplaceLimiter { get; init; }
 }

@@ -77,11 +77,12 @@ internal sealed record AwsSettings(
     bool UseDualStack,
     bool VersionAwareRefresh,
     TimeSpan AttemptTimeout,
-    int MaxResponseBytes)
+    int MaxResponseBytes,
+    IReadOnlyList<string> FailoverRegions)
 {
     public static AwsSettings From(AwsOptions o) => new(
         o.Region, o.Credentials, o.Profile, o.ProfilesLocation, o.ServiceUrl, o.SecretsManagerServiceUrl, o.ParameterStoreServiceUrl,
-        o.UseFips, o.UseDualStack, o.VersionAwareRefresh, o.AttemptTimeout, o.MaxResponseBytes);
+        o.UseFips, o.UseDualStack, o.VersionAwareRefresh, o.AttemptTimeout, o.MaxResponseBytes, o.FailoverRegions.ToArray());
 }
 
 /// <summary>The retry strategy and the circuit breaker, frozen.</summary>

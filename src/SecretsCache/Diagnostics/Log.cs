@@ -37,4 +37,13 @@ internal static partial class Log
 
     [LoggerMessage(11, LogLevel.Warning, "Warm-up: {Evicted} of {Total} references were evicted again, because MaxEntries is {MaxEntries}; raise it or warm up fewer")]
     public static partial void WarmUpEvicted(ILogger logger, int evicted, int total, int maxEntries);
+
+    [LoggerMessage(12, LogLevel.Debug, "{Reference} was read from {Region} because {PrimaryRegion} failed ({ErrorType})")]
+    public static partial void FailedOver(ILogger logger, string reference, string region, string primaryRegion, string errorType);
+
+    [LoggerMessage(13, LogLevel.Debug, "A batch of {Count} secrets was read from {Region} because {PrimaryRegion} failed ({ErrorType})")]
+    public static partial void BatchFailedOver(ILogger logger, int count, string region, string primaryRegion, string errorType);
+
+    [LoggerMessage(14, LogLevel.Warning, "Failing over {Reference} to {Region} was refused there ({ErrorType}): is the secret replicated to it, and may this role read the replica (see docs/failover.md)?")]
+    public static partial void ReplicaRefused(ILogger logger, string reference, string region, string errorType);
 }

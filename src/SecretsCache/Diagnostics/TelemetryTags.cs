@@ -11,6 +11,9 @@ internal static class TelemetryTags
     public const string ErrorType = "error.type";
     public const string BatchSize = "secretscache.batch.size";
 
+    /// <summary>The region that answered a fetch (OpenTelemetry's <c>cloud.region</c>): the primary, or a failover region.</summary>
+    public const string Region = "cloud.region";
+
     /// <summary>The tags of a Parameter Store path listing (the path only with <paramref name="includeName"/>).</summary>
     public static TagList ForPath(string path, bool includeName)
     {

@@ -21,7 +21,7 @@ internal sealed record AwsArn(string Partition, string Service, string Region, s
             return null;
         }
 
-        if (!IsRegionName(region))
+        if (!PartitionRegions.IsRegionName(region))
         {
             error = $"A malformed ARN: {ReferenceQuote.Quote(region)} is not a region (expected something like 'us-east-1').";
             return null;
@@ -46,15 +46,14 @@ internal sealed record AwsArn(string Partition, string Service, string Region, s
         return new AwsArn(partition, parts[2], region, parts[4], parts[5]);
     }
 
-    // Lower-case ASCII letters, digits and hyphens, as a DNS label: the partitions' patterns use \w and \d, which match any
-    // Unicode letter or digit, so they are applied only after this.
-    private static bool IsRegionName(string region)
+    /// <summary>
+    /// The same ARN in <paramref name="region"/>: a replica keeps its primary's name and random suffix, so only the region
+    /// field changes. <paramref name="arn"/> is an ARN <see cref="TryParse"/> accepted.
+    /// </summary>
+    public static string WithRegion(string arn, string region)
     {
-        if (region.Length is < 4 or > 32 || region[0] == '-' || region[^1] == '-' || !region.Contains('-', StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        return region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+        var parts = arn.Split(':', 6);
+        parts[3] = region;
+        return string.Join(':', parts);
     }
 }

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
-using Polly;
 using Polly.CircuitBreaker;
 using SecretsCache.Aws.Endpoints;
 using SecretsCache.Composition;
@@ -8,68 +7,92 @@ using SecretsCache.Diagnostics;
 
 namespace SecretsCache.Resilience;
 
-/// <summary>Which token bucket a call spends: BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
+/// <summary>Which token bucket a call spends, in its region: BatchGetSecretValue has a quota of its own (100/s), apart from GetSecretValue's.</summary>
 internal enum CallBudget
 {
-    SecretsManager,
-    SecretsManagerBatch,
-    ParameterStore,
+    SecretsManager = 0,
+    SecretsManagerBatch = 1,
+    ParameterStore = 2,
 }
 
 /// <summary>
-/// What is decided around a call rather than in it: the client-side token buckets, the retry pipeline with its circuit
-/// breaker per service and region, and whether a chunk of secrets is worth a batch call. The transport asks it for a
-/// limiter and a pipeline; it never compares operation names.
+/// What is decided around a call rather than in it: the client-side token buckets and the retry pipeline with its circuit
+/// breaker, each per region (AWS's quotas are per account and region, so a region failed over to has a full quota of its
+/// own), and whether a chunk of secrets is worth a batch call. The transport asks it for a limiter and a pipeline; it
+/// never compares operation names.
 /// </summary>
 internal sealed class CallPolicy : IDisposable
 {
     private readonly RetrySettings _retry;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly ClientRateLimiter _secretsManager;
-    private readonly ClientRateLimiter _parameterStore;
-    private readonly ClientRateLimiter _batch;
-    private readonly ConcurrentDictionary<(AwsService, string), ResiliencePipeline> _pipelines = new();
+    private readonly RateLimitSettings _rates;
+    private readonly Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
+    private readonly ConcurrentDictionary<(CallBudget, string), (ClientRateLimiter Local, ICallLimiter Limiter)> _limiters = new();
+    private readonly List<(ClientRateLimiter Local, ICallLimiter Limiter)> _made = [];
+    private readonly object _limiterGate = new();
+    private readonly ConcurrentDictionary<(AwsService, string), CallPipeline> _pipelines = new();
+    private bool _disposed;
 
-    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger)
+    /// <summary>
+    /// <paramref name="replaceLimiter"/> is <see cref="SecretsCacheRuntimeHooks.ReplaceLimiter"/>: given a budget and a
+    /// region's local token bucket, the limiter to use instead (which may keep the local bucket as its fallback), or the
+    /// local bucket. It is asked once per budget and region, when the region is first called; the configured region's
+    /// buckets (<see cref="AwsOptions.Region"/>) are made here, so a replacement that fails, fails the construction.
+    /// </summary>
+    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
     {
         _retry = settings.Retry;
         _time = time;
         _logger = logger;
-        var rates = settings.RateLimits;
-        _secretsManager = new ClientRateLimiter("Secrets Manager", rates.SecretsManagerRequestsPerSecond, rates, time);
-        _parameterStore = new ClientRateLimiter("Parameter Store", rates.ParameterStoreRequestsPerSecond, rates, time);
-        _batch = new ClientRateLimiter("Secrets Manager BatchGetSecretValue", rates.SecretsManagerBatchRequestsPerSecond, rates, time);
+        _rates = settings.RateLimits;
+        _replaceLimiter = replaceLimiter;
+        if (settings.Aws.Region is { } region)
+        {
+            try
+            {
+                foreach (var budget in (ReadOnlySpan<CallBudget>)[CallBudget.SecretsManager, CallBudget.SecretsManagerBatch, CallBudget.ParameterStore])
+                {
+                    _ = Buckets(budget, region);
+                }
+            }
+            catch
+            {
+                Dispose();
+                throw;
+            }
+        }
     }
 
     public RetrySettings Retry => _retry;
 
-    public ClientRateLimiter Limiter(CallBudget budget) => budget switch
-    {
-        CallBudget.ParameterStore => _parameterStore,
-        CallBudget.SecretsManagerBatch => _batch,
-        _ => _secretsManager,
-    };
+    /// <summary>The limiter every request of <paramref name="budget"/> to <paramref name="region"/> takes a token from (the local bucket unless replaced).</summary>
+    public ICallLimiter Limiter(CallBudget budget, string region) => Buckets(budget, region).Limiter;
+
+    /// <summary>The process's own token bucket for <paramref name="budget"/> in <paramref name="region"/>, whether or not it was replaced.</summary>
+    public ClientRateLimiter LocalLimiter(CallBudget budget, string region) => Buckets(budget, region).Local;
 
     /// <summary>
-    /// Whether <paramref name="secrets"/> current secrets should be read by one BatchGetSecretValue call rather than one
-    /// GetSecretValue each: yes when the batch budget has a token now, or when waiting for one still moves secrets faster than
-    /// the single-read budget would. A fleet instance's share of the 100/s batch quota is often far below its share of
-    /// GetSecretValue's, and then single reads warm it up faster without taking anything from the batch quota.
+    /// Whether <paramref name="secrets"/> current secrets of <paramref name="region"/> should be read by one
+    /// BatchGetSecretValue call rather than one GetSecretValue each: yes when the batch budget has a token now, or when waiting
+    /// for one still moves secrets faster than the single-read budget would. A fleet instance's share of the 100/s batch quota
+    /// is often far below its share of GetSecretValue's, and then single reads warm it up faster without taking anything from
+    /// the batch quota.
     /// </summary>
-    public bool PreferBatch(int secrets)
+    public bool PreferBatch(int secrets, string region)
     {
-        if (_batch.HasTokenNow)
+        var batch = Limiter(CallBudget.SecretsManagerBatch, region);
+        if (batch.HasTokenNow)
         {
             return true;
         }
 
-        var singles = _secretsManager.RequestsPerSecond;
-        return singles > 0 && _batch.RequestsPerSecond * secrets >= singles;
+        var singles = Limiter(CallBudget.SecretsManager, region).RequestsPerSecond;
+        return singles > 0 && batch.RequestsPerSecond * secrets >= singles;
     }
 
     /// <summary>One pipeline, so one breaker, per service and region: an outage of one does not stop calls to the other.</summary>
-    public ResiliencePipeline Pipeline(AwsService service, string region) =>
+    public CallPipeline Pipeline(AwsService service, string region) =>
         _pipelines.GetOrAdd((service, region), static (key, policy) =>
         {
             // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
@@ -83,10 +106,71 @@ internal sealed class CallPolicy : IDisposable
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
 
+    /// <summary>Disposes the replacements (those that are disposable), then the local buckets they may fall back to.</summary>
     public void Dispose()
     {
-        _secretsManager.Dispose();
-        _parameterStore.Dispose();
-        _batch.Dispose();
+        List<(ClientRateLimiter Local, ICallLimiter Limiter)> made;
+        lock (_limiterGate)
+        {
+            _disposed = true;
+            made = [.. _made];
+            _made.Clear();
+        }
+
+        foreach (var (local, limiter) in made)
+        {
+            if (!ReferenceEquals(limiter, local) && limiter is IDisposable disposable)
+            {
+                disposable.Dispose();
+            }
+        }
+
+        foreach (var (local, _) in made)
+        {
+            local.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The buckets of <paramref name="budget"/> in <paramref name="region"/>, made on first use. Made under a lock, not by
+    /// GetOrAdd, whose losing factory would leave a bucket (and its refill timer) undisposed and ask the replacement twice.
+    /// </summary>
+    private (ClientRateLimiter Local, ICallLimiter Limiter) Buckets(CallBudget budget, string region)
+    {
+        if (_limiters.TryGetValue((budget, region), out var buckets))
+        {
+            return buckets;
+        }
+
+        lock (_limiterGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_limiters.TryGetValue((budget, region), out buckets))
+            {
+                return buckets;
+            }
+
+            var local = budget switch
+            {
+                CallBudget.ParameterStore => new ClientRateLimiter("Parameter Store", _rates.ParameterStoreRequestsPerSecond, _rates, _time),
+                CallBudget.SecretsManagerBatch => new ClientRateLimiter("Secrets Manager BatchGetSecretValue", _rates.SecretsManagerBatchRequestsPerSecond, _rates, _time),
+                _ => new ClientRateLimiter("Secrets Manager", _rates.SecretsManagerRequestsPerSecond, _rates, _time),
+            };
+            ICallLimiter limiter;
+            try
+            {
+                limiter = _replaceLimiter?.Invoke(budget, local) ?? local;
+            }
+            catch
+            {
+                local.Dispose();
+                throw;
+            }
+
+            buckets = (local, limiter);
+            _made.Add(buckets);
+            _limiters[(budget, region)] = buckets;
+            return buckets;
+        }
     }
 }

@@ -25,7 +25,7 @@ namespace SecretsCache.Resilience;
 /// while the bucket is not full.
 /// </para>
 /// </remarks>
-internal sealed class ClientRateLimiter : IDisposable
+internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
 {
     private readonly RateLimitBehavior _behavior;
     private readonly string _service;

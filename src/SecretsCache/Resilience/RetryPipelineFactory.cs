@@ -7,7 +7,7 @@ using SecretsCache.Composition;
 namespace SecretsCache.Resilience;
 
 /// <summary>
-/// Builds the one retrying layer: a total time budget around exponential retries with full jitter
+/// Builds the one retrying layer: a total time budget (<see cref="RetryBudget"/>) around exponential retries with full jitter
 /// (delay = random(0, min(cap, base * 2^attempt))), on the provider's <see cref="TimeProvider"/>. As in AWS SDKs' standard
 /// retry mode, throttling backs off from a larger base than other transient errors, and every retry is paid for from a
 /// <see cref="RetryQuota"/> per service and region; both are decided inside the one Polly retry strategy.
@@ -29,12 +29,19 @@ internal static class RetryPipelineFactory
 
     public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Set on a call that has another region to fail over to: an outage is then not retried in this region but ends the
+    /// call at once, so the read moves to the next region within one attempt (throttling is still retried here).
+    /// </summary>
+    public static readonly ResiliencePropertyKey<bool> FailsOver = new("SecretsCache.FailsOver");
+
     /// <summary>What the last retry of one call took from the quota, so that its success can give it back.</summary>
     private static readonly ResiliencePropertyKey<int> LastRetryCost = new("SecretsCache.RetryCost");
 
-    /// <summary>The built-in pipeline: a total time budget, then retries, then (innermost, so it sees every attempt) the breaker
-    /// when <paramref name="breakerState"/> is given and <see cref="RetryOptions.BreakDuration"/> is not zero.</summary>
-    public static ResiliencePipeline Create(
+    /// <summary>The built-in pipeline: a total time budget, then retries, then a rate-limit token per attempt
+    /// (<see cref="RateLimitStage"/>), then (innermost, so it sees every attempt) the breaker when
+    /// <paramref name="breakerState"/> is given and <see cref="RetryOptions.BreakDuration"/> is not zero.</summary>
+    public static CallPipeline Create(
         RetryOptions options,
         TimeProvider timeProvider,
         Func<double>? random = null,
@@ -44,7 +51,7 @@ internal static class RetryPipelineFactory
         Create(RetrySettings.From(options), timeProvider, random, breakerState, onOpened, onClosed);
 
     /// <inheritdoc cref="Create(RetryOptions, TimeProvider, Func{double}?, CircuitBreakerStateProvider?, Action?, Action?)"/>
-    public static ResiliencePipeline Create(
+    public static CallPipeline Create(
         RetrySettings options,
         TimeProvider timeProvider,
         Func<double>? random = null,
@@ -56,7 +63,6 @@ internal static class RetryPipelineFactory
         var next = random ?? Random.Shared.NextDouble;
 #pragma warning restore CA5394
         var builder = new ResiliencePipelineBuilder { TimeProvider = timeProvider };
-        builder.AddTimeout(new TimeoutStrategyOptions { Timeout = options.TotalTimeout });
         var quota = new RetryQuota();
         var mostRetries = Math.Max(options.MaxRetryAttempts, options.MaxThrottlingRetryAttempts);
         if (mostRetries > 0)
@@ -68,6 +74,9 @@ internal static class RetryPipelineFactory
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Delay(options, args.Outcome.Exception, args.AttemptNumber, next())),
             });
         }
+
+        // Outside the breaker: a call the open circuit refuses has still taken its token, as every request does.
+        builder.AddStrategy(static _ => new RateLimitStage());
 
         if (breakerState is not null && options.BreakDuration > TimeSpan.Zero)
         {
@@ -92,7 +101,7 @@ internal static class RetryPipelineFactory
             });
         }
 
-        return builder.Build();
+        return new CallPipeline(builder.Build(), options.TotalTimeout, timeProvider);
     }
 
     /// <summary>What counts against the breaker: the service failing (5xx, timeouts, connection failures), not throttling or a bad request.</summary>
@@ -122,7 +131,7 @@ internal static class RetryPipelineFactory
         }
 
         var limit = error is SecretThrottledException ? options.MaxThrottlingRetryAttempts : options.MaxRetryAttempts;
-        if (!IsRetryable(error) || attempt >= limit)
+        if (!IsRetryable(error) || attempt >= limit || (RegionFailover.IsOutage(error) && context.Properties.GetValue(FailsOver, false)))
         {
             return false;
         }

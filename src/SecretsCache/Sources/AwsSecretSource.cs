@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using SecretsCache.Aws.Protocol;
 using SecretsCache.Composition;
 
@@ -15,10 +17,11 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
     private readonly SecretsManagerReader _secretsManager;
     private readonly ParameterStoreReader _parameterStore;
 
-    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheSettings settings)
+    public AwsSecretSource(AwsJsonClient client, TimeProvider time, SecretsCacheSettings settings, ILogger? logger = null)
     {
         _client = client;
-        _secretsManager = new SecretsManagerReader(client, time, settings.Aws.VersionAwareRefresh, settings.Cache.IncludeNamesInTelemetry);
+        _secretsManager = new SecretsManagerReader(
+            client, time, settings.Aws.VersionAwareRefresh, settings.Cache.IncludeNamesInTelemetry, settings.Aws.FailoverRegions, logger ?? NullLogger.Instance);
         _parameterStore = new ParameterStoreReader(client, time, settings.Cache.IncludeNamesInTelemetry);
     }
 
@@ -47,13 +50,13 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
 
         await Task.WhenAll(batches.Select(async batch =>
         {
-            if (batch.Store == SecretStore.SecretsManager && !_client.Policy.PreferBatch(batch.Indexes.Length))
-            {
-                return; // read one by one below, under GetSecretValue's budget
-            }
-
             try
             {
+                if (batch.Store == SecretStore.SecretsManager && !_client.Policy.PreferBatch(batch.Indexes.Length, references[batch.Indexes[0]].Region ?? _client.DefaultRegion))
+                {
+                    return; // read one by one below, under GetSecretValue's budget
+                }
+
                 var chunk = batch.Indexes.Select(i => references[i]).ToList();
                 var results = await (batch.Store == SecretStore.SecretsManager
                     ? _secretsManager.FetchBatchAsync(chunk, cancellationToken)

@@ -25,7 +25,14 @@ public sealed class BinderCompletenessTests
         var unbindable = new List<string>();
         foreach (var (path, property) in leaves)
         {
-            if (NonDefaultValue(property.PropertyType, property.GetValue(Owner(new SecretsCacheOptions(), path))) is { } value)
+            if (property.PropertyType == typeof(IList<string>))
+            {
+                // A list binds by index (SecretsCache:Aws:FailoverRegions:0); two items prove the order is kept.
+                values[$"SecretsCache:{path}:0"] = "eu-west-1";
+                values[$"SecretsCache:{path}:1"] = "eu-central-1";
+                expected[path] = new[] { "eu-west-1", "eu-central-1" };
+            }
+            else if (NonDefaultValue(property.PropertyType, property.GetValue(Owner(new SecretsCacheOptions(), path))) is { } value)
             {
                 values["SecretsCache:" + path] = Convert.ToString(value.Text, CultureInfo.InvariantCulture);
                 expected[path] = value.Typed;
@@ -44,7 +51,10 @@ public sealed class BinderCompletenessTests
         foreach (var (path, value) in expected)
         {
             var property = leaves.Single(l => l.Path == path).Property;
-            Assert.True(Equals(value, property.GetValue(Owner(options, path))), $"SecretsCache:{path} did not bind (expected {value}).");
+            var bound = property.GetValue(Owner(options, path));
+            Assert.True(
+                value is string[] items ? bound is IList<string> list && list.SequenceEqual(items) : Equals(value, bound),
+                $"SecretsCache:{path} did not bind (expected {value}).");
         }
     }
 

@@ -38,6 +38,21 @@ internal static class PartitionRegions
         return null;
     }
 
+    /// <summary>
+    /// Whether <paramref name="region"/> looks like a region name: lower-case ASCII letters, digits and hyphens, as a DNS
+    /// label, with a hyphen inside. The partitions' patterns use <c>\w</c> and <c>\d</c>, which match any Unicode letter or
+    /// digit, so they are applied only after this.
+    /// </summary>
+    public static bool IsRegionName(string region)
+    {
+        if (region.Length is < 4 or > 32 || region[0] == '-' || region[^1] == '-' || !region.Contains('-', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-');
+    }
+
     /// <summary>A region of the partition, for messages ("regions look like 'cn-north-1'").</summary>
     public static string ExampleRegion(string partition) => Partitions[partition].Example;
 

@@ -121,15 +121,28 @@ internal static partial class AwsErrorMapper
         || (code == "InvalidSignatureException" && message is not null
             && (message.Contains("Signature expired", StringComparison.OrdinalIgnoreCase) || message.Contains("not yet current", StringComparison.OrdinalIgnoreCase)));
 
-    public static SecretsCacheException Map(string service, int status, string? type, string? awsMessage, string? reference)
+    /// <summary>An error answer: its HTTP status, and the <c>__type</c> and message of its body.</summary>
+    public static SecretsCacheException Map(string service, int status, string? type, string? awsMessage, string? reference) =>
+        Map(service, (int?)status, type, awsMessage, reference);
+
+    /// <summary>
+    /// One entry of a successful answer's error list (BatchGetSecretValue's <c>Errors</c>): a code and a message, and no HTTP
+    /// status of its own, so only the code decides.
+    /// </summary>
+    public static SecretsCacheException MapEntryError(string service, string? errorCode, string? awsMessage, string reference) =>
+        Map(service, null, errorCode, awsMessage, reference);
+
+    private static SecretsCacheException Map(string service, int? httpStatus, string? type, string? awsMessage, string? reference)
     {
         var code = NormalizeCode(type);
         var errorCode = code.Length == 0 ? null : code;
+        var status = httpStatus ?? 0; // 0 matches no status rule
         var what = reference is null ? service : $"'{reference}'";
         var said = string.IsNullOrEmpty(awsMessage) ? null : Sanitize(awsMessage);
         var detail = said is null ? string.Empty : $": {said}";
-        var shown = code.Length == 0 ? $"HTTP {status}" : code;
-        var shownWithStatus = code.Length == 0 ? $"HTTP {status}" : $"{code}, HTTP {status}";
+        var bare = httpStatus is null ? "no error code" : $"HTTP {status}";
+        var shown = code.Length == 0 ? bare : code;
+        var shownWithStatus = code.Length == 0 ? bare : httpStatus is null ? code : $"{code}, HTTP {status}";
 
         if (IsThrottling(code, status))
         {

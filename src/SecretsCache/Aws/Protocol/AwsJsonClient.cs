@@ -5,6 +5,7 @@ using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Polly;
 using SecretsCache.Aws.Contracts;
 using SecretsCache.Composition;
 using SecretsCache.Aws.Endpoints;
@@ -16,8 +17,8 @@ using SecretsCache.Resilience;
 namespace SecretsCache.Aws.Protocol;
 
 /// <summary>
-/// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the rate limiter and the retry
-/// pipeline. Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
+/// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the call policy's pipeline
+/// (retry budget, retries, a rate-limit token per attempt, breaker). Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
 /// </summary>
 internal sealed class AwsJsonClient : IDisposable
 {
@@ -41,7 +42,13 @@ internal sealed class AwsJsonClient : IDisposable
     {
     }
 
-    public AwsJsonClient(SecretsCacheSettings options, HttpClient? httpClient, TimeProvider timeProvider, Func<string, string?>? environment = null, ILogger? logger = null)
+    public AwsJsonClient(
+        SecretsCacheSettings options,
+        HttpClient? httpClient,
+        TimeProvider timeProvider,
+        Func<string, string?>? environment = null,
+        ILogger? logger = null,
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
     {
         _options = options.Aws;
         _time = timeProvider;
@@ -58,7 +65,7 @@ internal sealed class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
-        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter);
         _retry = _policy.Retry;
     }
 
@@ -80,7 +87,8 @@ internal sealed class AwsJsonClient : IDisposable
         JsonTypeInfo<TRequest> requestType,
         JsonTypeInfo<TResponse> responseType,
         string? reference,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        bool failsOver = false)
     {
         var call = new Call<TResponse>(
             service,
@@ -91,16 +99,16 @@ internal sealed class AwsJsonClient : IDisposable
             reference,
             service == AwsService.ParameterStore ? CallBudget.ParameterStore : operation == BatchOperation ? CallBudget.SecretsManagerBatch : CallBudget.SecretsManager);
         var pipeline = _policy.Pipeline(service, call.Endpoint.SigningRegion);
-
-        // The first attempt's token is taken before the retry pipeline: waiting in the client-side queue is not AWS failing to
-        // answer, so it must not spend the retry budget (a fleet share of one request per 20 s would otherwise use all of it).
-        // The wait is still bounded, by the caller's token (the engine's FetchTimeout).
-        await Limiter(call).AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
-        call.FirstToken = 1;
         try
         {
-            return await pipeline.ExecuteAsync(static (state, token) => state.Client.AttemptAsync(state.Call, token), (Client: this, Call: call), cancellationToken)
-                .ConfigureAwait(false);
+            // Every attempt takes a token in the pipeline's rate-limit stage; FetchTimeout (the caller's token) bounds it all.
+            return await pipeline.ExecuteAsync(
+                static (context, state) => state.Client.AttemptAsync(state.Call, context),
+                (Client: this, Call: call),
+                _policy.Limiter(call.Budget, call.Endpoint.SigningRegion),
+                call.Reference,
+                cancellationToken,
+                failsOver).ConfigureAwait(false);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
@@ -128,25 +136,17 @@ internal sealed class AwsJsonClient : IDisposable
         }
     }
 
-    private ClientRateLimiter Limiter<TResponse>(Call<TResponse> call) => _policy.Limiter(call.Budget);
-
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
-    private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, CancellationToken cancellationToken)
+    private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, ResilienceContext context)
     {
-        var limiter = Limiter(call);
-        if (Interlocked.Exchange(ref call.FirstToken, 0) == 0)
-        {
-            await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false); // a retry: one more request
-        }
-
+        var cancellationToken = context.CancellationToken;
         var credentials = await _credentials.GetAsync().ConfigureAwait(false);
-
-        using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
         var correctedSkew = false;
         while (true)
         {
+            using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
             using var message = BuildRequest(call, credentials);
             var (response, body) = await ExchangeAsync(call, message, linked.Token, cancellationToken).ConfigureAwait(false);
             using (response)
@@ -163,7 +163,7 @@ internal sealed class AwsJsonClient : IDisposable
                 {
                     // Re-sign with the corrected clock, as AWS SDKs do. Not a retry, but a request AWS counts: it takes a token.
                     correctedSkew = true;
-                    await limiter.AcquireAsync(call.Reference, cancellationToken).ConfigureAwait(false);
+                    await RateLimitStage.TakeTokenAsync(context).ConfigureAwait(false);
                     continue;
                 }
 
@@ -288,8 +288,12 @@ internal sealed class AwsJsonClient : IDisposable
         return string.IsNullOrWhiteSpace(own) ? _options.ServiceUrl : own;
     }
 
-    private string ResolveDefaultRegion() =>
-        RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+    private string ResolveDefaultRegion()
+    {
+        var region = RegionResolver.TryResolve(_options.Region, _options.Profile, _options.ProfilesLocation, _environment) ?? throw new SecretsConfigurationException(RegionResolver.NoRegionMessage);
+        RegionFailover.ThrowIfConflicts(region, _options.FailoverRegions); // a region from AWS_REGION or a profile was not validated with the options
+        return region;
+    }
 
     private static HttpClient CreateDefaultHttpClient() => new(new SocketsHttpHandler
     {
@@ -309,9 +313,5 @@ internal sealed class AwsJsonClient : IDisposable
     };
 
     private sealed record Call<TResponse>(
-        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference, CallBudget Budget)
-    {
-        /// <summary>1 while the first attempt's rate-limit token, taken before the retry pipeline, is unused.</summary>
-        public int FirstToken;
-    }
+        AwsService Service, ResolvedEndpoint Endpoint, string Target, byte[] Body, JsonTypeInfo<TResponse> ResponseType, string? Reference, CallBudget Budget);
 }

@@ -34,3 +34,25 @@ public sealed class FrozenClockAwsFixture : AwsFixture
 
     private protected override AwsEmulatorOptions CreateOptions() => new() { TimeProvider = Clock };
 }
+
+/// <summary>
+/// An emulator serving three regions (us-east-1 the primary, eu-west-1 and us-west-2 for replicas) on a clock that only a
+/// test moves; the providers of the failover tests run on the same clock, so TTLs, breakers, token buckets and attempt
+/// timeouts move with the emulator's quotas and latency.
+/// </summary>
+public sealed class MultiRegionAwsFixture : AwsFixture
+{
+    public const string Primary = "us-east-1";
+    public const string Replica = "eu-west-1";
+    public const string SecondReplica = "us-west-2";
+
+    internal ManualTimeProvider Clock { get; } = new(TimeProvider.System.GetUtcNow());
+
+    private protected override AwsEmulatorOptions CreateOptions()
+    {
+        var options = new AwsEmulatorOptions { TimeProvider = Clock, Region = Primary };
+        options.AdditionalRegions.Add(Replica);
+        options.AdditionalRegions.Add(SecondReplica);
+        return options;
+    }
+}

@@ -222,4 +222,32 @@ public sealed class AwsErrorMapperTests
     [InlineData("ThrottlingException", "Rate exceeded", false)]
     public void Clock_skew_rejections_are_recognised(string code, string? message, bool expected) =>
         Assert.Equal(expected, AwsErrorMapper.IsClockSkew(code, message));
+
+    [Theory]
+    [InlineData("ResourceNotFoundException", typeof(SecretNotFoundException))]
+    [InlineData("DecryptionFailure", typeof(SecretDecryptionException))]
+    [InlineData("AccessDeniedException", typeof(SecretAccessDeniedException))]
+    [InlineData("InternalServiceError", typeof(SecretServiceUnavailableException))]
+    [InlineData("ThrottlingException", typeof(SecretThrottledException))]
+    [InlineData("InvalidParameterException", typeof(SecretRequestException))]
+    public void A_batch_entry_error_is_mapped_by_its_code_alone_without_a_made_up_HTTP_status(string code, Type expected)
+    {
+        var error = AwsErrorMapper.MapEntryError("Secrets Manager", code, "why", "sm:app/db");
+
+        Assert.IsType(expected, error);
+        Assert.Equal(code, error.ErrorCode);
+        Assert.Equal("sm:app/db", error.Reference);
+        Assert.DoesNotContain("HTTP", error.Message, StringComparison.Ordinal);
+        Assert.Contains(code, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_batch_entry_error_without_a_code_says_so()
+    {
+        var error = AwsErrorMapper.MapEntryError("Secrets Manager", null, null, "sm:app/db");
+
+        Assert.IsType<SecretRequestException>(error);
+        Assert.Contains("no error code", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("HTTP", error.Message, StringComparison.Ordinal);
+    }
 }
