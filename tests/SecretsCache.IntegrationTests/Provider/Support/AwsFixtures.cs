@@ -46,7 +46,7 @@ public sealed class MultiRegionAwsFixture : AwsFixture
     public const string Replica = "eu-west-1";
     public const string SecondReplica = "us-west-2";
 
-    internal ManualTimeProvider Clock { get; } = new(TimeProvider.System.GetUtcNow());
+    internal SignallingTimeProvider Clock { get; } = new(TimeProvider.System.GetUtcNow());
 
     private protected override AwsEmulatorOptions CreateOptions()
     {
