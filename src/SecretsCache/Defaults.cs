@@ -39,6 +39,12 @@ internal static class Defaults
     /// </summary>
     public static readonly TimeSpan MinForcedRefreshInterval = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// After a snapshot restore, values fetched longer ago than this are fetched again on first read. A snapshot is stored for
+    /// minutes to days, so in practice this expires what init fetched; a restore within a minute of a fetch keeps the value.
+    /// </summary>
+    public static readonly TimeSpan MaxAgeAfterRestore = TimeSpan.FromMinutes(1);
+
     /// <summary>The timeout of one HTTP attempt.</summary>
     public static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(10);
 

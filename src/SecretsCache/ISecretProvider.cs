@@ -69,4 +69,13 @@ public interface ISecretProvider
     /// </summary>
     /// <exception cref="ArgumentException">The reference is malformed.</exception>
     IChangeToken GetChangeToken(string reference) => Rotation.NeverChangeToken.Instance;
+
+    /// <summary>
+    /// Tells the provider that its process was restored from a snapshot (AWS Lambda SnapStart), for
+    /// <c>SnapshotRestore.RegisterAfterRestore</c>: see <see cref="SecretProvider.OnSnapshotRestored"/>. A decorator should
+    /// forward it. The default implementation does nothing.
+    /// </summary>
+    void OnSnapshotRestored()
+    {
+    }
 }

@@ -112,6 +112,15 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
     /// <inheritdoc />
     public IChangeToken GetChangeToken(string reference) => _engine.GetChangeToken(reference);
 
+    /// <summary>
+    /// Call once after a snapshot restore (AWS Lambda SnapStart: <c>SnapshotRestore.RegisterAfterRestore</c>). It seeds the
+    /// jitter again, so environments restored from one snapshot do not refresh in lockstep; restarts the token buckets at fresh
+    /// random phases; expires values at least <see cref="SnapshotOptions.MaxAgeAfterRestore"/> old (the first read fetches them
+    /// again; they stay servable stale within their bound) and gives younger ones new jitter; forgets failures seen before
+    /// the snapshot; and makes the AWS credentials be resolved again on the next request. Safe while reads are in flight.
+    /// </summary>
+    public void OnSnapshotRestored() => _runtime.OnSnapshotRestored();
+
     /// <summary>Cancels fetches under way and releases the meter and, if the provider made it, the HTTP client.</summary>
     public void Dispose() => _runtime.Dispose();
 }

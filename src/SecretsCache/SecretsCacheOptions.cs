@@ -68,6 +68,9 @@ public sealed class SecretsCacheOptions
     /// <summary>Client-side rate limits per service.</summary>
     public RateLimitOptions RateLimits { get; } = new();
 
+    /// <summary>What the snapshot-restore hook (<see cref="ISecretProvider.OnSnapshotRestored"/>) does to cached values.</summary>
+    public SnapshotOptions Snapshot { get; } = new();
+
     /// <summary>Lists what is wrong with these settings; empty when they are valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -175,6 +178,7 @@ public sealed class SecretsCacheOptions
             errors.Add("RateLimits.QueueLimit must not be negative.");
         }
 
+        errors.AddRange(Snapshot.Validate());
         return errors;
     }
 

@@ -115,6 +115,7 @@ internal static class SecretsCacheOptionsBinder
         key.Equals(nameof(SecretsCacheOptions.Aws), StringComparison.OrdinalIgnoreCase)
         || key.Equals(nameof(SecretsCacheOptions.Retry), StringComparison.OrdinalIgnoreCase)
         || key.Equals(nameof(SecretsCacheOptions.RateLimits), StringComparison.OrdinalIgnoreCase)
+        || key.Equals(nameof(SecretsCacheOptions.Snapshot), StringComparison.OrdinalIgnoreCase)
         || key.Equals(nameof(SecretsCacheOptions.TtlByReference), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>One key on its own through the generated binder: null when it binds, else what is wrong, without the value.</summary>

@@ -49,6 +49,7 @@ internal sealed partial class CacheEngine : IDisposable
 #pragma warning restore CA5394
         _clock = new EngineClock(timeProvider);
         _policy = new CachePolicy(options, _clock.Frequency);
+        _lastReading = ReadClocks(); // CacheEngine.Snapshot.cs
     }
 
     /// <summary>Raised after a refresh sees a different version than the one cached. Never carries values.</summary>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SecretsCache.Aws.Protocol;
 using SecretsCache.Caching;
 using SecretsCache.Diagnostics;
+using SecretsCache.Restore;
 using SecretsCache.Resilience;
 using SecretsCache.Rotation;
 using SecretsCache.Sources;
@@ -23,16 +24,26 @@ namespace SecretsCache.Composition;
 /// </remarks>
 internal sealed class SecretsCacheRuntime : IDisposable
 {
+    private readonly AwsJsonClient? _client;
+
     private SecretsCacheRuntime(
-        SecretsCacheSettings settings, ISecretSource source, TimeProvider time, ILogger logger, IMeterFactory? meterFactory, Func<double>? random)
+        SecretsCacheSettings settings, ISecretSource source, TimeProvider time, ILogger logger, IMeterFactory? meterFactory, Func<double>? random, ReseedableRandom entropy, AwsJsonClient? client)
     {
         Settings = settings;
         Source = source;
         Time = time;
         Logger = logger;
+        Random = entropy;
+        _client = client;
         Metrics = new SecretsCacheMetrics(meterFactory);
-        Engine = new CacheEngine(source, settings.Cache, time, logger, Metrics, random);
+        Engine = new CacheEngine(source, settings.Cache, time, logger, Metrics, random ?? entropy.NextDouble);
     }
+
+    /// <summary>The provider's randomness (TTL, backoff and retry jitter, bucket phases), seeded again by <see cref="OnSnapshotRestored"/>.</summary>
+    public ReseedableRandom Random { get; }
+
+    /// <summary>The AWS transport, when the provider reads AWS (not over a given source).</summary>
+    internal AwsJsonClient? Client => _client;
 
     public SecretsCacheSettings Settings { get; }
 
@@ -58,18 +69,21 @@ internal sealed class SecretsCacheRuntime : IDisposable
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
         IMeterFactory? meterFactory,
-        SecretsCacheRuntimeHooks? hooks = null)
+        SecretsCacheRuntimeHooks? hooks = null,
+        Random? seeded = null,
+        Func<ValueTask<Amazon.Runtime.AWSCredentials>>? defaultCredentials = null)
     {
         var settings = SecretsCacheSettings.From(options); // before anything exists, so invalid options leave nothing behind
+        var entropy = new ReseedableRandom(seeded);
         var time = timeProvider ?? TimeProvider.System;
         var logger = LoggerOf(loggerFactory);
         var replaceLimiter = hooks?.ReplaceLimiter is { } replace
             ? (budget, local) => replace(budget, local, settings)
             : (Func<CallBudget, ICallLimiter, ICallLimiter>?)null;
-        var client = new AwsJsonClient(settings, httpClient, time, logger: logger, replaceLimiter: replaceLimiter);
+        var client = new AwsJsonClient(settings, httpClient, time, logger: logger, replaceLimiter: replaceLimiter, random: entropy, defaultCredentials: defaultCredentials);
         ISecretSource source = new AwsSecretSource(client, time, settings, logger);
         source = hooks?.DecorateSource?.Invoke(source, settings) ?? source;
-        return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null);
+        return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null, entropy, client);
     }
 
     /// <summary>Composes a provider over a given source (tests, and sources other than AWS).</summary>
@@ -79,11 +93,24 @@ internal sealed class SecretsCacheRuntime : IDisposable
         TimeProvider? timeProvider,
         ILoggerFactory? loggerFactory,
         IMeterFactory? meterFactory,
-        Func<double>? random)
+        Func<double>? random,
+        Random? seeded = null)
     {
         ArgumentNullException.ThrowIfNull(source);
         var settings = SecretsCacheSettings.From(options);
-        return new SecretsCacheRuntime(settings, source, timeProvider ?? TimeProvider.System, LoggerOf(loggerFactory), meterFactory, random);
+        return new SecretsCacheRuntime(settings, source, timeProvider ?? TimeProvider.System, LoggerOf(loggerFactory), meterFactory, random, new ReseedableRandom(seeded), client: null);
+    }
+
+    /// <summary>
+    /// After a snapshot restore: seeds the randomness again (from the operating system, read now), so jitter and phases drawn
+    /// from here on differ between restored environments; makes the AWS credentials be resolved again and the token buckets
+    /// restart at fresh phases; then reschedules the cached values (<see cref="CacheEngine.OnSnapshotRestored"/>).
+    /// </summary>
+    public RestoreOutcome OnSnapshotRestored()
+    {
+        Random.Reseed();
+        _client?.OnSnapshotRestored();
+        return Engine.OnSnapshotRestored(Settings.Snapshot.MaxAgeAfterRestore);
     }
 
     private int _disposed;

@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using Amazon.Runtime;
+using SecretsCache.Restore;
 
 namespace SecretsCache.Composition;
 
@@ -15,8 +16,14 @@ internal sealed record SecretsCacheSettings(CacheSettings Cache, AwsSettings Aws
     {
         ArgumentNullException.ThrowIfNull(options);
         options.ThrowIfInvalid();
-        return new(CacheSettings.From(options), AwsSettings.From(options.Aws), RetrySettings.From(options.Retry), RateLimitSettings.From(options.RateLimits));
+        return new(CacheSettings.From(options), AwsSettings.From(options.Aws), RetrySettings.From(options.Retry), RateLimitSettings.From(options.RateLimits))
+        {
+            Snapshot = SnapshotSettings.From(options.Snapshot),
+        };
     }
+
+    /// <summary>What the snapshot-restore hook does to cached values.</summary>
+    public SnapshotSettings Snapshot { get; init; } = SnapshotSettings.Default;
 }
 
 /// <summary>What the cache engine reads: TTLs (per canonical key), staleness, backoff, the size bound and the fetch budget.</summary>

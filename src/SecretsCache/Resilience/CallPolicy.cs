@@ -28,6 +28,7 @@ internal sealed class CallPolicy : IDisposable
     private readonly ILogger _logger;
     private readonly RateLimitSettings _rates;
     private readonly Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
+    private readonly Random? _random;
     private readonly ConcurrentDictionary<(CallBudget, string), (ClientRateLimiter Local, ICallLimiter Limiter)> _limiters = new();
     private readonly List<(ClientRateLimiter Local, ICallLimiter Limiter)> _made = [];
     private readonly object _limiterGate = new();
@@ -39,9 +40,12 @@ internal sealed class CallPolicy : IDisposable
     /// region's local token bucket, the limiter to use instead (which may keep the local bucket as its fallback), or the
     /// local bucket. It is asked once per budget and region, when the region is first called; the configured region's
     /// buckets (<see cref="AwsOptions.Region"/>) are made here, so a replacement that fails, fails the construction.
+    /// The buckets' phases and the retry jitter come from <paramref name="random"/> (the provider's, which a snapshot restore
+    /// seeds again; <see cref="Random.Shared"/> when <see langword="null"/>).
     /// </summary>
-    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
+    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null, Random? random = null)
     {
+        _random = random;
         _retry = settings.Retry;
         _time = time;
         _logger = logger;
@@ -101,10 +105,31 @@ internal sealed class CallPolicy : IDisposable
             return RetryPipelineFactory.Create(
                 policy._retry,
                 policy._time,
+                random: policy._random is { } random ? random.NextDouble : null,
                 breakerState: new CircuitBreakerStateProvider(),
                 onOpened: () => Log.CircuitOpened(policy._logger, name, region, policy._retry.BreakDuration.TotalSeconds),
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
+
+    /// <summary>
+    /// After a snapshot restore: every local bucket restarts its refills at a fresh random phase (a staggered share starts
+    /// empty again). A replacement limiter (a fleet limiter) keeps its own state.
+    /// </summary>
+    public void RestartPhases()
+    {
+        List<(ClientRateLimiter Local, ICallLimiter Limiter)> made;
+        lock (_limiterGate)
+        {
+            made = [.. _made];
+        }
+
+#pragma warning disable CA5394 // Jitter, not security.
+        foreach (var (local, _) in made)
+        {
+            local.RestartPhase((_random ?? Random.Shared).NextDouble());
+        }
+#pragma warning restore CA5394
+    }
 
     /// <summary>Disposes the replacements (those that are disposable), then the local buckets they may fall back to.</summary>
     public void Dispose()
@@ -152,9 +177,9 @@ internal sealed class CallPolicy : IDisposable
 
             var local = budget switch
             {
-                CallBudget.ParameterStore => new ClientRateLimiter("Parameter Store", _rates.ParameterStoreRequestsPerSecond, _rates, _time),
-                CallBudget.SecretsManagerBatch => new ClientRateLimiter("Secrets Manager BatchGetSecretValue", _rates.SecretsManagerBatchRequestsPerSecond, _rates, _time),
-                _ => new ClientRateLimiter("Secrets Manager", _rates.SecretsManagerRequestsPerSecond, _rates, _time),
+                CallBudget.ParameterStore => new ClientRateLimiter("Parameter Store", _rates.ParameterStoreRequestsPerSecond, _rates, _time, _random),
+                CallBudget.SecretsManagerBatch => new ClientRateLimiter("Secrets Manager BatchGetSecretValue", _rates.SecretsManagerBatchRequestsPerSecond, _rates, _time, _random),
+                _ => new ClientRateLimiter("Secrets Manager", _rates.SecretsManagerRequestsPerSecond, _rates, _time, _random),
             };
             ICallLimiter limiter;
             try

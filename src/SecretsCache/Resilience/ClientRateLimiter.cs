@@ -34,7 +34,7 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
     private readonly ConcurrentQueue<RateLimitLease> _spent = new();
     private readonly ITimer? _refills;
     private readonly object _gate = new();
-    private readonly long _firstRefill;   // timestamp of refill 0; refill j is at _firstRefill + j * _periodTicks
+    private long _firstRefill;            // timestamp of refill 0; refill j is at _firstRefill + j * _periodTicks
     private readonly long _periodTicks;   // in timestamp units
     private readonly long _earlyTicks;    // how early a timer may fire and still count as on time: 1 ms, timers' granularity
     private long _refilled;               // refills handed out (or, while full, let pass)
@@ -97,7 +97,7 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
     public bool Staggered { get; }
 
     /// <summary>How long after construction the first token comes (zero unless the burst is below one request).</summary>
-    public TimeSpan StartDelay { get; }
+    public TimeSpan StartDelay { get; private set; }
 
     /// <summary>The refill period (the timer's interval).</summary>
     public TimeSpan Period { get; }
@@ -137,6 +137,46 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
 
         _spent.Enqueue(lease);
         Arm(_time.GetTimestamp());
+    }
+
+    /// <summary>
+    /// After a snapshot restore: the refills restart at a random point within one period from now (<paramref name="random"/>
+    /// in [0, 1)), and a staggered share starts empty again, as at construction, so environments restored together do not
+    /// refill in the same millisecond. A bucket that is not staggered keeps the tokens it holds.
+    /// </summary>
+    public void RestartPhase(double random)
+    {
+        if (_bucket is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            var now = _time.GetTimestamp();
+            StartDelay = Period * random;
+            _firstRefill = now + Timestamps(StartDelay);
+            _refilled = 0;
+            while (Staggered && StartDelay > TimeSpan.Zero)
+            {
+                var lease = _bucket.AttemptAcquire(1); // never a waiter's continuation here: only a release runs those
+                if (!lease.IsAcquired)
+                {
+                    lease.Dispose();
+                    break;
+                }
+
+                _spent.Enqueue(lease);
+            }
+
+            _armed = !_spent.IsEmpty;
+            _refills!.Change(_armed ? _time.GetElapsedTime(now, _firstRefill) : Timeout.InfiniteTimeSpan, _armed ? Period : Timeout.InfiniteTimeSpan);
+        }
     }
 
     public void Dispose()

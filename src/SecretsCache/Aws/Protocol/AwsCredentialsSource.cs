@@ -8,17 +8,35 @@ namespace SecretsCache.Aws.Protocol;
 /// Credentials from <see cref="AwsOptions.Credentials"/> or AWSSDK.Core's default chain (environment, profile, SSO, web identity,
 /// container, instance metadata). AWSSDK.Core's refreshing credentials renew themselves before they expire.
 /// </summary>
-internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null)
+internal sealed class AwsCredentialsSource
 {
-    private AWSCredentials? _resolved = configured;
+    private readonly AWSCredentials? _configured;
+    private readonly string? _profile;
+    private readonly string? _profilesLocation;
+    private readonly Func<ValueTask<AWSCredentials>> _defaultChain;
+    private AWSCredentials? _resolved;
+
+    /// <summary><paramref name="defaultChain"/> resolves the default chain (tests count resolutions); AWSSDK.Core's when <see langword="null"/>.</summary>
+    public AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null, Func<ValueTask<AWSCredentials>>? defaultChain = null)
+    {
+        _configured = configured;
+        _profile = profile;
+        _profilesLocation = profilesLocation;
+        _defaultChain = defaultChain ?? (static async () => await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false));
+        _resolved = configured;
+    }
 
     public async ValueTask<ImmutableCredentials> GetAsync()
     {
         try
         {
-            var source = _resolved ??= profile is not null
-                ? AwsProfile.Credentials(profile, profilesLocation)
-                : await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false);
+            var source = Volatile.Read(ref _resolved);
+            if (source is null)
+            {
+                source = _profile is not null ? AwsProfile.Credentials(_profile, _profilesLocation) : await _defaultChain().ConfigureAwait(false);
+                Volatile.Write(ref _resolved, source);
+            }
+
             var credentials = await source.GetCredentialsAsync().ConfigureAwait(false);
             if (credentials is null || string.IsNullOrEmpty(credentials.AccessKey) || string.IsNullOrEmpty(credentials.SecretKey))
             {
@@ -33,6 +51,22 @@ internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? p
             throw new SecretsConfigurationException(
                 "No AWS credentials could be resolved. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity or container role, or SecretsCacheOptions.Aws.Credentials. " + ex.Message,
                 ex);
+        }
+    }
+
+    /// <summary>
+    /// After a snapshot restore: the next request resolves credentials again. Credentials from the chain or a profile are
+    /// looked up again, and refreshing credentials (the chain's container or web-identity ones, or configured ones such as an
+    /// assume-role) drop what they hold, so they fetch new ones rather than use those of the environment the snapshot was
+    /// taken in. Static configured credentials have nothing to resolve.
+    /// </summary>
+    public void ResolveAgain()
+    {
+        var held = Interlocked.Exchange(ref _resolved, _configured);
+        (held as RefreshingAWSCredentials)?.ClearCredentials();
+        if (!ReferenceEquals(held, _configured))
+        {
+            (_configured as RefreshingAWSCredentials)?.ClearCredentials();
         }
     }
 }

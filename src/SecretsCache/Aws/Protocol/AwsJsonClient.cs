@@ -48,7 +48,9 @@ internal sealed class AwsJsonClient : IDisposable
         TimeProvider timeProvider,
         Func<string, string?>? environment = null,
         ILogger? logger = null,
-        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null)
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null,
+        Random? random = null,
+        Func<ValueTask<AWSCredentials>>? defaultCredentials = null)
     {
         _options = options.Aws;
         _time = timeProvider;
@@ -64,14 +66,21 @@ internal sealed class AwsJsonClient : IDisposable
 
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
-        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
-        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter);
+        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random);
         _retry = _policy.Retry;
     }
 
     /// <summary>The region used for references that do not name one.</summary>
     /// <remarks>Only a success is cached, so a region configured after a failed lookup (a profile written later) is still found.</remarks>
     public string DefaultRegion => _defaultRegion ??= ResolveDefaultRegion();
+
+    /// <summary>After a snapshot restore: credentials are resolved again and the token buckets restart at fresh phases.</summary>
+    public void OnSnapshotRestored()
+    {
+        _credentials.ResolveAgain();
+        _policy.RestartPhases();
+    }
 
     /// <summary>The rate limits, breakers and batching decision around this client's calls.</summary>
     public CallPolicy Policy => _policy;
