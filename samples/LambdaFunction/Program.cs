@@ -10,4 +10,6 @@ if (Environment.GetEnvironmentVariable(RuntimeApiClient.EnvironmentVariable) is 
     return 2;
 }
 
-return await Bootstrap.RunAsync(runtimeApi, Console.Out);
+// A custom runtime has no snapshot restore. On a managed runtime with SnapStart and Amazon.Lambda.Core, pass its hook
+// registration instead: Bootstrap.RunAsync(runtimeApi, Console.Out, Amazon.Lambda.Core.SnapshotRestore.RegisterAfterRestore).
+return await Bootstrap.RunAsync(runtimeApi, Console.Out, registerAfterRestore: null);

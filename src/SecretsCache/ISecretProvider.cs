@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Primitives;
 
 namespace SecretsCache;
@@ -78,4 +79,31 @@ public interface ISecretProvider
     void OnSnapshotRestored()
     {
     }
+
+    /// <summary>
+    /// The cached value of <paramref name="reference"/> if it is fresh, without I/O and without blocking: it never fetches and
+    /// never creates an entry. A value past its expiry (served only, stale, when a refresh fails), a cached not-found, a key
+    /// in failure backoff and a reference not read yet all return <see langword="false"/>; use <see cref="GetSecret"/> or
+    /// <see cref="GetAsync"/> for those. The default implementation returns <see langword="false"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The reference is malformed.</exception>
+    bool TryGetCached(string reference, [NotNullWhen(true)] out Secret? secret)
+    {
+        secret = null;
+        return false;
+    }
+
+    /// <summary>
+    /// <see cref="GetAsync"/> for code that cannot await (constructors, configuration binding, older frameworks), safe under
+    /// any <see cref="SynchronizationContext"/>: a hit returns at once; a miss runs the shared fetch off the caller's context
+    /// and blocks the calling thread until it ends, at most <see cref="SecretsCacheOptions.FetchTimeout"/> (then
+    /// <see cref="SecretServiceUnavailableException"/> with code <c>FetchTimeout</c>). Errors are <see cref="GetAsync"/>'s.
+    /// Prefer <see cref="GetAsync"/> wherever the caller can await: a miss holds a thread for the whole fetch. The default
+    /// implementation runs <see cref="GetAsync"/> on the thread pool and waits for it, without a bound of its own.
+    /// </summary>
+    /// <exception cref="ArgumentException">The reference is malformed.</exception>
+    /// <exception cref="SecretNotFoundException">The secret, parameter or version does not exist.</exception>
+    /// <exception cref="SecretsCacheException">The value could not be read and no usable stale value exists.</exception>
+    Secret GetSecret(string reference, CancellationToken cancellationToken = default) =>
+        Task.Run(() => GetAsync(reference, cancellationToken).AsTask(), cancellationToken).GetAwaiter().GetResult();
 }

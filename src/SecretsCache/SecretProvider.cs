@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Primitives;
@@ -90,6 +91,12 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
     /// <inheritdoc />
     public ValueTask<Secret> GetAsync(string reference, CancellationToken cancellationToken = default) =>
         _engine.GetAsync(reference, cancellationToken);
+
+    /// <inheritdoc />
+    public bool TryGetCached(string reference, [NotNullWhen(true)] out Secret? secret) => _engine.TryGetCached(reference, out secret);
+
+    /// <inheritdoc />
+    public Secret GetSecret(string reference, CancellationToken cancellationToken = default) => _engine.Get(reference, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<Secret> RefreshAsync(string reference, CancellationToken cancellationToken = default) =>

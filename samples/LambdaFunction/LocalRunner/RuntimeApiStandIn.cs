@@ -32,15 +32,17 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
     private readonly List<string> _violations = [];
     private readonly Action? _onFirstNext;
     private readonly Action<StandInResult>? _onResult;
+    private readonly Action<StandInEvent>? _onHandedOut;
     private WebApplication? _app;
     private string? _outstanding;
     private int _nextRequests;
 
-    private RuntimeApiStandIn(IEnumerable<StandInEvent> events, Action? onFirstNext, Action<StandInResult>? onResult)
+    private RuntimeApiStandIn(IEnumerable<StandInEvent> events, Action? onFirstNext, Action<StandInResult>? onResult, Action<StandInEvent>? onHandedOut)
     {
         _pending = new Queue<StandInEvent>(events);
         _onFirstNext = onFirstNext;
         _onResult = onResult;
+        _onHandedOut = onHandedOut;
     }
 
     /// <summary>What AWS_LAMBDA_RUNTIME_API must say: <c>127.0.0.1:port</c>.</summary>
@@ -83,10 +85,12 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
     }
 
     /// <summary>Starts on a free loopback port. <paramref name="onFirstNext"/> runs when the first <c>/next</c> arrives, before it is
-    /// answered: the end of init as Lambda measures it. <paramref name="onResult"/> runs as each result is recorded.</summary>
-    public static async Task<RuntimeApiStandIn> StartAsync(IEnumerable<StandInEvent> events, Action? onFirstNext = null, Action<StandInResult>? onResult = null)
+    /// answered: the end of init as Lambda measures it. <paramref name="onResult"/> runs as each result is recorded.
+    /// <paramref name="onHandedOut"/> runs as an event is handed out, just before its payload is sent: where Lambda starts an
+    /// invocation's Duration, which ends when the result is recorded.</summary>
+    public static async Task<RuntimeApiStandIn> StartAsync(IEnumerable<StandInEvent> events, Action? onFirstNext = null, Action<StandInResult>? onResult = null, Action<StandInEvent>? onHandedOut = null)
     {
-        var standIn = new RuntimeApiStandIn(events, onFirstNext, onResult);
+        var standIn = new RuntimeApiStandIn(events, onFirstNext, onResult, onHandedOut);
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(o => o.Listen(IPAddress.Loopback, 0));
@@ -174,6 +178,7 @@ internal sealed class RuntimeApiStandIn : IAsyncDisposable
         headers["Lambda-Runtime-Invoked-Function-Arn"] = FunctionArn;
         headers["Lambda-Runtime-Trace-Id"] = $"Root=1-{Guid.NewGuid():N};Sampled=0";
         context.Response.ContentType = "application/json";
+        _onHandedOut?.Invoke(next);
         await context.Response.WriteAsync(next.Payload);
     }
 

@@ -41,7 +41,7 @@ internal sealed partial class CacheEngine
             entry.InFlight = completion.Task;
         }
 
-        _ = RunFetchAsync(entry, completion);
+        StartFetch(entry, completion); // CacheEngine.Sync.cs: off any caller's context
         return completion.Task;
     }
 
@@ -67,7 +67,7 @@ internal sealed partial class CacheEngine
             entry.InFlight = completion.Task;
         }
 
-        _ = RunFetchAsync(entry, completion);
+        StartFetch(entry, completion); // CacheEngine.Sync.cs: off any caller's context
     }
 
     private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion)

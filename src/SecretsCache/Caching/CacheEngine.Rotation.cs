@@ -40,7 +40,7 @@ internal sealed partial class CacheEngine
         if (started is not null)
         {
             PruneForcedFetchTimes(now, interval);
-            _ = RunFetchAsync(entry, started); // Outside the lock: change handlers run when the fetch stores its value.
+            StartFetch(entry, started); // Outside the lock: change handlers run when the fetch stores its value.
         }
 
         if (fetch is not null)

@@ -50,7 +50,7 @@ internal sealed partial class CacheEngine
         {
             // Not awaited here: the batch runs on the engine's token and completes every claimed entry (FetchClaimedAsync
             // catches the source's errors), while this caller waits below on its own token, like a GetAsync caller does.
-            _ = FetchClaimedAsync(claimed);
+            StartShared(static s => s.Engine.FetchClaimedAsync(s.Claimed), (Engine: this, Claimed: claimed)); // off any caller's context
         }
 
         var pending = claimed.Select(c => c.Completion.Task).Concat(joined).ToArray();
