@@ -37,7 +37,8 @@ internal static class SecretProviderFactory
     /// The provider a configuration source (<c>AddSecretsCache</c> on the configuration builder) built from this registration's
     /// section, if the container's configuration holds one: the container adopts it, so a host has one cache and one set of
     /// token buckets (the quota share <see cref="RateLimitOptions.ShareAcross"/> computed is not spent twice). Its options are
-    /// the ones configuration bound; the registration's are still validated at start-up.
+    /// the ones configuration bound; the registration's are still validated at start-up. The container becomes its one owner:
+    /// it disposes the provider (which stops the configuration's reload timer), and the configuration no longer does.
     /// </summary>
     private static SecretProvider? Adoptable(IServiceProvider services, string name)
     {
@@ -50,7 +51,7 @@ internal static class SecretProviderFactory
             ? SecretsCacheServiceCollectionExtensions.DefaultSectionName
             : SecretsCacheServiceCollectionExtensions.DefaultSectionName + ":" + name;
         return root.Providers.OfType<SecretsConfigurationProvider>()
-            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Owned;
+            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Adopt();
     }
 
     public static void AddHttpClient(IServiceCollection services, string name)
