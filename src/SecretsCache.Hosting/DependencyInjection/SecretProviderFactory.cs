@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SecretsCache.Composition;
 using SecretsCache.Hosting.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,12 +26,18 @@ internal static class SecretProviderFactory
         // The factory hands CreateClient the same handler chain as CreateHandler, so what is checked here is what sends.
         ThrowIfFollowsRedirects(services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(clientName), clientName);
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(clientName);
-        return new SecretProvider(
+        // What packages built on the core (SecretsCache.Redis) registered for this provider's name.
+        var hooks = ProviderComposition.Combine(services.GetServices<ISecretsCacheRuntimeContributor>()
+            .Where(c => string.Equals(c.ProviderName, name, StringComparison.Ordinal))
+            .Select(c => c.CreateHooks(services))
+            .ToList());
+        return ProviderComposition.Create(
             options,
             http,
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetService<IMeterFactory>());
+            services.GetService<IMeterFactory>(),
+            hooks);
     }
 
     /// <summary>

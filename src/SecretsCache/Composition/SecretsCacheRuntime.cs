@@ -127,4 +127,10 @@ internal sealed class SecretsCacheRuntimeHooks
     /// A replacement that is <see cref="IDisposable"/> is disposed with the provider.
     /// </summary>
     public Func<CallBudget, ICallLimiter, SecretsCacheSettings, ICallLimiter>? ReplaceLimiter { get; init; }
+
+    /// <summary>
+    /// Called once the provider is built, before it is handed out: a backplane attaches to its engine
+    /// (<see cref="SecretsCacheRuntime.Engine"/>), a second level starts connecting. If it throws, the provider is disposed.
+    /// </summary>
+    public Action<SecretProvider>? Created { get; init; }
 }
