@@ -1,9 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+using static SecretsCache.Composition.OptionsValidation;
+
 namespace SecretsCache;
 
 /// <summary>
 /// What <see cref="ISecretProvider.OnSnapshotRestored"/> does with the values cached before a snapshot (AWS Lambda SnapStart
 /// restores every execution environment from one snapshot taken after init). See docs/lambda.md.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = Composition.OptionsValidation.TimeSpanRangeIsNeverConstructed)]
 public sealed class SnapshotOptions
 {
     /// <summary>
@@ -12,13 +16,6 @@ public sealed class SnapshotOptions
     /// servable stale until their own staleness bound, as any expired value. Younger values keep their TTL, with new jitter.
     /// Zero expires every value cached before the restore. Default 1 minute.
     /// </summary>
+    [Range(typeof(TimeSpan), Zero, MaxTimeSpan, ParseLimitsInInvariantCulture = true)]
     public TimeSpan MaxAgeAfterRestore { get; set; } = Defaults.MaxAgeAfterRestore;
-
-    internal IEnumerable<string> Validate()
-    {
-        if (MaxAgeAfterRestore < TimeSpan.Zero)
-        {
-            yield return "Snapshot.MaxAgeAfterRestore must not be negative.";
-        }
-    }
 }

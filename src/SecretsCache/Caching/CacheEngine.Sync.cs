@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using SecretsCache.Diagnostics;
+using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
 
@@ -133,8 +134,8 @@ internal sealed partial class CacheEngine
         }
     }
 
-    private void StartFetch(CacheEntry entry, TaskCompletionSource<Secret> completion) =>
-        StartShared(static s => s.Engine.RunFetchAsync(s.Entry, s.Completion), (Engine: this, Entry: entry, Completion: completion));
+    private void StartFetch(CacheEntry entry, TaskCompletionSource<Secret> completion, FetchReason reason) =>
+        StartShared(static s => s.Engine.RunFetchAsync(s.Entry, s.Completion, s.Reason), (Engine: this, Entry: entry, Completion: completion, Reason: reason));
 
     /// <summary>Blocks for <paramref name="pending"/>, at most FetchTimeout on the provider's clock: the fetch's own budget, which a joined fetch has partly spent.</summary>
     private Secret Wait(Task<Secret> pending, string key, CancellationToken cancellationToken)
