@@ -1,4 +1,6 @@
+using SecretsCache.IntegrationTests.Emulator.Support;
 using SecretsCache.IntegrationTests.Provider.Support;
+using SecretsCache.Testing;
 using SecretsCache.Tests.Support;
 
 namespace SecretsCache.IntegrationTests.Provider;
@@ -41,6 +43,13 @@ public sealed class SyncReadTests(AwsFixture fixture) : ProviderTestBase(fixture
 
         Assert.All(values, v => Assert.Equal("sync-value", v));
         Assert.Equal(1, Aws.Requests.Count(GetSecretValue));
+
+        // Hits, from the context too, reach no AWS at all.
+        var hits = await SingleThreadContext.RunAsync(_ => Task.FromResult(Enumerable.Range(0, 100).Select(_ => provider.GetString(name)).ToList())).WaitAsync(Bound);
+        Assert.All(hits, v => Assert.Equal("sync-value", v));
+        Assert.True(provider.TryGetCached(name, out var cached));
+        Assert.Equal("sync-value", cached.GetString());
+        Assert.Equal(1, Aws.Requests.Total);
     }
 
     [Fact]
@@ -69,5 +78,32 @@ public sealed class SyncReadTests(AwsFixture fixture) : ProviderTestBase(fixture
         var error = await SingleThreadContext.RunAsync(_ => Task.FromResult(Record.Exception(() => provider.GetString(SecretName("absent"))))).WaitAsync(Bound);
 
         Assert.IsType<SecretNotFoundException>(error);
+    }
+
+    [Fact]
+    public async Task A_miss_AWS_does_not_answer_within_FetchTimeout_throws_the_fetch_timeout_error_from_a_single_threaded_context()
+    {
+        var awsClock = new SignallingTimeProvider(TimeProvider.System.GetUtcNow()); // frozen: the latency never ends by itself
+        await using var aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { TimeProvider = awsClock });
+        aws.CreateSecret("app/slow", "slow-value");
+        aws.Faults.Latency = TimeSpan.FromMinutes(10);
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // signatures stay inside the emulator's window
+        var options = new SecretsCacheOptions().UseEmulator(aws);
+        options.FetchTimeout = TimeSpan.FromSeconds(5);
+        options.Aws.AttemptTimeout = TimeSpan.FromMinutes(1);
+        options.Retry.TotalTimeout = TimeSpan.FromMinutes(1);
+        using var provider = new SecretProvider(options, null, null, clock);
+
+        var read = SingleThreadContext.RunAsync(_ => Task.FromResult(Record.Exception(() => provider.GetString("app/slow"))));
+        await awsClock.WaitForTimerAsync(); // the request reached the emulator, which holds it; the pump is blocked in GetString
+        Assert.False(read.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var error = await read.WaitAsync(Bound);
+
+        var unavailable = Assert.IsType<SecretServiceUnavailableException>(error);
+        Assert.Equal("FetchTimeout", unavailable.ErrorCode);
+        Assert.True(unavailable.IsTransient);
+        Assert.DoesNotContain("slow-value", unavailable.Message, StringComparison.Ordinal);
+        Assert.Equal(1, awsClock.TimersCreated); // one request reached AWS
     }
 }
