@@ -1,3 +1,4 @@
+using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using SecretsCache.Aws.Identity;
@@ -8,7 +9,14 @@ namespace SecretsCache.Aws.Protocol;
 /// Credentials from <see cref="AwsOptions.Credentials"/> or AWSSDK.Core's default chain (environment, profile, SSO, web identity,
 /// container, instance metadata). AWSSDK.Core's refreshing credentials renew themselves before they expire.
 /// </summary>
-internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null)
+/// <remarks>
+/// The chain's first step is the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN when set),
+/// which is what Lambda gives a function. When both are set and no profile is asked for, the credentials the chain would
+/// return first are made here, the same AWSSDK.Core types, without building the chain and its providers: that build is a
+/// large part of a cold start's first read (docs/benchmarks.md). A chain replaced through
+/// <see cref="AWSConfigs.AWSCredentialsGenerators"/> is always asked.
+/// </remarks>
+internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null, Func<string, string?>? environment = null)
 {
     private AWSCredentials? _resolved = configured;
 
@@ -18,7 +26,8 @@ internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? p
         {
             var source = _resolved ??= profile is not null
                 ? AwsProfile.Credentials(profile, profilesLocation)
-                : await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false);
+                : FromEnvironment(environment ?? Environment.GetEnvironmentVariable)
+                    ?? await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null).ConfigureAwait(false);
             var credentials = await source.GetCredentialsAsync().ConfigureAwait(false);
             if (credentials is null || string.IsNullOrEmpty(credentials.AccessKey) || string.IsNullOrEmpty(credentials.SecretKey))
             {
@@ -34,5 +43,19 @@ internal sealed class AwsCredentialsSource(AWSCredentials? configured, string? p
                 "No AWS credentials could be resolved. Set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity or container role, or SecretsCacheOptions.Aws.Credentials. " + ex.Message,
                 ex);
         }
+    }
+
+    /// <summary>The chain's first answer when the environment holds keys: session credentials with a token, else basic ones.</summary>
+    internal static AWSCredentials? FromEnvironment(Func<string, string?> environment)
+    {
+        var key = environment("AWS_ACCESS_KEY_ID");
+        var secret = environment("AWS_SECRET_ACCESS_KEY");
+        if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(secret) || AWSConfigs.AWSCredentialsGenerators is not null)
+        {
+            return null;
+        }
+
+        var token = environment("AWS_SESSION_TOKEN");
+        return string.IsNullOrEmpty(token) ? new BasicAWSCredentials(key, secret) : new SessionAWSCredentials(key, secret, token);
     }
 }

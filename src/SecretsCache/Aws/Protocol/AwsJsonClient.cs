@@ -63,7 +63,7 @@ internal sealed class AwsJsonClient : IDisposable
 
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
-        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation);
+        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, _environment);
         _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter);
         _retry = _policy.Retry;
     }
