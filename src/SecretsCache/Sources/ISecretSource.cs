@@ -11,6 +11,13 @@ internal interface ISecretSource
     /// </summary>
     ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Fetches one reference for <paramref name="reason"/>. The engine calls this one; a source that does not care why (AWS)
+    /// keeps the default, which is the overload above.
+    /// </summary>
+    ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, FetchReason reason, CancellationToken cancellationToken) =>
+        FetchAsync(reference, current, cancellationToken);
+
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 
