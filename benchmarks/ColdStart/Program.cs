@@ -70,7 +70,7 @@ foreach (var (kindAndEnv, path) in probes)
     }
 
     var plain = await ProbeAsync(path, environment, "plain");
-    var phased = await ProbeAsync(path, environment, "phases");
+    var phased = probeEnvironment.Count == 0 ? await ProbeAsync(path, environment, "phases") : null; // a variant: the first value only
     probeRows.Add(ProbeRow(kind, floorKind is null ? null : floorMedians[floorKind], plain, phased));
 }
 
@@ -226,11 +226,11 @@ async Task<Probed> ProbeAsync(string path, Dictionary<string, string> environmen
     return probed;
 }
 
-string ProbeRow(string kind, double? floor, Probed plain, Probed phased)
+string ProbeRow(string kind, double? floor, Probed plain, Probed? phased)
 {
     var value = Percentile(plain.FirstValue, 0.5);
     var ratio = floor is { } f ? (value / f).ToString("F1", CultureInfo.InvariantCulture) + "×" : "";
-    var phases = string.Join("; ", phased.Order.Select(n => $"{n} {Percentile(phased.Phases[n], 0.5):F1}"));
+    var phases = phased is null ? "" : string.Join("; ", phased.Order.Select(n => $"{n} {Percentile(phased.Phases[n], 0.5):F1}"));
     return string.Create(CultureInfo.InvariantCulture,
         $"| {kind} | {floor:F1} | {value:F1} | {ratio} | {Percentile(plain.FirstValue, 0.9):F1} | {Percentile(plain.BeforeMain, 0.5):F1} | {Percentile(plain.Rss, 0.5) / (1024 * 1024):F1} | {phases} |");
 }

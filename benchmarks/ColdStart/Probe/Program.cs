@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
 using Amazon.Runtime.Internal.Auth;
 using SecretsCache;
 using SecretsCache.Aws.Contracts;
@@ -20,7 +21,15 @@ const string Name = "bench/secret-00";
 
 if (mode == "plain")
 {
-    using var provider = new SecretProvider(Options(url));
+    var plainOptions = Options(url);
+    if (Environment.GetEnvironmentVariable("SECRETSCACHE_PROBE_CREDENTIALS") == "chain")
+    {
+        // Before: what the provider did until 2026-12-02, AWSSDK.Core's default chain built and asked even when the
+        // environment holds the keys. The same build, so the difference is the chain alone.
+        plainOptions.Aws.Credentials = await DefaultAWSCredentialsIdentityResolver.GetCredentialsAsync(null);
+    }
+
+    using var provider = new SecretProvider(plainOptions);
     var secret = await provider.GetAsync(Name);
     Report("value", secret);
     return 0;
