@@ -5,6 +5,9 @@
 // builds of each kind that only send a first /next are the floor. Bounded: a fixed number of runs, each with a timeout.
 //   benchmarks/ColdStart/run.sh            (publishes everything, then runs this)
 //   ColdStart --runs 15 --out results.md --case "JIT (net10.0)=path/bootstrap" --floor "JIT (net10.0)=path/Hello" ...
+// --probe KIND=PATH runs benchmarks/ColdStart/Probe (Main to the first value phase by phase, RSS at the first value) for a
+// build kind, beside that kind's floor; a KIND with an environment suffix ("JIT (net10.0), TieredPGO off|DOTNET_TieredPGO=0")
+// runs the probe with those variables, the same build measured with and without a setting a user can make.
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -13,6 +16,7 @@ using SecretsCache.Testing;
 var runs = 15;
 var output = "cold-start.md";
 var cases = new List<(string Kind, string Path)>();
+var probes = new List<(string Kind, string Path)>();
 var floors = new Dictionary<string, string>(StringComparer.Ordinal);
 for (var i = 0; i < args.Length; i++)
 {
@@ -22,13 +26,14 @@ for (var i = 0; i < args.Length; i++)
         case "--out" when i + 1 < args.Length: output = args[++i]; break;
         case "--case" when i + 1 < args.Length: cases.Add(Split(args[++i])); break;
         case "--floor" when i + 1 < args.Length: var (kind, path) = Split(args[++i]); floors[kind] = path; break;
+        case "--probe" when i + 1 < args.Length: probes.Add(Split(args[++i])); break;
         default:
             Console.Error.WriteLine("Usage: ColdStart [--runs N] [--out FILE] --case KIND=PATH... [--floor KIND=PATH...]");
             return 2;
     }
 }
 
-if (cases.Count == 0)
+if (cases.Count == 0 && probes.Count == 0)
 {
     Console.Error.WriteLine("No --case given; run benchmarks/ColdStart/run.sh.");
     return 2;
@@ -48,6 +53,28 @@ var baseEnvironment = new Dictionary<string, string>
 };
 
 var rows = new List<string>();
+var probeRows = new List<string>();
+var floorMedians = new Dictionary<string, double>(StringComparer.Ordinal);
+foreach (var (kindAndEnv, path) in probes)
+{
+    var (kind, probeEnvironment) = ProbeKind(kindAndEnv);
+    var floorKind = floors.Keys.FirstOrDefault(k => kind.StartsWith(k, StringComparison.Ordinal));
+    if (floorKind is not null && !floorMedians.ContainsKey(floorKind))
+    {
+        floorMedians[floorKind] = Percentile((await MeasureAsync(floors[floorKind], baseEnvironment, expectResponse: false)).Init, 0.5);
+    }
+
+    var environment = new Dictionary<string, string>(baseEnvironment, StringComparer.Ordinal);
+    foreach (var (name, value) in probeEnvironment)
+    {
+        environment[name] = value;
+    }
+
+    var plain = await ProbeAsync(path, environment, "plain");
+    var phased = probeEnvironment.Count == 0 ? await ProbeAsync(path, environment, "phases") : null; // a variant: the first value only
+    probeRows.Add(ProbeRow(kind, floorKind is null ? null : floorMedians[floorKind], plain, phased));
+}
+
 foreach (var (kind, path) in cases)
 {
     if (floors.TryGetValue(kind, out var floorPath))
@@ -72,6 +99,16 @@ var table = new StringBuilder()
     .AppendLine("| build | init | Init Duration, median ms | p90 ms | Duration (first invocation), median ms | p90 ms | first response from start, median ms | warm-up alone, median ms |")
     .AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
 rows.ForEach(r => table.AppendLine(r));
+if (probeRows.Count > 0)
+{
+    table.AppendLine()
+        .AppendLine(CultureInfo.InvariantCulture, $"Process start to the first secret value (benchmarks/ColdStart/Probe, plain: a provider and one GetAsync), median of {runs} runs, beside the floor (hello world to its first /next); then, from a second set of runs, Main to the first value phase by phase (each phase does first what the first read would, so its time is that first's cost; medians of the time each phase adds); RSS at the first value.")
+        .AppendLine()
+        .AppendLine("| build | floor ms | first value ms | × floor | p90 ms | before Main ms | RSS MB | phases, ms each (Main to the first value) |")
+        .AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
+    probeRows.ForEach(r => table.AppendLine(r));
+}
+
 Console.Write(table);
 await File.WriteAllTextAsync(output, table.ToString());
 Console.WriteLine($"Written to {output}. Emulator served {aws.Requests.Total} requests ({aws.Requests.Count("secretsmanager.BatchGetSecretValue")} BatchGetSecretValue).");
@@ -130,6 +167,90 @@ async Task<Measured> MeasureAsync(string path, Dictionary<string, string> enviro
     return measured;
 }
 
+async Task<Probed> ProbeAsync(string path, Dictionary<string, string> environment, string mode)
+{
+    var probed = new Probed();
+    for (var run = 0; run <= runs; run++)
+    {
+        var info = new ProcessStartInfo(path) { RedirectStandardOutput = true, UseShellExecute = false };
+        info.ArgumentList.Add(mode);
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {path}.");
+        double? valueSeen = null, valueInMain = null, rss = null;
+        var phases = new List<(string Name, double At)>();
+        while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+        {
+            var parts = line.Split(' ');
+            switch (parts[0])
+            {
+                case "value":
+                    valueSeen = clock.Elapsed.TotalMilliseconds;
+                    valueInMain = double.Parse(parts[1], CultureInfo.InvariantCulture);
+                    break;
+                case "rss": rss = double.Parse(parts[1], CultureInfo.InvariantCulture); break;
+                case "phase": phases.Add((parts[1].Replace('_', ' '), double.Parse(parts[2], CultureInfo.InvariantCulture))); break;
+            }
+        }
+
+        await process.WaitForExitAsync(timeout.Token);
+        if (valueSeen is null || valueInMain is null || rss is null)
+        {
+            throw new InvalidOperationException($"{path} {mode} exited with {process.ExitCode} without a value.");
+        }
+
+        if (run == 0)
+        {
+            continue;
+        }
+
+        probed.FirstValue.Add(valueSeen.Value);
+        probed.BeforeMain.Add(valueSeen.Value - valueInMain.Value);
+        probed.Rss.Add(rss.Value);
+        var previous = 0.0;
+        foreach (var (name, at) in phases.Append(("first value", valueInMain.Value)))
+        {
+            if (!probed.Phases.TryGetValue(name, out var list))
+            {
+                probed.Phases[name] = list = [];
+                probed.Order.Add(name);
+            }
+
+            list.Add(at - previous);
+            previous = at;
+        }
+    }
+
+    return probed;
+}
+
+string ProbeRow(string kind, double? floor, Probed plain, Probed? phased)
+{
+    var value = Percentile(plain.FirstValue, 0.5);
+    var ratio = floor is { } f ? (value / f).ToString("F1", CultureInfo.InvariantCulture) + "×" : "";
+    var phases = phased is null ? "" : string.Join("; ", phased.Order.Select(n => $"{n} {Percentile(phased.Phases[n], 0.5):F1}"));
+    return string.Create(CultureInfo.InvariantCulture,
+        $"| {kind} | {floor:F1} | {value:F1} | {ratio} | {Percentile(plain.FirstValue, 0.9):F1} | {Percentile(plain.BeforeMain, 0.5):F1} | {Percentile(plain.Rss, 0.5) / (1024 * 1024):F1} | {phases} |");
+}
+
+static (string Kind, List<(string Name, string Value)> Environment) ProbeKind(string text)
+{
+    var bar = text.IndexOf('|', StringComparison.Ordinal);
+    if (bar < 0)
+    {
+        return (text, []);
+    }
+
+    var variables = text[(bar + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+        .Select(v => v.Split('=', 2)).Select(v => (v[0], v[1])).ToList();
+    return (text[..bar], variables);
+}
+
 string Row(string kind, string what, Measured m) =>
     $"| {kind} | {what} | {Percentile(m.Init, 0.5):F1} | {Percentile(m.Init, 0.9):F1} | {Median(m.Duration)} | {P90(m.Duration)} | {Median(m.FirstResponse)} | {Median(m.WarmUp)} |";
 
@@ -165,4 +286,17 @@ internal sealed class Measured
     public List<double> Duration { get; } = [];
 
     public List<double> WarmUp { get; } = [];
+}
+
+internal sealed class Probed
+{
+    public List<double> FirstValue { get; } = [];
+
+    public List<double> BeforeMain { get; } = [];
+
+    public List<double> Rss { get; } = [];
+
+    public Dictionary<string, List<double>> Phases { get; } = new(StringComparer.Ordinal);
+
+    public List<string> Order { get; } = [];
 }

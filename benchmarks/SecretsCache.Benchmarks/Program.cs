@@ -6,6 +6,7 @@ using SecretsCache.Benchmarks;
 // Worst insert, eviction:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --eviction
 // 1,000 cold callers:       dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --stampede
 // Size sweep, interleaved:  dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --sweep
+// Miss beside bare POSTs:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --miss [--rounds 10] [--requests 300]
 switch (args.FirstOrDefault())
 {
     case "--sweep":
@@ -16,6 +17,12 @@ switch (args.FirstOrDefault())
         break;
     case "--eviction":
         WorstInsert.Run();
+        break;
+    case "--miss":
+        await MissRunner.RunAsync(args);
+        break;
+    case "--emulator-child":
+        await MissRunner.ServeAsync();
         break;
     case "--stampede":
         await Stampede.RunAsync();

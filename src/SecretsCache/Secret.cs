@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -8,6 +9,11 @@ namespace SecretsCache;
 /// One version of a secret or parameter, as fetched. Immutable. The value is reachable only through
 /// <see cref="GetString"/>, <see cref="GetBytes"/> and <see cref="GetJson{T}"/>; <see cref="ToString"/> never shows it.
 /// </summary>
+/// <remarks>
+/// Marked <see cref="ImmutableObjectAttribute"/> (and sealed), so a <c>HybridCache</c> holding <see cref="Secret"/> values
+/// keeps and returns the instance instead of a serialized copy per read.
+/// </remarks>
+[ImmutableObject(true)]
 public sealed class Secret
 {
     private readonly string? _text;

@@ -1,3 +1,4 @@
+using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Credentials;
 using SecretsCache.Aws.Identity;
@@ -8,17 +9,31 @@ namespace SecretsCache.Aws.Protocol;
 /// Credentials from <see cref="AwsOptions.Credentials"/> or AWSSDK.Core's default chain (environment, profile, SSO, web identity,
 /// container, instance metadata). AWSSDK.Core's refreshing credentials renew themselves before they expire.
 /// </summary>
+/// <remarks>
+/// The chain's first step is the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, with AWS_SESSION_TOKEN when set),
+/// which is what Lambda gives a function. When both are set and no profile is asked for, the credentials the chain would
+/// return first are made here, the same AWSSDK.Core types, without building the chain and its providers: that build is a
+/// large part of a cold start's first read (docs/benchmarks.md). A chain replaced through
+/// <see cref="AWSConfigs.AWSCredentialsGenerators"/> is always asked.
+/// </remarks>
 internal sealed class AwsCredentialsSource
 {
     private readonly AWSCredentials? _configured;
     private readonly string? _profile;
     private readonly string? _profilesLocation;
     private readonly Func<ValueTask<AWSCredentials>> _defaultChain;
+    private readonly Func<string, string?> _environment;
     private AWSCredentials? _resolved;
 
     /// <summary><paramref name="defaultChain"/> resolves the default chain (tests count resolutions); AWSSDK.Core's when <see langword="null"/>.</summary>
-    public AwsCredentialsSource(AWSCredentials? configured, string? profile = null, string? profilesLocation = null, Func<ValueTask<AWSCredentials>>? defaultChain = null)
+    public AwsCredentialsSource(
+        AWSCredentials? configured,
+        string? profile = null,
+        string? profilesLocation = null,
+        Func<ValueTask<AWSCredentials>>? defaultChain = null,
+        Func<string, string?>? environment = null)
     {
+        _environment = environment ?? Environment.GetEnvironmentVariable;
         _configured = configured;
         _profile = profile;
         _profilesLocation = profilesLocation;
@@ -33,7 +48,9 @@ internal sealed class AwsCredentialsSource
             var source = Volatile.Read(ref _resolved);
             if (source is null)
             {
-                source = _profile is not null ? AwsProfile.Credentials(_profile, _profilesLocation) : await _defaultChain().ConfigureAwait(false);
+                source = _profile is not null
+                    ? AwsProfile.Credentials(_profile, _profilesLocation)
+                    : FromEnvironment(_environment) ?? await _defaultChain().ConfigureAwait(false);
                 Volatile.Write(ref _resolved, source);
             }
 
@@ -68,5 +85,19 @@ internal sealed class AwsCredentialsSource
         {
             (_configured as RefreshingAWSCredentials)?.ClearCredentials();
         }
+    }
+
+    /// <summary>The chain's first answer when the environment holds keys: session credentials with a token, else basic ones.</summary>
+    internal static AWSCredentials? FromEnvironment(Func<string, string?> environment)
+    {
+        var key = environment("AWS_ACCESS_KEY_ID");
+        var secret = environment("AWS_SECRET_ACCESS_KEY");
+        if (string.IsNullOrWhiteSpace(key) || string.IsNullOrWhiteSpace(secret) || AWSConfigs.AWSCredentialsGenerators is not null)
+        {
+            return null;
+        }
+
+        var token = environment("AWS_SESSION_TOKEN");
+        return string.IsNullOrEmpty(token) ? new BasicAWSCredentials(key, secret) : new SessionAWSCredentials(key, secret, token);
     }
 }

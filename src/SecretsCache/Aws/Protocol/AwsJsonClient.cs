@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Amazon.Runtime;
@@ -23,7 +23,6 @@ namespace SecretsCache.Aws.Protocol;
 internal sealed class AwsJsonClient : IDisposable
 {
     private const string BatchOperation = "BatchGetSecretValue";
-    private static readonly MediaTypeHeaderValue JsonContentType = new(RequestSigner.JsonContentType);
 
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -66,7 +65,7 @@ internal sealed class AwsJsonClient : IDisposable
 
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
-        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials);
+        _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials, _environment);
         _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random);
         _retry = _policy.Retry;
     }
@@ -88,7 +87,8 @@ internal sealed class AwsJsonClient : IDisposable
     /// <summary>The signing-clock correction learned from AWS's Date header after a skew rejection (for diagnostics and tests).</summary>
     public TimeSpan ClockSkew(AwsService service) => TimeSpan.FromTicks(Interlocked.Read(ref _clockSkewTicks[(int)service]));
 
-    public async Task<TResponse> SendAsync<TRequest, TResponse>(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<TResponse> SendAsync<TRequest, TResponse>(
         AwsService service,
         string? region,
         string operation,
@@ -102,7 +102,7 @@ internal sealed class AwsJsonClient : IDisposable
         var call = new Call<TResponse>(
             service,
             Endpoint(service, region ?? DefaultRegion),
-            (service == AwsService.SecretsManager ? "secretsmanager." : "AmazonSSM.") + operation,
+            Target(service, operation),
             JsonSerializer.SerializeToUtf8Bytes(request, requestType),
             responseType,
             reference,
@@ -147,6 +147,19 @@ internal sealed class AwsJsonClient : IDisposable
 
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
 
+    /// <summary>The X-Amz-Target of an operation: a literal for every operation the readers send, so none is concatenated per call.</summary>
+    internal static string Target(AwsService service, string operation) => (service, operation) switch
+    {
+        (AwsService.SecretsManager, "GetSecretValue") => "secretsmanager.GetSecretValue",
+        (AwsService.SecretsManager, "DescribeSecret") => "secretsmanager.DescribeSecret",
+        (AwsService.SecretsManager, BatchOperation) => "secretsmanager.BatchGetSecretValue",
+        (AwsService.ParameterStore, "GetParameter") => "AmazonSSM.GetParameter",
+        (AwsService.ParameterStore, "GetParameters") => "AmazonSSM.GetParameters",
+        (AwsService.ParameterStore, "GetParametersByPath") => "AmazonSSM.GetParametersByPath",
+        _ => (service == AwsService.SecretsManager ? "secretsmanager." : "AmazonSSM.") + operation,
+    };
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<TResponse> AttemptAsync<TResponse>(Call<TResponse> call, ResilienceContext context)
     {
         var cancellationToken = context.CancellationToken;
@@ -154,10 +167,9 @@ internal sealed class AwsJsonClient : IDisposable
         var correctedSkew = false;
         while (true)
         {
-            using var attemptTimeout = new CancellationTokenSource(_options.AttemptTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, attemptTimeout.Token);
+            using var attempt = new AttemptToken(_options.AttemptTimeout, _time, cancellationToken);
             using var message = BuildRequest(call, credentials);
-            var (response, body) = await ExchangeAsync(call, message, linked.Token, cancellationToken).ConfigureAwait(false);
+            var (response, body) = await ExchangeAsync(call, message, attempt.Token, cancellationToken).ConfigureAwait(false);
             using (response)
             using (body)
             {
@@ -185,7 +197,8 @@ internal sealed class AwsJsonClient : IDisposable
     /// Sends one signed request and reads its answer through <see cref="AwsOptions.MaxResponseBytes"/>. A redirect, followed
     /// or not, is refused before its body is read; so is an answer over the cap, whose connection is dropped undrained.
     /// </summary>
-    private async Task<(HttpResponseMessage Response, ResponseBody Body)> ExchangeAsync<TResponse>(
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<(HttpResponseMessage Response, ResponseBody Body)> ExchangeAsync<TResponse>(
         Call<TResponse> call, HttpRequestMessage message, CancellationToken attemptToken, CancellationToken callerToken)
     {
         HttpResponseMessage? response = null;
@@ -226,10 +239,19 @@ internal sealed class AwsJsonClient : IDisposable
             Content = new ByteArrayContent(call.Body),
             Version = _http.DefaultRequestVersion,
         };
-        message.Content.Headers.ContentType = JsonContentType;
-        message.Headers.TryAddWithoutValidation(RequestSigner.AmzTarget, call.Target);
         var signedAt = _time.GetUtcNow().UtcDateTime + ClockSkew(call.Service);
-        RequestSigner.Sign(message, call.Body, credentials, call.Endpoint.SigningRegion, call.Endpoint.SigningService, signedAt);
+        var endpoint = call.Endpoint;
+        if (endpoint.AtRoot)
+        {
+            RequestSigner.SignJsonAtRoot(message, endpoint.SignedHost, call.Target, call.Body, credentials, endpoint.SigningRegion, endpoint.SigningService, signedAt);
+        }
+        else
+        {
+            message.Content.Headers.ContentType = RequestSigner.JsonMediaType;
+            message.Headers.TryAddWithoutValidation(RequestSigner.AmzTarget, call.Target);
+            RequestSigner.Sign(message, call.Body, credentials, endpoint.SigningRegion, endpoint.SigningService, signedAt);
+        }
+
         return message;
     }
 

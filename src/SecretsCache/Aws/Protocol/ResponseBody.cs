@@ -30,6 +30,7 @@ internal sealed class ResponseBody : IDisposable
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, Length);
 
     /// <summary>Reads the whole body, or returns <see langword="null"/> as soon as it is known to be longer than <paramref name="maxBytes"/>.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<ResponseBody?> ReadAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         var declared = content.Headers.ContentLength;
