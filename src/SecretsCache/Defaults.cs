@@ -69,6 +69,21 @@ internal static class Defaults
     /// <summary>How long the circuit breaker stops calls to a failing service and region.</summary>
     public static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
 
+    /// <summary>The share of failed calls, among those sampled, that opens the circuit breaker.</summary>
+    public const double BreakerFailureRatio = 0.5;
+
+    /// <summary>How many calls the breaker must sample before it may open.</summary>
+    public const int BreakerMinimumThroughput = 10;
+
+    /// <summary>How far back the breaker samples calls.</summary>
+    public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(10);
+
+    /// <summary>What a request over the client-side rate limit does: it waits for a token.</summary>
+    public const RateLimitBehavior RateLimitBehavior = SecretsCache.RateLimitBehavior.Wait;
+
+    /// <summary>Whether rotation handling tries the <c>AWSPENDING</c> version when the current one is refused.</summary>
+    public const bool RotationTryPendingVersion = true;
+
     /// <summary>Secrets Manager requests per second per process (the regional GetSecretValue quota is 10,000/s).</summary>
     public const double SecretsManagerRequestsPerSecond = 1_000;
 

@@ -46,7 +46,7 @@ public sealed class RateLimitOptions
     public double BurstSeconds { get; set; } = Defaults.BurstSeconds;
 
     /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>
-    public RateLimitBehavior Behavior { get; set; } = RateLimitBehavior.Wait;
+    public RateLimitBehavior Behavior { get; set; } = Defaults.RateLimitBehavior;
 
     /// <summary>How many requests may wait per service before further ones fail. Default 10,000.</summary>
     [Range(0, int.MaxValue)]

@@ -38,7 +38,7 @@ public sealed class RotationOptions
     /// rotation may have changed the database before moving <c>AWSCURRENT</c>), and keep using it until <c>AWSCURRENT</c> moves.
     /// Default on.
     /// </summary>
-    public bool TryPendingVersion { get; set; } = true;
+    public bool TryPendingVersion { get; set; } = Defaults.RotationTryPendingVersion;
 
     /// <summary>Jitter source in [0, 1); tests pin it.</summary>
     internal Func<double>? Random { get; set; }

@@ -48,6 +48,14 @@ public sealed class OptionsValidationTests
         { "Retry.BaseDelay", o => o.Retry.BaseDelay = TimeSpan.Zero },
         { "Retry.MaxDelay", o => o.Retry.MaxDelay = TimeSpan.FromMilliseconds(99) }, // below BaseDelay's 100 ms
         { "Retry.TotalTimeout", o => o.Retry.TotalTimeout = TimeSpan.Zero },
+        { "Retry.BreakerFailureRatio", o => o.Retry.BreakerFailureRatio = 0 },
+        { "Retry.BreakerFailureRatio", o => o.Retry.BreakerFailureRatio = 1.01 },
+        { "Retry.BreakerMinimumThroughput", o => o.Retry.BreakerMinimumThroughput = 1 },
+        { "Retry.BreakerSamplingDuration", o => o.Retry.BreakerSamplingDuration = TimeSpan.FromMilliseconds(499) },
+        { "Retry.ParameterStore.BreakerMinimumThroughput", o => o.Retry.ParameterStore.BreakerMinimumThroughput = 1 },
+        { "Retry.SecretsManager.BreakDuration", o => o.Retry.SecretsManager.BreakDuration = TimeSpan.FromMilliseconds(499) },
+        { "Retry.ParameterStore.MaxDelay", o => o.Retry.ParameterStore.BaseDelay = TimeSpan.FromSeconds(6) }, // above Retry.MaxDelay's 5 s
+        { "Retry.SecretsManager.MaxDelay", o => o.Retry.SecretsManager.MaxDelay = TimeSpan.FromMilliseconds(99) }, // below Retry.BaseDelay
         { "RateLimits", o => o.RateLimits.SecretsManagerRequestsPerSecond = -1 },
         { "RateLimits", o => o.RateLimits.SecretsManagerRequestsPerSecond = double.NaN },
         { "RateLimits", o => o.RateLimits.SecretsManagerBatchRequestsPerSecond = -0.5 },
@@ -115,6 +123,14 @@ public sealed class OptionsValidationTests
         Assert.Equal(TimeSpan.FromSeconds(5), options.Retry.MaxDelay);
         Assert.Equal(TimeSpan.FromSeconds(20), options.Retry.TotalTimeout);
         Assert.Equal(TimeSpan.FromSeconds(5), options.Retry.BreakDuration);
+        Assert.Equal(0.5, options.Retry.BreakerFailureRatio);
+        Assert.Equal(10, options.Retry.BreakerMinimumThroughput);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Retry.BreakerSamplingDuration);
+        foreach (var service in new[] { options.Retry.SecretsManager, options.Retry.ParameterStore })
+        {
+            Assert.All(typeof(ServiceRetryOptions).GetProperties(), p => Assert.Null(p.GetValue(service))); // unset: Retry's own values
+        }
+
         Assert.DoesNotContain(typeof(RetryOptions).GetProperties(), p => p.PropertyType.Namespace?.StartsWith("Polly", StringComparison.Ordinal) == true);
 
         Assert.Equal(1_000, options.RateLimits.SecretsManagerRequestsPerSecond);
@@ -276,7 +292,10 @@ public sealed class OptionsValidationTests
         Assert.Contains("RateLimits.BurstSeconds", checkedOptions);
         Assert.Contains("Retry.TotalTimeout", checkedOptions);
         Assert.Contains("Snapshot.MaxAgeAfterRestore", checkedOptions);
-        Assert.True(checkedOptions.Count >= 22, $"only {checkedOptions.Count} validated options found");
+        Assert.Contains("Retry.BreakerMinimumThroughput", checkedOptions);
+        Assert.Contains("Retry.ParameterStore.BreakerSamplingDuration", checkedOptions);
+        Assert.Contains("Retry.SecretsManager.MaxRetryAttempts", checkedOptions);
+        Assert.True(checkedOptions.Count >= 42, $"only {checkedOptions.Count} validated options found");
     }
 
     [Fact]

@@ -18,6 +18,9 @@ internal static class OptionsValidation
     /// <summary>The longest delay a timer (and so a CancellationTokenSource timeout) accepts: uint.MaxValue - 1 ms, about 49.7 days.</summary>
     public const string MaxTimer = "49.17:02:47.294";
 
+    public const string HalfASecond = "00:00:00.5";
+    public const string OneDay = "1.00:00:00";
+
     /// <summary>Why the options types may carry <c>[Range(typeof(TimeSpan), …)]</c> in a trimmed or Native AOT app.</summary>
     public const string TimeSpanRangeIsNeverConstructed =
         "RangeAttribute(Type, string, string) converts its limits with a TypeConverter, but it is never constructed: the options validation source generator emits a typed copy of each attribute, and nothing here reads the attributes by reflection.";
@@ -37,17 +40,7 @@ internal static class OptionsValidation
         }
 
         errors.AddRange(Resilience.RegionFailover.Validate(options.Aws.Region, options.Aws.FailoverRegions));
-        var retry = options.Retry;
-        if (retry.BreakDuration != TimeSpan.Zero && (retry.BreakDuration < TimeSpan.FromMilliseconds(500) || retry.BreakDuration > TimeSpan.FromDays(1)))
-        {
-            errors.Add("Retry.BreakDuration must be zero (no circuit breaker) or between 0.5 seconds and 1 day.");
-        }
-
-        if (retry.MaxDelay < retry.BaseDelay)
-        {
-            errors.Add("Retry.MaxDelay must be at least Retry.BaseDelay.");
-        }
-
+        RetryRules(options.Retry, errors);
         return errors;
     }
 
@@ -147,6 +140,37 @@ internal static class OptionsValidation
             _ => $"must be {(aboveMin ? "above" : "at least")} {min} and {(belowMax ? "below" : "at most")} {max}.",
         };
     }
+
+    /// <summary>The rules across retry options, for the shared values and for each service's values in force.</summary>
+    private static void RetryRules(RetryOptions retry, List<string> errors)
+    {
+        if (!IsBreakDuration(retry.BreakDuration))
+        {
+            errors.Add("Retry.BreakDuration must be zero (no circuit breaker) or between 0.5 seconds and 1 day.");
+        }
+
+        if (retry.MaxDelay < retry.BaseDelay)
+        {
+            errors.Add("Retry.MaxDelay must be at least Retry.BaseDelay.");
+        }
+
+        foreach (var (name, service) in (ReadOnlySpan<(string, ServiceRetryOptions)>)[(nameof(RetryOptions.SecretsManager), retry.SecretsManager), (nameof(RetryOptions.ParameterStore), retry.ParameterStore)])
+        {
+            if (service.BreakDuration is { } breakDuration && !IsBreakDuration(breakDuration))
+            {
+                errors.Add($"Retry.{name}.BreakDuration must be zero (no circuit breaker) or between 0.5 seconds and 1 day.");
+            }
+
+            // Only an override can break the rule for a service: the shared values are checked above.
+            if ((service.MaxDelay is not null || service.BaseDelay is not null) && (service.MaxDelay ?? retry.MaxDelay) < (service.BaseDelay ?? retry.BaseDelay))
+            {
+                errors.Add($"Retry.{name}.MaxDelay must be at least Retry.{name}.BaseDelay (each is Retry's own where it is unset).");
+            }
+        }
+    }
+
+    private static bool IsBreakDuration(TimeSpan value) =>
+        value == TimeSpan.Zero || (value >= TimeSpan.FromMilliseconds(500) && value <= TimeSpan.FromDays(1));
 
     /// <summary>A key must be a reference, and two spellings of one reference must not give different TTLs.</summary>
     private static void TtlKeys(IDictionary<string, TimeSpan> ttlByReference, List<string> errors)

@@ -1,6 +1,7 @@
 using System.Collections.Frozen;
 using Amazon.Runtime;
 using SecretsCache.Restore;
+using SecretsCache.Aws.Endpoints;
 
 namespace SecretsCache.Composition;
 
@@ -10,6 +11,16 @@ namespace SecretsCache.Composition;
 /// </summary>
 internal sealed record SecretsCacheSettings(CacheSettings Cache, AwsSettings Aws, RetrySettings Retry, RateLimitSettings RateLimits)
 {
+    /// <summary><see cref="Retry"/> with <see cref="RetryOptions.SecretsManager"/>'s overrides.</summary>
+    public RetrySettings SecretsManagerRetry { get; init; } = Retry;
+
+    /// <summary><see cref="Retry"/> with <see cref="RetryOptions.ParameterStore"/>'s overrides.</summary>
+    public RetrySettings ParameterStoreRetry { get; init; } = Retry;
+
+    /// <summary>The retry and breaker settings in force for <paramref name="service"/>.</summary>
+    public RetrySettings RetryFor(AwsService service) =>
+        service == AwsService.ParameterStore ? ParameterStoreRetry : SecretsManagerRetry;
+
     /// <summary>Validates <paramref name="options"/> (the one validation, <see cref="OptionsValidation"/>) and freezes them.</summary>
     /// <exception cref="SecretsConfigurationException">The options are invalid.</exception>
     public static SecretsCacheSettings From(SecretsCacheOptions options)
@@ -19,6 +30,8 @@ internal sealed record SecretsCacheSettings(CacheSettings Cache, AwsSettings Aws
         return new(CacheSettings.From(options), AwsSettings.From(options.Aws), RetrySettings.From(options.Retry), RateLimitSettings.From(options.RateLimits))
         {
             Snapshot = SnapshotSettings.From(options.Snapshot),
+            SecretsManagerRetry = RetrySettings.From(options.Retry, options.Retry.SecretsManager),
+            ParameterStoreRetry = RetrySettings.From(options.Retry, options.Retry.ParameterStore),
         };
     }
 
@@ -92,7 +105,7 @@ internal sealed record AwsSettings(
         o.UseFips, o.UseDualStack, o.VersionAwareRefresh, o.AttemptTimeout, o.MaxResponseBytes, o.FailoverRegions.ToArray());
 }
 
-/// <summary>The retry strategy and the circuit breaker, frozen.</summary>
+/// <summary>The retry strategy and the circuit breaker of one service, frozen.</summary>
 internal sealed record RetrySettings(
     int MaxRetryAttempts,
     TimeSpan BaseDelay,
@@ -100,10 +113,28 @@ internal sealed record RetrySettings(
     TimeSpan ThrottlingBaseDelay,
     TimeSpan MaxDelay,
     TimeSpan TotalTimeout,
-    TimeSpan BreakDuration)
+    TimeSpan BreakDuration,
+    double BreakerFailureRatio,
+    int BreakerMinimumThroughput,
+    TimeSpan BreakerSamplingDuration)
 {
+    /// <summary>The values shared by both services.</summary>
     public static RetrySettings From(RetryOptions o) => new(
-        o.MaxRetryAttempts, o.BaseDelay, o.MaxThrottlingRetryAttempts, o.ThrottlingBaseDelay, o.MaxDelay, o.TotalTimeout, o.BreakDuration);
+        o.MaxRetryAttempts, o.BaseDelay, o.MaxThrottlingRetryAttempts, o.ThrottlingBaseDelay, o.MaxDelay, o.TotalTimeout, o.BreakDuration,
+        o.BreakerFailureRatio, o.BreakerMinimumThroughput, o.BreakerSamplingDuration);
+
+    /// <summary>One service's values: each override that is set, else the shared value.</summary>
+    public static RetrySettings From(RetryOptions o, ServiceRetryOptions service) => new(
+        service.MaxRetryAttempts ?? o.MaxRetryAttempts,
+        service.BaseDelay ?? o.BaseDelay,
+        service.MaxThrottlingRetryAttempts ?? o.MaxThrottlingRetryAttempts,
+        service.ThrottlingBaseDelay ?? o.ThrottlingBaseDelay,
+        service.MaxDelay ?? o.MaxDelay,
+        service.TotalTimeout ?? o.TotalTimeout,
+        service.BreakDuration ?? o.BreakDuration,
+        service.BreakerFailureRatio ?? o.BreakerFailureRatio,
+        service.BreakerMinimumThroughput ?? o.BreakerMinimumThroughput,
+        service.BreakerSamplingDuration ?? o.BreakerSamplingDuration);
 }
 
 /// <summary>The client-side token buckets, frozen.</summary>

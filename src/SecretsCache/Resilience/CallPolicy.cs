@@ -23,7 +23,7 @@ internal enum CallBudget
 /// </summary>
 internal sealed class CallPolicy : IDisposable
 {
-    private readonly RetrySettings _retry;
+    private readonly SecretsCacheSettings _settings;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RateLimitSettings _rates;
@@ -46,7 +46,7 @@ internal sealed class CallPolicy : IDisposable
     public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null, Random? random = null)
     {
         _random = random;
-        _retry = settings.Retry;
+        _settings = settings;
         _time = time;
         _logger = logger;
         _rates = settings.RateLimits;
@@ -68,7 +68,8 @@ internal sealed class CallPolicy : IDisposable
         }
     }
 
-    public RetrySettings Retry => _retry;
+    /// <summary>The retry and breaker settings of <paramref name="service"/> (its overrides over the shared values).</summary>
+    public RetrySettings RetryFor(AwsService service) => _settings.RetryFor(service);
 
     /// <summary>The limiter every request of <paramref name="budget"/> to <paramref name="region"/> takes a token from (the local bucket unless replaced).</summary>
     public ICallLimiter Limiter(CallBudget budget, string region) => Buckets(budget, region).Limiter;
@@ -95,19 +96,24 @@ internal sealed class CallPolicy : IDisposable
         return singles > 0 && batch.RequestsPerSecond * secrets >= singles;
     }
 
-    /// <summary>One pipeline, so one breaker, per service and region: an outage of one does not stop calls to the other.</summary>
+    /// <summary>
+    /// One pipeline, so one breaker and one retry quota, per service and region: an outage of one does not stop calls to the
+    /// other. Each service's pipeline is built from its own settings (<see cref="RetryOptions.SecretsManager"/>,
+    /// <see cref="RetryOptions.ParameterStore"/>).
+    /// </summary>
     public CallPipeline Pipeline(AwsService service, string region) =>
         _pipelines.GetOrAdd((service, region), static (key, policy) =>
         {
             // Polly moves an open circuit to half-open only when a call goes through the pipeline, so there is no pre-check.
             var (service, region) = key;
             var name = service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
+            var retry = policy.RetryFor(service);
             return RetryPipelineFactory.Create(
-                policy._retry,
+                retry,
                 policy._time,
                 random: policy._random is { } random ? random.NextDouble : null,
                 breakerState: new CircuitBreakerStateProvider(),
-                onOpened: () => Log.CircuitOpened(policy._logger, name, region, policy._retry.BreakDuration.TotalSeconds),
+                onOpened: () => Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds),
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
 

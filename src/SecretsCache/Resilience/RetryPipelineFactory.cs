@@ -21,15 +21,6 @@ internal static class RetryPipelineFactory
     public const string ResponseTooLarge = "ResponseTooLarge";
 
     /// <summary>
-    /// The circuit breaker's fixed shape: it opens when at least half of at least <see cref="BreakerMinimumThroughput"/> calls
-    /// in <see cref="BreakerSamplingDuration"/> ended in an outage error (5xx, timeout, connection failure), for
-    /// <see cref="RetryOptions.BreakDuration"/>. Throttling never opens it: the quota is the rate limiter's business.
-    /// </summary>
-    public const int BreakerMinimumThroughput = 10;
-
-    public static readonly TimeSpan BreakerSamplingDuration = TimeSpan.FromSeconds(10);
-
-    /// <summary>
     /// Set on a call that has another region to fail over to: an outage is then not retried in this region but ends the
     /// call at once, so the read moves to the next region within one attempt (throttling is still retried here).
     /// </summary>
@@ -82,9 +73,11 @@ internal static class RetryPipelineFactory
         {
             builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                FailureRatio = 0.5,
-                MinimumThroughput = BreakerMinimumThroughput,
-                SamplingDuration = BreakerSamplingDuration,
+                // It opens when BreakerFailureRatio of at least BreakerMinimumThroughput calls in BreakerSamplingDuration ended
+                // in an outage error (5xx, timeout, connection failure). Throttling never opens it: the quota is the rate limiter's.
+                FailureRatio = options.BreakerFailureRatio,
+                MinimumThroughput = options.BreakerMinimumThroughput,
+                SamplingDuration = options.BreakerSamplingDuration,
                 BreakDuration = options.BreakDuration,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } error && IsOutage(error)),
                 StateProvider = breakerState,

@@ -397,5 +397,45 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         Assert.DoesNotContain(logs.Entries, e => e.Contains("v-", StringComparison.Ordinal) || e.Contains("rotated", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_per_service_breaker_override_opens_Parameter_Store_s_circuit_after_three_failures_and_leaves_Secrets_Manager_s_at_ten()
+    {
+        var parameters = Enumerable.Range(0, 5).Select(i => $"{ParameterRoot()}p{i}").ToList();
+        parameters.ForEach(p => Aws.PutParameter(p, "p", "String"));
+        var secrets = CreateSecrets("per-service", 5, "s-");
+        Aws.Faults.FailNext(int.MaxValue, 503, GetParameter);
+        Aws.Faults.FailNext(int.MaxValue, 503, GetSecretValue);
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // the breaker's sampling window never moves
+        var provider = CreateProvider(
+            o =>
+            {
+                o.Retry.MaxRetryAttempts = 0; // one request per fetch, so the counts below are exact
+                o.Retry.ParameterStore.BreakerMinimumThroughput = 3;
+                o.RateLimits.ParameterStoreRequestsPerSecond = 0; // its bucket of 4 would never refill on the frozen clock
+            },
+            clock);
+
+        var parameterErrors = new List<string?>();
+        foreach (var parameter in parameters)
+        {
+            parameterErrors.Add((await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync("ssm:" + parameter).AsTask())).ErrorCode);
+        }
+
+        var secretErrors = new List<string?>();
+        foreach (var secret in secrets)
+        {
+            secretErrors.Add((await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.GetAsync(secret).AsTask())).ErrorCode);
+        }
+
+        // Parameter Store: three 503s open its circuit; the next two fetches are refused without a request.
+        Assert.Equal(3, Aws.Requests.Count(GetParameter));
+        Assert.Equal(["CircuitOpen", "CircuitOpen"], parameterErrors.Skip(3));
+        Assert.DoesNotContain("CircuitOpen", parameterErrors.Take(3));
+
+        // Secrets Manager keeps the shared minimum of ten: five 503s, every one sent, its circuit still closed.
+        Assert.Equal(5, Aws.Requests.Count(GetSecretValue));
+        Assert.DoesNotContain("CircuitOpen", secretErrors);
+    }
+
     private const int RetryPipelineFactoryMinimumThroughput = 10;
 }

@@ -44,6 +44,26 @@ public sealed class FrozenSettingsTests
     }
 
     [Fact]
+    public void A_per_service_retry_override_changes_only_that_service_s_settings()
+    {
+        var options = new SecretsCacheOptions { Retry = { MaxRetryAttempts = 2, BreakerSamplingDuration = TimeSpan.FromSeconds(30) } };
+        options.Retry.ParameterStore.BreakerMinimumThroughput = 3;
+        options.Retry.ParameterStore.TotalTimeout = TimeSpan.FromSeconds(7);
+        options.Retry.SecretsManager.BreakerFailureRatio = 0.25;
+
+        var settings = SecretsCache.Composition.SecretsCacheSettings.From(options);
+        var ssm = settings.RetryFor(SecretsCache.Aws.Endpoints.AwsService.ParameterStore);
+        var sm = settings.RetryFor(SecretsCache.Aws.Endpoints.AwsService.SecretsManager);
+
+        Assert.Equal((3, TimeSpan.FromSeconds(7), 0.5), (ssm.BreakerMinimumThroughput, ssm.TotalTimeout, ssm.BreakerFailureRatio));
+        Assert.Equal((10, TimeSpan.FromSeconds(20), 0.25), (sm.BreakerMinimumThroughput, sm.TotalTimeout, sm.BreakerFailureRatio));
+        Assert.All([ssm, sm], s => Assert.Equal((2, TimeSpan.FromSeconds(30)), (s.MaxRetryAttempts, s.BreakerSamplingDuration))); // shared values
+
+        options.Retry.ParameterStore.BreakerMinimumThroughput = 50; // frozen: no effect after construction
+        Assert.Equal(3, ssm.BreakerMinimumThroughput);
+    }
+
+    [Fact]
     public async Task Changing_retry_options_after_the_pipeline_is_built_changes_nothing()
     {
         var options = new RetryOptions { MaxRetryAttempts = 2 };

@@ -244,14 +244,14 @@ public sealed class RetryPipelineTests
             return failing ? throw new SecretServiceUnavailableException("503", "sm:x", "ServiceUnavailable") : ValueTask.FromResult(1);
         }
 
-        for (var i = 0; i < RetryPipelineFactory.BreakerMinimumThroughput; i++)
+        for (var i = 0; i < Defaults.BreakerMinimumThroughput; i++)
         {
             await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => pipeline.ExecuteAsync(Call).AsTask());
         }
 
         Assert.Equal(CircuitState.Open, breaker.CircuitState);
         await Assert.ThrowsAsync<BrokenCircuitException>(() => pipeline.ExecuteAsync(Call).AsTask());
-        Assert.Equal(RetryPipelineFactory.BreakerMinimumThroughput, runs); // nothing ran while open
+        Assert.Equal(Defaults.BreakerMinimumThroughput, runs); // nothing ran while open
 
         failing = false;
         time.Advance(TimeSpan.FromSeconds(4.9));
@@ -260,7 +260,7 @@ public sealed class RetryPipelineTests
 
         Assert.Equal(1, await pipeline.ExecuteAsync(Call)); // the probe
         Assert.Equal(CircuitState.Closed, breaker.CircuitState);
-        Assert.Equal(RetryPipelineFactory.BreakerMinimumThroughput + 1, runs);
+        Assert.Equal(Defaults.BreakerMinimumThroughput + 1, runs);
     }
 
     [Theory]

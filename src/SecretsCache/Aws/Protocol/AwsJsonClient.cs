@@ -31,7 +31,6 @@ internal sealed class AwsJsonClient : IDisposable
     private readonly Func<string, string?> _environment;
     private readonly AwsCredentialsSource _credentials;
     private readonly CallPolicy _policy;
-    private readonly RetrySettings _retry;
     private readonly ConcurrentDictionary<(AwsService, string), ResolvedEndpoint> _endpoints = new();
     private readonly long[] _clockSkewTicks = new long[2];
     private string? _defaultRegion;
@@ -67,7 +66,6 @@ internal sealed class AwsJsonClient : IDisposable
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials, _environment);
         _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random);
-        _retry = _policy.Retry;
     }
 
     /// <summary>The region used for references that do not name one.</summary>
@@ -122,7 +120,7 @@ internal sealed class AwsJsonClient : IDisposable
         catch (Exception ex) when (RetryPipelineFactory.IsBudgetExhausted(ex))
         {
             throw new SecretServiceUnavailableException(
-                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_retry.TotalTimeout.TotalSeconds:0.###} s (Retry.TotalTimeout; raise it to allow more retries).", reference, TimeoutCodes.RetryBudgetExhausted, ex);
+                $"AWS {ServiceName(service)} did not answer {operation} for {reference ?? "the request"} within the retry budget of {_policy.RetryFor(service).TotalTimeout.TotalSeconds:0.###} s (Retry.TotalTimeout, or Retry.{ServiceOption(service)}.TotalTimeout; raise it to allow more retries).", reference, TimeoutCodes.RetryBudgetExhausted, ex);
         }
         catch (Exception ex) when (RetryPipelineFactory.IsBreakerOpen(ex))
         {
@@ -131,7 +129,7 @@ internal sealed class AwsJsonClient : IDisposable
     }
 
     private SecretServiceUnavailableException CircuitOpen<TResponse>(Call<TResponse> call, string operation, Exception inner) => new(
-        $"AWS {ServiceName(call.Service)} in {call.Endpoint.SigningRegion} failed most recent calls, so {operation} for {call.Reference ?? "the request"} was not sent; calls resume within {_retry.BreakDuration.TotalSeconds:0.###} s (Retry.BreakDuration).",
+        $"AWS {ServiceName(call.Service)} in {call.Endpoint.SigningRegion} failed most recent calls, so {operation} for {call.Reference ?? "the request"} was not sent; calls resume within {_policy.RetryFor(call.Service).BreakDuration.TotalSeconds:0.###} s (Retry.BreakDuration, or Retry.{ServiceOption(call.Service)}.BreakDuration).",
         call.Reference,
         "CircuitOpen",
         inner);
@@ -146,6 +144,9 @@ internal sealed class AwsJsonClient : IDisposable
     }
 
     internal static string ServiceName(AwsService service) => service == AwsService.SecretsManager ? "Secrets Manager" : "Parameter Store";
+
+    /// <summary>The <see cref="RetryOptions"/> member that overrides retries for <paramref name="service"/>.</summary>
+    private static string ServiceOption(AwsService service) => service == AwsService.SecretsManager ? nameof(RetryOptions.SecretsManager) : nameof(RetryOptions.ParameterStore);
 
     /// <summary>The X-Amz-Target of an operation: a literal for every operation the readers send, so none is concatenated per call.</summary>
     internal static string Target(AwsService service, string operation) => (service, operation) switch
