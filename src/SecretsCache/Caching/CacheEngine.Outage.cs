@@ -1,0 +1,17 @@
+namespace SecretsCache.Caching;
+
+/// <summary>Whether a reader holding a stale value waits for the refresh at all (docs/benchmarks.md, "Latency while AWS fails").</summary>
+internal sealed partial class CacheEngine
+{
+    /// <summary>
+    /// True when a reader holding a servable stale value of <paramref name="entry"/> should get it at once rather than wait up
+    /// to <see cref="SecretsCacheOptions.StaleFallbackTimeout"/> on the refresh (which runs either way, single-flight, so the
+    /// value recovers with AWS): the key's last fetch failed transiently (<paramref name="failure"/>, kept until a fetch
+    /// succeeds), or the source already knows it cannot answer within that wait (an open breaker, a last attempt that was
+    /// an outage in every region the read may go to, or a rate-limit queue at least that long).
+    /// </summary>
+    private bool AnswersStaleAtOnce(CacheEntry entry, FailureState? failure) =>
+        _options.StaleFallbackTimeout == TimeSpan.Zero
+        || (failure is { IsNotFound: false } && CachePolicy.IsTransient(failure.Error.SourceException))
+        || _source.CannotAnswerWithin(entry.Reference, _options.StaleFallbackTimeout);
+}
