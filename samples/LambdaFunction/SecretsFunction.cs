@@ -78,8 +78,9 @@ public sealed class WarmUpFailedException : Exception
     }
 
     internal WarmUpFailedException(WarmUpResult result)
-        : base($"{result.Failures.Count} of {result.Loaded + result.Failures.Count} warm-up references could not be loaded: " +
-            string.Join(", ", result.Failures.Select(f => $"{f.Key} ({(f.Value as SecretsCacheException)?.ErrorCode ?? f.Value.GetType().Name})")) + ".")
+        : base($"{result.Failures.Count} of {result.Loaded + result.Failures.Count + result.Evicted.Count} warm-up references could not be loaded: " +
+            string.Join(", ", result.Failures.Select(f => $"{f.Key} ({(f.Value as SecretsCacheException)?.ErrorCode ?? f.Value.GetType().Name})")) + "." +
+            (result.Evicted.Count > 0 ? $" {result.Evicted.Count} did not fit in MaxEntries." : ""))
     {
     }
 }

@@ -13,13 +13,13 @@ namespace SecretsCache.Redis;
 
 /// <summary>
 /// Everything the second level is, on one connection: the encrypted store, the fleet-wide single-flight, the backplane and
-/// the fleet-wide rate limit. The provider's engine will compose it once the core has one composition root (docs/fleet.md,
-/// "Status"); until then it stands alone. Creating it never fails for Redis being down, nor for the key secret being
+/// the fleet-wide rate limit. A provider composes it through <see cref="Composition.RedisComposition"/>. Creating it never fails for Redis being down, nor for the key secret being
 /// unreadable (the level then answers every read with a miss); only invalid options throw.
 /// </summary>
-internal sealed class RedisSecondLevel : IAsyncDisposable
+internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
 {
     private readonly RedisL2Metrics _metrics;
+    private int _disposed;
 
     private RedisSecondLevel(RedisConnection connection, RedisL2Metrics metrics)
     {
@@ -82,8 +82,27 @@ internal sealed class RedisSecondLevel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         FleetLimiter.Dispose();
         await Connection.DisposeAsync().ConfigureAwait(false);
+        Connection.Keys.Dispose();
+        _metrics.Dispose();
+    }
+
+    /// <summary>Closes the connection at once (a provider's <see cref="IDisposable.Dispose"/>).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        FleetLimiter.Dispose();
+        Connection.Multiplexer.Dispose();
         Connection.Keys.Dispose();
         _metrics.Dispose();
     }

@@ -1,8 +1,11 @@
+using System.ComponentModel.DataAnnotations;
 using Amazon.Runtime;
+using static SecretsCache.Composition.OptionsValidation;
 
 namespace SecretsCache;
 
 /// <summary>How the provider reaches AWS: region, credentials, endpoints and refresh behaviour.</summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = Composition.OptionsValidation.TimeSpanRangeIsNeverConstructed)]
 public sealed class AwsOptions
 {
     /// <summary>The default region (for example <c>eu-west-1</c>). When unset: <c>AWS_REGION</c>, then the profile, then instance metadata. An ARN's own region always wins.</summary>
@@ -52,6 +55,7 @@ public sealed class AwsOptions
     public bool VersionAwareRefresh { get; set; }
 
     /// <summary>The timeout of one HTTP attempt. Default 10 seconds.</summary>
+    [Range(typeof(TimeSpan), Zero, MaxTimeSpan, MinimumIsExclusive = true, ParseLimitsInInvariantCulture = true)]
     public TimeSpan AttemptTimeout { get; set; } = Defaults.AttemptTimeout;
 
     /// <summary>
@@ -59,5 +63,6 @@ public sealed class AwsOptions
     /// (error code <c>ResponseTooLarge</c>) before more is read, and is not retried. Default 9 MiB, above the largest answer
     /// a read can legitimately get (a BatchGetSecretValue page of 20 secrets of 64 KiB, fully escaped).
     /// </summary>
+    [Range(1, int.MaxValue)]
     public int MaxResponseBytes { get; set; } = Defaults.MaxResponseBytes;
 }

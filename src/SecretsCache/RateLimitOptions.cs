@@ -1,3 +1,5 @@
+using System.ComponentModel.DataAnnotations;
+
 namespace SecretsCache;
 
 /// <summary>What a request over the client-side rate limit does.</summary>
@@ -17,12 +19,15 @@ public enum RateLimitBehavior
 public sealed class RateLimitOptions
 {
     /// <summary>Secrets Manager requests per second from this process. Default 1,000 (the regional quota for GetSecretValue is 10,000/s, our fleet bar 5,500/s). 0 disables.</summary>
+    [Range(0d, double.MaxValue)]
     public double SecretsManagerRequestsPerSecond { get; set; } = Defaults.SecretsManagerRequestsPerSecond;
 
     /// <summary>Secrets Manager BatchGetSecretValue calls per second from this process, a quota of its own. Default 100 (the AWS quota). 0 disables.</summary>
+    [Range(0d, double.MaxValue)]
     public double SecretsManagerBatchRequestsPerSecond { get; set; } = Defaults.SecretsManagerBatchRequestsPerSecond;
 
     /// <summary>Parameter Store requests per second from this process. Default 40 (the standard-throughput quota). 0 disables.</summary>
+    [Range(0d, double.MaxValue)]
     public double ParameterStoreRequestsPerSecond { get; set; } = Defaults.ParameterStoreRequestsPerSecond;
 
     /// <summary>
@@ -37,12 +42,14 @@ public sealed class RateLimitOptions
     /// then spread their first requests over that interval instead of all sending one in the same second. Such a share
     /// trades a first-request wait of up to that interval for staying under the fleet's quota.
     /// </remarks>
+    [Range(0d, 60d, MinimumIsExclusive = true)]
     public double BurstSeconds { get; set; } = Defaults.BurstSeconds;
 
     /// <summary>What a request over the limit does. Default <see cref="RateLimitBehavior.Wait"/>.</summary>
     public RateLimitBehavior Behavior { get; set; } = RateLimitBehavior.Wait;
 
     /// <summary>How many requests may wait per service before further ones fail. Default 10,000.</summary>
+    [Range(0, int.MaxValue)]
     public int QueueLimit { get; set; } = Defaults.QueueLimit;
 
     /// <summary>

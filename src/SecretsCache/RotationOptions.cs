@@ -1,3 +1,6 @@
+using System.ComponentModel.DataAnnotations;
+using static SecretsCache.Composition.OptionsValidation;
+
 namespace SecretsCache;
 
 /// <summary>
@@ -5,6 +8,7 @@ namespace SecretsCache;
 /// credential was rotated. The one thing to get right is <see cref="IsAuthenticationFailure"/>: only exceptions it accepts are
 /// retried; every other exception passes through untouched.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("Trimming", "IL2026:RequiresUnreferencedCode", Justification = Composition.OptionsValidation.TimeSpanRangeIsNeverConstructed)]
 public sealed class RotationOptions
 {
     /// <summary>
@@ -12,15 +16,18 @@ public sealed class RotationOptions
     /// <see cref="AuthenticationFailurePredicates.Any"/> (PostgreSQL, MySQL/MariaDB, SQL Server, Oracle and HTTP 401, matched by
     /// error code). Combine your own with <see cref="AuthenticationFailurePredicates.AnyOf"/>.
     /// </summary>
+    [Required]
     public Func<Exception, bool> IsAuthenticationFailure { get; set; } = AuthenticationFailurePredicates.Any;
 
     /// <summary>
     /// How long, from the first authentication failure, to keep looking for a working value before throwing
     /// <see cref="SecretRotationException"/>. Default 30 seconds.
     /// </summary>
+    [Range(typeof(TimeSpan), Zero, MaxTimeSpan, ParseLimitsInInvariantCulture = true)]
     public TimeSpan TimeBudget { get; set; } = Defaults.RotationTimeBudget;
 
     /// <summary>The first pause between re-checks of the secret; it doubles per re-check, with jitter. Default 500 ms.</summary>
+    [Range(typeof(TimeSpan), Zero, MaxTimeSpan, MinimumIsExclusive = true, ParseLimitsInInvariantCulture = true)]
     public TimeSpan RecheckDelay { get; set; } = Defaults.RotationRecheckDelay;
 
     /// <summary>The cap on the pause between re-checks. Default 5 seconds.</summary>
@@ -36,30 +43,6 @@ public sealed class RotationOptions
     /// <summary>Jitter source in [0, 1); tests pin it.</summary>
     internal Func<double>? Random { get; set; }
 
-    /// <summary>Lists what is wrong with these settings; empty when they are valid.</summary>
-    public IReadOnlyList<string> Validate()
-    {
-        var errors = new List<string>();
-        if (IsAuthenticationFailure is null)
-        {
-            errors.Add($"{nameof(IsAuthenticationFailure)} must be set.");
-        }
-
-        if (TimeBudget < TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(TimeBudget)} must not be negative.");
-        }
-
-        if (RecheckDelay <= TimeSpan.Zero)
-        {
-            errors.Add($"{nameof(RecheckDelay)} must be positive.");
-        }
-
-        if (MaxRecheckDelay < RecheckDelay)
-        {
-            errors.Add($"{nameof(MaxRecheckDelay)} must be at least {nameof(RecheckDelay)}.");
-        }
-
-        return errors;
-    }
+    /// <summary>Lists what is wrong with these settings, each by the option's name and never by its value; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate() => Composition.OptionsValidation.Validate(this);
 }

@@ -68,6 +68,9 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
 
     internal SecretsCacheRuntime Runtime => _runtime;
 
+    /// <summary>Cancelled when this provider is disposed.</summary>
+    internal CancellationToken Disposing => _runtime.Disposing;
+
     /// <summary>How many change-token sources and announced versions are tracked (for tests of the bound).</summary>
     internal (int ChangeTokens, int AnnouncedVersions) ChangeTrackingSizes => _engine.ChangeTrackingSizes;
 

@@ -59,7 +59,9 @@ public sealed partial class DependencyTests
         }
     }
 
-    // The core is all a Lambda function loads: no DI, configuration, options, hosting, HTTP-factory or health-check code.
+    // The core is all a Lambda function loads: no DI, configuration, hosting, HTTP-factory or health-check code. It takes
+    // Microsoft.Extensions.Options alone, for the validators the [OptionsValidator] source generator writes (IValidateOptions,
+    // ValidateOptionsResult), and none of the options packages that bind configuration or register services.
     [Theory]
     [MemberData(nameof(Targets))]
     public void The_core_package_neither_depends_on_nor_references_hosting_packages(string target)
@@ -78,6 +80,9 @@ public sealed partial class DependencyTests
         Assert.Matches(HostingPackage(), "Microsoft.Extensions.Configuration.Binder");
         Assert.DoesNotMatch(HostingPackage(), "Microsoft.Extensions.Logging.Abstractions");
         Assert.DoesNotMatch(HostingPackage(), "Microsoft.Extensions.Primitives");
+        Assert.DoesNotMatch(HostingPackage(), "Microsoft.Extensions.Options");
+        Assert.Matches(HostingPackage(), "Microsoft.Extensions.Options.ConfigurationExtensions");
+        Assert.Matches(HostingPackage(), "Microsoft.Extensions.Options.DataAnnotations");
     }
 
     private static HashSet<string> AssemblyReferences(byte[] assembly)
@@ -94,6 +99,6 @@ public sealed partial class DependencyTests
         return Version.Parse(lower);
     }
 
-    [GeneratedRegex(@"^Microsoft\.Extensions\.(DependencyInjection|Configuration|Options|Hosting|Http|Diagnostics\.HealthChecks)(\.|$)")]
+    [GeneratedRegex(@"^Microsoft\.Extensions\.((DependencyInjection|Configuration|Hosting|Http|Diagnostics\.HealthChecks)(\.|$)|Options\.)")]
     private static partial Regex HostingPackage();
 }

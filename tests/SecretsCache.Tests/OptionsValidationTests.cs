@@ -240,4 +240,128 @@ public sealed class OptionsValidationTests
         Assert.Empty(new SecretsCacheOptions { Retry = { MaxRetryAttempts = 0, BreakDuration = TimeSpan.Zero } }.Validate());
         Assert.Empty(new RotationOptions { TimeBudget = TimeSpan.Zero, MaxRecheckDelay = new RotationOptions().RecheckDelay }.Validate());
     }
+
+    /// <summary>
+    /// Every option with a validation attribute, found by walking the options types (so an option added later is covered):
+    /// a value outside its range fails validation alone, names the option by its path, never quotes the value, and a
+    /// provider refuses it with a <see cref="SecretsConfigurationException"/>.
+    /// </summary>
+    [Fact]
+    public void Each_attribute_validated_option_fails_alone_by_its_name_and_never_by_its_value()
+    {
+        var checkedOptions = new List<string>();
+        foreach (var (path, property) in Validated(typeof(SecretsCacheOptions), prefix: ""))
+        {
+            var options = new SecretsCacheOptions();
+            var owner = OwnerOf(options, path);
+            var (bad, text) = OutOfRange(property);
+            property.SetValue(owner, bad);
+
+            var error = Assert.Single(options.Validate());
+            Assert.StartsWith(path + " ", error, StringComparison.Ordinal);
+            if (text is not null)
+            {
+                Assert.DoesNotContain(text, error, StringComparison.Ordinal);
+            }
+
+            var refused = Assert.Throws<SecretsConfigurationException>(() => new SecretProvider(new FakeSecretSource(), options));
+            Assert.Contains(path, refused.Message, StringComparison.Ordinal);
+            checkedOptions.Add(path);
+        }
+
+        // The walk reaches the nested options, the per-service retry overrides among them.
+        Assert.Contains("DefaultTtl", checkedOptions);
+        Assert.Contains("Aws.AttemptTimeout", checkedOptions);
+        Assert.Contains("RateLimits.BurstSeconds", checkedOptions);
+        Assert.Contains("Retry.TotalTimeout", checkedOptions);
+        Assert.True(checkedOptions.Count >= 22, $"only {checkedOptions.Count} validated options found");
+    }
+
+    [Fact]
+    public void Generated_messages_read_as_the_rule_of_the_option()
+    {
+        Assert.Equal(["DefaultTtl must be positive."], new SecretsCacheOptions { DefaultTtl = TimeSpan.Zero }.Validate());
+        Assert.Equal(["NegativeTtl must not be negative."], new SecretsCacheOptions { NegativeTtl = TimeSpan.FromTicks(-1) }.Validate());
+        Assert.Equal(["MaxEntries must be at least 1."], new SecretsCacheOptions { MaxEntries = 0 }.Validate());
+        Assert.Equal(["RefreshAheadFraction must be above 0 and at most 1."], new SecretsCacheOptions { RefreshAheadFraction = 0 }.Validate());
+        Assert.Equal(["Retry.MaxRetryAttempts must be between 0 and 20."], new SecretsCacheOptions { Retry = { MaxRetryAttempts = 21 } }.Validate());
+        Assert.Equal(["RateLimits.QueueLimit must not be negative."], new SecretsCacheOptions { RateLimits = { QueueLimit = -1 } }.Validate());
+        Assert.Equal(["RecheckDelay must be positive."], new RotationOptions { RecheckDelay = TimeSpan.Zero }.Validate());
+        Assert.Equal(["IsAuthenticationFailure must be set."], new RotationOptions { IsAuthenticationFailure = null! }.Validate());
+    }
+
+    [Fact]
+    public void Each_attribute_validated_rotation_option_fails_alone_by_its_name()
+    {
+        var found = 0;
+        foreach (var (path, property) in Validated(typeof(RotationOptions), prefix: ""))
+        {
+            var options = new RotationOptions();
+            property.SetValue(options, OutOfRange(property).Value);
+
+            Assert.StartsWith(path + " ", Assert.Single(options.Validate()), StringComparison.Ordinal);
+            found++;
+        }
+
+        Assert.Equal(3, found); // IsAuthenticationFailure, TimeBudget, RecheckDelay; MaxRecheckDelay is a rule across two options
+    }
+
+    private static IEnumerable<(string Path, System.Reflection.PropertyInfo Property)> Validated(Type type, string prefix)
+    {
+        foreach (var property in type.GetProperties(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance))
+        {
+            if (property.PropertyType.Namespace == "SecretsCache" && property.PropertyType.IsClass && !property.CanWrite)
+            {
+                foreach (var nested in Validated(property.PropertyType, prefix + property.Name + "."))
+                {
+                    yield return nested;
+                }
+            }
+            else if (property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.ValidationAttribute), inherit: true).Length > 0)
+            {
+                yield return (prefix + property.Name, property);
+            }
+        }
+    }
+
+    private static object OwnerOf(object options, string path)
+    {
+        foreach (var segment in path.Split('.')[..^1])
+        {
+            options = options.GetType().GetProperty(segment)!.GetValue(options)!;
+        }
+
+        return options;
+    }
+
+    /// <summary>A value well outside the option's range (or null where one is required), and its text where a message could quote it.</summary>
+    private static (object? Value, string? Text) OutOfRange(System.Reflection.PropertyInfo property)
+    {
+        if (property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RequiredAttribute), true).Length > 0)
+        {
+            return (null, null);
+        }
+
+        var range = (System.ComponentModel.DataAnnotations.RangeAttribute)property.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.RangeAttribute), true).Single();
+        var type = Nullable.GetUnderlyingType(property.PropertyType) ?? property.PropertyType;
+        if (type == typeof(TimeSpan))
+        {
+            var min = TimeSpan.Parse((string)range.Minimum, System.Globalization.CultureInfo.InvariantCulture);
+            var value = min - TimeSpan.FromTicks(1_234_567);
+            return (value, value.ToString("c", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (type == typeof(int))
+        {
+            var value = (int)range.Minimum - 1_234;
+            return (value, value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        if (type == typeof(double))
+        {
+            return ((double)range.Minimum - 1234.5, "1234.5");
+        }
+
+        throw new InvalidOperationException($"{property.Name}: no out-of-range value for {type}");
+    }
 }

@@ -11,9 +11,12 @@ internal sealed class SecretsConfigurationProvider : ConfigurationProvider, IDis
     private readonly SecretsConfigurationOptions _options;
     private readonly ISecretProvider _provider;
     private readonly SecretProvider? _owned;
+    private readonly object _timerGate = new();
     private ITimer? _timer;
+    private bool _stopped;
     private int _reloading;
     private int _disposed;
+    private int _adopted;
     private int _reloadChecks;
 
     public SecretsConfigurationProvider(SecretsConfigurationOptions options, ISecretProvider provider, SecretProvider? owned)
@@ -21,10 +24,27 @@ internal sealed class SecretsConfigurationProvider : ConfigurationProvider, IDis
         _options = options;
         _provider = provider;
         _owned = owned;
+
+        // Whoever disposes the built provider (this source, or the container that adopted it), the reload timer stops first.
+        owned?.Disposing.Register(static state => ((SecretsConfigurationProvider)state!).StopReloading(), this);
     }
 
-    /// <summary>The provider this source built (not one it was given), which the container adopts: one cache, one quota share.</summary>
+    /// <summary>
+    /// The provider this source built (not one it was given), which the container adopts: one cache, one quota share. Until
+    /// then this source owns it and disposes it; once adopted (<see cref="Adopt"/>), only the container does.
+    /// </summary>
     public SecretProvider? Owned => _owned;
+
+    /// <summary>The container takes the built provider: from now on it is the one owner that disposes it.</summary>
+    public SecretProvider? Adopt()
+    {
+        if (_owned is not null)
+        {
+            Volatile.Write(ref _adopted, 1);
+        }
+
+        return _owned;
+    }
 
     /// <summary>The section the built provider's options came from.</summary>
     public string SectionName => _options.SectionName;
@@ -43,19 +63,38 @@ internal sealed class SecretsConfigurationProvider : ConfigurationProvider, IDis
         // caller's synchronization context out of it.
         Data = Task.Run(() => ReadAsync(CancellationToken.None)).GetAwaiter().GetResult();
         var interval = _options.ReloadInterval;
-        if (_timer is null && interval > TimeSpan.Zero && interval != Timeout.InfiniteTimeSpan)
+        lock (_timerGate)
         {
-            _timer = _options.TimeProvider.CreateTimer(static state => ((SecretsConfigurationProvider)state!).OnTimer(), this, interval, interval);
+            if (_timer is null && !_stopped && interval > TimeSpan.Zero && interval != Timeout.InfiniteTimeSpan)
+            {
+                _timer = _options.TimeProvider.CreateTimer(static state => ((SecretsConfigurationProvider)state!).OnTimer(), this, interval, interval);
+            }
         }
     }
 
+    /// <summary>Stops the reload timer and, unless a container adopted it, disposes the provider this source built.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _timer?.Dispose();
-            _owned?.Dispose();
+            StopReloading();
+            if (Volatile.Read(ref _adopted) == 0)
+            {
+                _owned?.Dispose();
+            }
         }
+    }
+
+    private void StopReloading()
+    {
+        ITimer? timer;
+        lock (_timerGate)
+        {
+            _stopped = true;
+            (timer, _timer) = (_timer, null);
+        }
+
+        timer?.Dispose();
     }
 
     internal async Task<bool> ReloadAsync(CancellationToken cancellationToken)
@@ -89,7 +128,11 @@ internal sealed class SecretsConfigurationProvider : ConfigurationProvider, IDis
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                LastReloadError = ex;
+                // A check that its provider's disposal cut short did not fail: the host is shutting down.
+                if (_owned?.Disposing.IsCancellationRequested != true)
+                {
+                    LastReloadError = ex;
+                }
             }
             finally
             {

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SecretsCache.Composition;
 using SecretsCache.Hosting.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,19 +26,26 @@ internal static class SecretProviderFactory
         // The factory hands CreateClient the same handler chain as CreateHandler, so what is checked here is what sends.
         ThrowIfFollowsRedirects(services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(clientName), clientName);
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(clientName);
-        return new SecretProvider(
+        // What packages built on the core (SecretsCache.Redis) registered for this provider's name.
+        var hooks = ProviderComposition.Combine(services.GetServices<ISecretsCacheRuntimeContributor>()
+            .Where(c => string.Equals(c.ProviderName, name, StringComparison.Ordinal))
+            .Select(c => c.CreateHooks(services))
+            .ToList());
+        return ProviderComposition.Create(
             options,
             http,
             services.GetService<ILoggerFactory>(),
             services.GetService<TimeProvider>() ?? TimeProvider.System,
-            services.GetService<IMeterFactory>());
+            services.GetService<IMeterFactory>(),
+            hooks);
     }
 
     /// <summary>
     /// The provider a configuration source (<c>AddSecretsCache</c> on the configuration builder) built from this registration's
     /// section, if the container's configuration holds one: the container adopts it, so a host has one cache and one set of
     /// token buckets (the quota share <see cref="RateLimitOptions.ShareAcross"/> computed is not spent twice). Its options are
-    /// the ones configuration bound; the registration's are still validated at start-up.
+    /// the ones configuration bound; the registration's are still validated at start-up. The container becomes its one owner:
+    /// it disposes the provider (which stops the configuration's reload timer), and the configuration no longer does.
     /// </summary>
     private static SecretProvider? Adoptable(IServiceProvider services, string name)
     {
@@ -50,7 +58,7 @@ internal static class SecretProviderFactory
             ? SecretsCacheServiceCollectionExtensions.DefaultSectionName
             : SecretsCacheServiceCollectionExtensions.DefaultSectionName + ":" + name;
         return root.Providers.OfType<SecretsConfigurationProvider>()
-            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Owned;
+            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Adopt();
     }
 
     public static void AddHttpClient(IServiceCollection services, string name)

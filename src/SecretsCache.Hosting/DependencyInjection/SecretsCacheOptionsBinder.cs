@@ -17,6 +17,9 @@ internal static class SecretsCacheOptionsBinder
 
     private static readonly string[] CodeOnlyKeys = ["TimeProvider"];
 
+    /// <summary>Sections that packages built on the core bind themselves.</summary>
+    private static readonly string[] ExtensionSections = ["Redis"];
+
     /// <summary>
     /// Binds <paramref name="section"/> onto <paramref name="options"/>. Child sections named in <paramref name="providerNames"/>
     /// belong to named providers and are skipped, and so is any other child section that holds only valid options.
@@ -34,6 +37,11 @@ internal static class SecretsCacheOptionsBinder
             if (providerNames?.Contains(child.Key, StringComparer.OrdinalIgnoreCase) == true)
             {
                 continue; // a named provider's section, bound by that registration
+            }
+
+            if (ExtensionSections.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
+            {
+                continue; // a package's own section, bound by that package (SecretsCache:Redis: AddSecretsCacheRedis)
             }
 
             if (string.Equals(child.Key, nameof(SecretsCacheOptions.TtlByReference), StringComparison.OrdinalIgnoreCase))

@@ -31,4 +31,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(109, LogLevel.Warning, "Redis is unreachable: the fleet-wide limit for {Quota} falls back to this instance's static share")]
     public static partial void FleetFallback(ILogger logger, string quota);
+
+    [LoggerMessage(110, LogLevel.Error, "The Redis second level could not be made ({ErrorType}); this provider reads AWS without it")]
+    public static partial void LevelFailed(ILogger logger, string errorType);
 }

@@ -28,6 +28,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private long _expiresAt;
     private int _demand;
     private bool _fallingBack;
+    private bool _lastFoundEmpty;
 
     public FleetQuotaLimiter(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, RateLimiter fallback)
     {
@@ -42,6 +43,12 @@ internal sealed class FleetQuotaLimiter : IDisposable
     }
 
     public FleetBucketSize Size => _size;
+
+    /// <summary>Whether the last round trip found the fleet's bucket empty (a hint for choosing between batch and single reads).</summary>
+    public bool LastFoundEmpty => Volatile.Read(ref _lastFoundEmpty);
+
+    /// <summary>Whether Redis could not answer the last round trip, so the static share decides.</summary>
+    public bool FallingBack => Volatile.Read(ref _fallingBack);
 
     public async ValueTask<FleetPermit> AcquireAsync(CancellationToken cancellationToken)
     {
@@ -98,7 +105,8 @@ internal sealed class FleetQuotaLimiter : IDisposable
                 return Waited(await FallbackAsync(cancellationToken).ConfigureAwait(false), waitStarted);
             }
 
-            _fallingBack = false;
+            Volatile.Write(ref _fallingBack, false);
+            Volatile.Write(ref _lastFoundEmpty, grant.Value.Granted == 0);
             if (grant.Value.Granted > 0)
             {
                 lock (_lock)
@@ -152,9 +160,9 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
     private async ValueTask<FleetPermit> FallbackAsync(CancellationToken cancellationToken)
     {
-        if (!_fallingBack)
+        if (!Volatile.Read(ref _fallingBack))
         {
-            _fallingBack = true;
+            Volatile.Write(ref _fallingBack, true);
             RedisLog.FleetFallback(_connection.Logger, _quota);
         }
 

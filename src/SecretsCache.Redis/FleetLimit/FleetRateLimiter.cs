@@ -43,6 +43,30 @@ internal sealed class FleetRateLimiter : IDisposable
         }
     }
 
+    /// <summary>The fleet's quota of <paramref name="quota"/> per second (0: off).</summary>
+    internal static double QuotaOf(FleetQuota quota, RedisFleetRateLimitOptions options) => quota switch
+    {
+        FleetQuota.SecretsManagerBatch => options.SecretsManagerBatchRequestsPerSecond,
+        FleetQuota.ParameterStore => options.ParameterStoreRequestsPerSecond,
+        _ => options.SecretsManagerRequestsPerSecond,
+    };
+
+    /// <summary>This instance's static share of <paramref name="quota"/> (the quota over <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>), as a bucket.</summary>
+    internal static RateLimiter StaticShareOf(FleetQuota quota, RedisFleetRateLimitOptions options)
+    {
+        var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
+            options.FallbackFleetSize,
+            Positive(options.SecretsManagerRequestsPerSecond),
+            Positive(options.SecretsManagerBatchRequestsPerSecond),
+            Positive(options.ParameterStoreRequestsPerSecond));
+        return StaticShare(quota switch
+        {
+            FleetQuota.SecretsManagerBatch => shares.SecretsManagerBatchRequestsPerSecond,
+            FleetQuota.ParameterStore => shares.ParameterStoreRequestsPerSecond,
+            _ => shares.SecretsManagerRequestsPerSecond,
+        }, options);
+    }
+
     /// <summary>A token bucket at this instance's share, burst included (at least one request), refilled one token at a time.</summary>
     internal static RateLimiter StaticShare(double perSecond, RedisFleetRateLimitOptions options) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
     {

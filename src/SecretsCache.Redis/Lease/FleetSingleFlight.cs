@@ -26,11 +26,20 @@ internal sealed record FleetRead(L2Entry Entry, FleetSource Source);
 /// </summary>
 internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store store, FleetLease lease, LeaseResults results)
 {
+    public ValueTask<FleetRead> GetOrFetchAsync(
+        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, CancellationToken cancellationToken = default) =>
+        GetOrFetchAsync(canonicalKey, ttl, fetch, accept: null, cancellationToken);
+
+    /// <summary>
+    /// As above, but an entry of the second level serves only if <paramref name="accept"/> says so (a refresh-ahead wants one
+    /// newer than the value it holds); otherwise this instance takes the lease and fetches, and so refreshes the entry for the
+    /// fleet.
+    /// </summary>
     public async ValueTask<FleetRead> GetOrFetchAsync(
-        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, CancellationToken cancellationToken = default)
+        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
     {
         var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (read.Entry is { } cached)
+        if (read.Entry is { } cached && (accept is null || accept(cached)))
         {
             return new FleetRead(cached, FleetSource.SecondLevel);
         }
@@ -40,10 +49,18 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             : await lease.TryAcquireAsync(canonicalKey, cancellationToken).ConfigureAwait(false);
         if (status == LeaseStatus.Acquired)
         {
+            // A holder that finished between the read above and this lease has written the entry: look once more.
+            read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
+            if (read.Entry is { } written && (accept is null || accept(written)))
+            {
+                await lease.ReleaseAsync(handle!, CancellationToken.None).ConfigureAwait(false);
+                return new FleetRead(written, FleetSource.SecondLevel);
+            }
+
             return await FetchHoldingLeaseAsync(canonicalKey, ttl, fetch, handle!, cancellationToken).ConfigureAwait(false);
         }
 
-        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, cancellationToken).ConfigureAwait(false) is { } waited)
+        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, accept, cancellationToken).ConfigureAwait(false) is { } waited)
         {
             return new FleetRead(waited, FleetSource.SecondLevel);
         }
@@ -64,20 +81,30 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         }
         catch
         {
-            // Waiters stop waiting and fetch themselves; the lease goes at once instead of at its expiry.
-            await results.PublishAsync(handle.Hash, LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
-            await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+            await FinishAsync(handle, written: false).ConfigureAwait(false);
             throw;
         }
 
         var written = await store.WriteAsync(canonicalKey, secret, ttl, CancellationToken.None).ConfigureAwait(false);
-        await results.PublishAsync(handle.Hash, written ? LeaseOutcome.Fetched : LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
-        await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+        await FinishAsync(handle, written).ConfigureAwait(false);
         return new FleetRead(Entry(secret, ttl), FleetSource.Aws);
     }
 
-    /// <summary>The holder's value from the second level, or null when the wait ran out, the holder failed or nothing opens.</summary>
-    private async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, CancellationToken cancellationToken)
+    /// <summary>
+    /// Ends a held lease: announces the outcome to the waiters (a failure sends them to fetch themselves) and releases the lease
+    /// at once instead of at its expiry. Never throws.
+    /// </summary>
+    internal async ValueTask FinishAsync(LeaseHandle handle, bool written)
+    {
+        await results.PublishAsync(handle.Hash, written ? LeaseOutcome.Fetched : LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
+        await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The holder's value from the second level (one <paramref name="accept"/> takes), or null when the wait ran out, the holder
+    /// failed or nothing opens.
+    /// </summary>
+    internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
     {
         if (connection.Keys.Ring is not { } ring || !results.IsSubscribed)
         {
@@ -87,7 +114,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         using var wait = results.Register(RedisNames.Hash(ring.Current, canonicalKey));
         // The holder may have finished between the first read and the registration: look once more before waiting.
         var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (read.Entry is { } entry)
+        if (read.Entry is { } entry && (accept is null || accept(entry)))
         {
             RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
             return entry;
@@ -112,7 +139,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
 
         // Fetched, or timed out (the result message may have been lost while the entry was written): read once more.
         read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return read.Entry;
+        return read.Entry is { } written && (accept is null || accept(written)) ? written : null;
     }
 
     private L2Entry Entry(Secret secret, TimeSpan ttl)

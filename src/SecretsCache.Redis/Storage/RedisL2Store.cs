@@ -83,6 +83,43 @@ internal sealed class RedisL2Store(RedisConnection connection)
         return removed.Ok;
     }
 
+    /// <summary>
+    /// Deletes every entry of the namespace (an InvalidateAll): entries are named by HMAC, so they are found by SCAN of the
+    /// namespace's entry prefix on each primary. Bounded by the connect timeout; false when Redis could not do it all.
+    /// </summary>
+    public async ValueTask<bool> RemoveAllAsync(CancellationToken cancellationToken = default)
+    {
+        var removed = await connection.Guard.RunBypassingBreakerAsync(
+            RemoveOperation, connection,
+            static async c =>
+            {
+                var pattern = c.Names.Prefix + "e:*";
+                foreach (var server in c.Multiplexer.GetServers().Where(s => s.IsConnected && !s.IsReplica))
+                {
+                    var batch = new List<RedisKey>(256);
+                    await foreach (var key in server.KeysAsync(c.Database.Database, pattern, pageSize: 256).ConfigureAwait(false))
+                    {
+                        batch.Add(key);
+                        if (batch.Count == 256)
+                        {
+                            await Task.WhenAll(batch.Select(k => c.Database.KeyDeleteAsync(k))).ConfigureAwait(false); // one by one: a cluster spreads them over slots
+                            batch.Clear();
+                        }
+                    }
+
+                    if (batch.Count > 0)
+                    {
+                        await Task.WhenAll(batch.Select(k => c.Database.KeyDeleteAsync(k))).ConfigureAwait(false); // one by one: a cluster spreads them over slots
+                    }
+                }
+
+                return true;
+            },
+            connection.Options.ConnectTimeout,
+            cancellationToken).ConfigureAwait(false);
+        return removed.Ok;
+    }
+
     private async ValueTask<L2Read> ReadCoreAsync(string canonicalKey, string? expectedVersion, CancellationToken cancellationToken)
     {
         if (connection.Keys.Ring is not { } ring)

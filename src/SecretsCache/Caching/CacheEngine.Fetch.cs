@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using SecretsCache.Diagnostics;
+using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
 
@@ -41,7 +42,7 @@ internal sealed partial class CacheEngine
             entry.InFlight = completion.Task;
         }
 
-        _ = RunFetchAsync(entry, completion);
+        _ = RunFetchAsync(entry, completion, force ? FetchReason.Forced : FetchReason.Read);
         return completion.Task;
     }
 
@@ -67,10 +68,10 @@ internal sealed partial class CacheEngine
             entry.InFlight = completion.Task;
         }
 
-        _ = RunFetchAsync(entry, completion);
+        _ = RunFetchAsync(entry, completion, FetchReason.RefreshAhead);
     }
 
-    private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion)
+    private async Task RunFetchAsync(CacheEntry entry, TaskCompletionSource<Secret> completion, FetchReason reason)
     {
         var started = _time.GetTimestamp(); // precise, for the duration metric
         using var activity = SecretsCacheActivities.StartFetch(in entry.Tags);
@@ -83,7 +84,7 @@ internal sealed partial class CacheEngine
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
             try
             {
-                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, linked.Token).ConfigureAwait(false);
+                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, reason, linked.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
             {
@@ -166,8 +167,11 @@ internal sealed partial class CacheEngine
     private void Store(CacheEntry entry, Secret secret, long now)
     {
         var previous = entry.Value;
-        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(now, TtlOf(entry), _random());
-        var fetchedAt = previous is not null && ReferenceEquals(previous.Secret, secret) ? previous.FetchedAt : now;
+        var unchanged = previous is not null && ReferenceEquals(previous.Secret, secret);
+        // Counted from the AWS fetch (CacheEngine.Announced.cs), not from now: a value a second level kept is already that old.
+        var fetched = unchanged ? now : FetchedTicks(secret, now);
+        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(fetched, TtlOf(entry), _random());
+        var fetchedAt = unchanged ? previous!.FetchedAt : fetched;
         entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
         entry.Failure = null;
         Log.Fetched(_logger, entry.Key, secret.Version);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using SecretsCache.Rotation;
+using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
 
@@ -40,7 +41,7 @@ internal sealed partial class CacheEngine
         if (started is not null)
         {
             PruneForcedFetchTimes(now, interval);
-            _ = RunFetchAsync(entry, started); // Outside the lock: change handlers run when the fetch stores its value.
+            _ = RunFetchAsync(entry, started, FetchReason.Forced); // Outside the lock: change handlers run when the fetch stores its value.
         }
 
         if (fetch is not null)

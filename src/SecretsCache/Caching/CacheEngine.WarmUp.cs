@@ -66,15 +66,14 @@ internal sealed partial class CacheEngine
         var failures = new Dictionary<string, Exception>(StringComparer.Ordinal);
         var loaded = 0;
         var end = _clock.Now();
-        var evicted = 0;
+        var evicted = new List<string>();
         foreach (var (text, entry) in requested)
         {
             if (!_entries.TryGetValue(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
             {
-                // Fetched, then pushed out by the size bound: a later read goes to AWS again, so it was not warmed up.
-                evicted++;
-                failures[text] = new SecretsConfigurationException(
-                    $"'{entry.Key}' was fetched but evicted: the warm-up list ({requested.Count} references) does not fit in MaxEntries ({_options.MaxEntries}).");
+                // Pushed out by the size bound: a later read goes to AWS again, so it was not warmed up. Not a failure of
+                // the reference (nor a configuration error): the list does not fit in MaxEntries.
+                evicted.Add(text);
             }
             else if (entry.Value is { } value && (entry.Failure is null || end < value.ExpiresAt))
             {
@@ -88,13 +87,13 @@ internal sealed partial class CacheEngine
             }
         }
 
-        if (evicted > 0)
+        if (evicted.Count > 0)
         {
-            Log.WarmUpEvicted(_logger, evicted, requested.Count, _options.MaxEntries);
+            Log.WarmUpEvicted(_logger, evicted.Count, requested.Count, _options.MaxEntries);
         }
 
         Log.WarmedUp(_logger, loaded, requested.Count, _time.GetElapsedTime(started).TotalMilliseconds);
-        return new WarmUpResult(loaded, failures);
+        return new WarmUpResult(loaded, failures, evicted);
     }
 
     private async Task FetchClaimedAsync(List<(CacheEntry Entry, TaskCompletionSource<Secret> Completion)> claimed)

@@ -108,9 +108,17 @@ internal sealed partial class CacheEngine : IDisposable
         {
             Fire(entry.Key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
+
+        _announcements?.Invalidated(key); // CacheEngine.Announced.cs: every other instance of a fleet drops it too.
     }
 
     public void InvalidateAll()
+    {
+        RemoveAll();
+        _announcements?.InvalidatedAll();
+    }
+
+    private void RemoveAll()
     {
         var removed = new List<(string Key, CancellationTokenSource? Changes)>();
         foreach (var entry in Entries())

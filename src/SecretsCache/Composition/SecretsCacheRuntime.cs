@@ -86,9 +86,16 @@ internal sealed class SecretsCacheRuntime : IDisposable
         return new SecretsCacheRuntime(settings, source, timeProvider ?? TimeProvider.System, LoggerOf(loggerFactory), meterFactory, random);
     }
 
+    private readonly CancellationTokenSource _disposing = new();
     private int _disposed;
 
-    /// <summary>Idempotent: a provider adopted by a container is disposed by it and by the configuration that built it.</summary>
+    /// <summary>
+    /// Cancelled when the provider is disposed, before anything is released: what uses the provider on its own schedule (the
+    /// configuration provider's reload timer) stops with it.
+    /// </summary>
+    public CancellationToken Disposing => _disposing.Token;
+
+    /// <summary>Idempotent.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -96,6 +103,8 @@ internal sealed class SecretsCacheRuntime : IDisposable
             return;
         }
 
+        // Not disposed: Disposing stays readable, and a cancelled source without a timer holds nothing.
+        _disposing.Cancel();
         Engine.Dispose();
         Metrics.Dispose();
         (Source as IDisposable)?.Dispose();
@@ -118,4 +127,10 @@ internal sealed class SecretsCacheRuntimeHooks
     /// A replacement that is <see cref="IDisposable"/> is disposed with the provider.
     /// </summary>
     public Func<CallBudget, ICallLimiter, SecretsCacheSettings, ICallLimiter>? ReplaceLimiter { get; init; }
+
+    /// <summary>
+    /// Called once the provider is built, before it is handed out: a backplane attaches to its engine
+    /// (<see cref="SecretsCacheRuntime.Engine"/>), a second level starts connecting. If it throws, the provider is disposed.
+    /// </summary>
+    public Action<SecretProvider>? Created { get; init; }
 }

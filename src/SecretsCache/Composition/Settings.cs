@@ -9,12 +9,12 @@ namespace SecretsCache.Composition;
 /// </summary>
 internal sealed record SecretsCacheSettings(CacheSettings Cache, AwsSettings Aws, RetrySettings Retry, RateLimitSettings RateLimits)
 {
-    /// <summary>Validates <paramref name="options"/> (the one entry point, <see cref="SecretsCacheOptions.Validate"/>) and freezes them.</summary>
+    /// <summary>Validates <paramref name="options"/> (the one validation, <see cref="OptionsValidation"/>) and freezes them.</summary>
     /// <exception cref="SecretsConfigurationException">The options are invalid.</exception>
     public static SecretsCacheSettings From(SecretsCacheOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        options.ThrowIfInvalid();
+        OptionsValidation.ThrowIfInvalid(options);
         return new(CacheSettings.From(options), AwsSettings.From(options.Aws), RetrySettings.From(options.Retry), RateLimitSettings.From(options.RateLimits));
     }
 }

@@ -12,6 +12,13 @@ internal interface ISecretSource
     ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Fetches one reference for <paramref name="reason"/>. The engine calls this one; a source that does not care why (AWS)
+    /// keeps the default, which is the overload above.
+    /// </summary>
+    ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, FetchReason reason, CancellationToken cancellationToken) =>
+        FetchAsync(reference, current, cancellationToken);
+
+    /// <summary>
     /// True when the source already knows it cannot answer <paramref name="reference"/> within <paramref name="wait"/>: the
     /// service is failing in every region the read could go to, or the read would queue that long for a rate-limit token.
     /// A hint, asked by a reader holding a stale value; a source that cannot tell answers false (the default).

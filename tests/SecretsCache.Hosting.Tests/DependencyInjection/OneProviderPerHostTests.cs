@@ -81,5 +81,67 @@ public sealed class OneProviderPerHostTests(EmulatorFixture emulator) : IClassFi
         Assert.Same(container.GetRequiredService<SecretProvider>(), container.GetRequiredService<ISecretProvider>());
     }
 
+    [Fact]
+    public async Task The_container_alone_disposes_the_adopted_provider_and_configuration_stops_reloading_when_it_does()
+    {
+        Aws.CreateSecret("host/reloaded", "r");
+        var (configuration, clock) = ConfigurationThatBuildsAProvider("host/reloaded", reloadEvery: TimeSpan.FromMinutes(1));
+        var source = ((IConfigurationRoot)configuration).Providers.OfType<SecretsConfigurationProvider>().Single();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddSecretsCache(Credentials);
+        var container = services.BuildServiceProvider();
+        Assert.Same(source.Owned, container.GetRequiredService<SecretProvider>());
+
+        // The container, the owner, disposes the provider: the reload timer stops with it instead of reading a disposed provider.
+        await container.DisposeAsync();
+        Assert.Equal(0, clock.ActiveTimers);
+        clock.Advance(TimeSpan.FromMinutes(3));
+        Assert.Equal(0, source.ReloadChecks);
+        Assert.Null(source.LastReloadError);
+        configuration.Dispose(); // and disposing configuration afterwards disposes nothing twice
+        Assert.Throws<ObjectDisposedException>(() => source.Owned!.GetAsync("host/reloaded").AsTask().GetAwaiter().GetResult());
+    }
+
+    [Fact]
+    public async Task Configuration_disposed_first_leaves_the_adopted_provider_to_the_container()
+    {
+        Aws.CreateSecret("host/kept", "k");
+        var (configuration, clock) = ConfigurationThatBuildsAProvider("host/kept", reloadEvery: TimeSpan.FromMinutes(1));
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddSecretsCache(Credentials);
+        await using var container = services.BuildServiceProvider();
+        var provider = container.GetRequiredService<ISecretProvider>();
+
+        configuration.Dispose();
+
+        Assert.Equal(0, clock.ActiveTimers); // configuration's timer stopped; the one owner (the container) keeps the provider
+        Assert.Equal("k", (await provider.GetAsync("host/kept")).GetString());
+    }
+
+    private (ConfigurationManager Configuration, FakeTimeProvider Clock) ConfigurationThatBuildsAProvider(string secret, TimeSpan reloadEvery)
+    {
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var configuration = new ConfigurationManager();
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SecretsCache:Aws:ServiceUrl"] = Aws.Endpoint.ToString(),
+            ["SecretsCache:Aws:Region"] = Aws.Region,
+            ["SecretsCache:RateLimits:SecretsManagerRequestsPerSecond"] = "0", // no refill timers: the clock's only timer is the reload's
+            ["SecretsCache:RateLimits:SecretsManagerBatchRequestsPerSecond"] = "0",
+            ["SecretsCache:RateLimits:ParameterStoreRequestsPerSecond"] = "0",
+        });
+        configuration.AddSecretsCache(s =>
+        {
+            s.TimeProvider = clock;
+            s.ReloadInterval = reloadEvery;
+            s.AddSecret(secret, "Value");
+            s.ConfigureProvider = Credentials;
+        });
+        Assert.Equal(1, clock.ActiveTimers);
+        return (configuration, clock);
+    }
+
     private void Credentials(SecretsCacheOptions o) => o.Aws.Credentials = new Amazon.Runtime.BasicAWSCredentials(Aws.AccessKeyId, Aws.SecretAccessKey);
 }

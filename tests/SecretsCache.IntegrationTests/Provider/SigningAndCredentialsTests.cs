@@ -198,6 +198,12 @@ public sealed class DefaultChainTests(AwsFixture fixture) : ProviderTestBase(fix
 
         Assert.Contains("region", error.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(0, Aws.Requests.Total);
+
+        // One message wherever a region is found missing: the first read, endpoint resolution, start-up validation.
+        Assert.Equal(SecretsCache.Aws.Identity.RegionResolver.NoRegionMessage, error.Message);
+        var atEndpoint = Assert.Throws<SecretsConfigurationException>(() => SecretsCache.Aws.Endpoints.AwsEndpointResolver.Resolve(
+            SecretsCache.Aws.Endpoints.AwsService.SecretsManager, " ", new SecretsCache.Aws.Endpoints.EndpointSettings(null, false, false), _ => null));
+        Assert.Equal(error.Message, atEndpoint.Message);
         Assert.Equal("found-by-arn", await provider.GetStringAsync(arn));
         Assert.Equal(1, Aws.Requests.Total);
     }

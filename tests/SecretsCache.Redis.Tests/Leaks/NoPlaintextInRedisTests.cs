@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Tests.Support;
+using SecretsCache.Testing;
 using StackExchange.Redis;
 
 namespace SecretsCache.Redis.Tests.Leaks;
@@ -95,6 +96,97 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
         }
     }
 
+    [RedisFact]
+    public async Task Through_whole_providers_Redis_holds_and_carries_no_canary_name_value_or_key_secret()
+    {
+        var marker = Guid.NewGuid().ToString("N")[..10];
+        var name = $"prod/canary-name-{marker}";
+        var parameter = $"/prod/canary-param-{marker}";
+        var value = $"canary-value-{marker}";
+        var keySecret = $"redis/canary-key-{marker}";
+        var key = Levels.NewKey();
+        await using var aws = await AwsEmulator.StartAsync();
+        aws.CreateSecret(keySecret, Convert.ToBase64String(key));
+        aws.CreateSecret(name, value + "-1");
+        aws.PutParameter(parameter, value + "-p");
+        await using var admin = await server.ConnectAdminAsync();
+        var traffic = new List<(string Channel, byte[] Payload)>();
+        var everything = RedisChannel.Pattern("*");
+        await admin.GetSubscriber().SubscribeAsync(everything, (channel, message) =>
+        {
+            lock (traffic)
+            {
+                traffic.Add((channel.ToString(), (byte[]?)message ?? []));
+            }
+        });
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Trace).AddProvider(logs));
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var tags = new List<string>();
+        using var listener = ListenToTags(meters, tags);
+        var ns = Levels.NewNamespace();
+        var providers = new List<SecretProvider>();
+        try
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                var redis = new RedisL2Options { Configuration = server.Configuration, Namespace = ns, EncryptionKeySecret = keySecret };
+                providers.Add(await RedisSecretProvider.CreateAsync(new SecretsCacheOptions().UseEmulator(aws), redis, loggerFactory: loggers, meterFactory: meters));
+                await Levels.SubscribedAsync(Provider.FleetProviders.LevelOf(providers[i]));
+            }
+
+            // Reads at once (lease, wait, results), a warm-up, a rotation, an invalidation, and reads again.
+            await Task.WhenAll(providers.Select(p => p.GetStringAsync(name).AsTask()));
+            await providers[1].WarmUpAsync([name, "ssm:" + parameter]);
+            aws.PutSecretValue(name, value + "-2");
+            Assert.Equal(value + "-2", (await providers[0].RefreshAsync(name)).GetString());
+            providers[2].Invalidate("ssm:" + parameter);
+            Assert.Equal(value + "-p", await providers[0].GetStringAsync("ssm:" + parameter));
+            Assert.Equal(value + "-2", await providers[2].GetStringAsync(name));
+            var fence = RedisChannel.Literal($"sc:{ns}:fence");
+            await admin.GetSubscriber().PublishAsync(fence, "fence");
+            for (var i = 0; i < 1_000 && !Seen(traffic, fence.ToString()); i++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10), TimeProvider.System);
+            }
+        }
+        finally
+        {
+            foreach (var provider in providers)
+            {
+                provider.Dispose();
+            }
+
+            await admin.GetSubscriber().UnsubscribeAsync(everything);
+        }
+
+        var canaries = new[] { name, parameter, marker, value, keySecret }
+            .SelectMany(Forms)
+            .Concat(Forms(Convert.ToBase64String(key)))
+            .Append(key)
+            .ToArray();
+        var stored = await EverythingStoredAsync(admin, ns, leaseLeft: false);
+        Assert.Contains(traffic, t => t.Channel == $"sc:{ns}:bp");
+        foreach (var (what, bytes) in stored.Concat(traffic.SelectMany(t => new[] { ("channel " + t.Channel, Encoding.UTF8.GetBytes(t.Channel)), ("message on " + t.Channel, t.Payload) })))
+        {
+            foreach (var canary in canaries)
+            {
+                Assert.False(bytes.AsSpan().IndexOf(canary) >= 0, $"{what} holds a canary");
+            }
+        }
+
+        // The core may name references in its logs; no value, of a secret or of the key, is in a log or a tag.
+        var logged = logs.Collector.GetSnapshot().Select(r => r.Message + r.Exception + string.Join(",", r.StructuredState ?? [])).ToList();
+        foreach (var text in logged.Concat(tags))
+        {
+            Assert.DoesNotContain(value, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(Convert.ToBase64String(key), text, StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(tags, t => t.Contains(marker, StringComparison.Ordinal));
+    }
+
     private static async Task WorkloadAsync(RedisSecondLevel[] fleet, string name, string value, string canonical)
     {
         var secret = new Secret(name, value) { VersionId = "v-" + Guid.NewGuid().ToString("N"), FetchedAt = TimeProvider.System.GetUtcNow() };
@@ -118,7 +210,7 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
     }
 
     /// <summary>Every key of the namespace: its name, its value by type, and its DUMP.</summary>
-    private static async Task<List<(string What, byte[] Bytes)>> EverythingStoredAsync(ConnectionMultiplexer admin, string ns)
+    private static async Task<List<(string What, byte[] Bytes)>> EverythingStoredAsync(ConnectionMultiplexer admin, string ns, bool leaseLeft = true)
     {
         var db = admin.GetDatabase();
         var found = new List<(string, byte[])>();
@@ -143,7 +235,11 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
         }
 
         Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:e:", StringComparison.Ordinal));
-        Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:l:", StringComparison.Ordinal));
+        if (leaseLeft)
+        {
+            Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:l:", StringComparison.Ordinal));
+        }
+
         Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:rl:", StringComparison.Ordinal));
         return found;
     }

@@ -97,9 +97,22 @@ public sealed class WarmUpTests
 
         Assert.Equal(cache.Provider.Count, result.Loaded);
         Assert.InRange(result.Loaded, 1, 10);
-        Assert.Equal(30 - result.Loaded, result.Failures.Count);
-        Assert.All(result.Failures.Values, e => Assert.Contains("MaxEntries (10)", Assert.IsType<SecretsConfigurationException>(e).Message, StringComparison.Ordinal));
+
+        // Evictions are reported as such, not as failures, and never as a configuration error.
+        Assert.Equal(30 - result.Loaded, result.Evicted.Count);
+        Assert.Empty(result.Failures);
+        Assert.False(result.Succeeded);
+        result.ThrowIfAnyFailed(); // nothing failed
+        Assert.All(result.Evicted, r => Assert.Contains(r, references));
+        Assert.Equal(references.Count, result.Evicted.Distinct().Count() + result.Loaded);
+        Assert.Contains($"Evicted = {result.Evicted.Count}", result.ToString(), StringComparison.Ordinal);
         Assert.Contains(logs.Collector.GetSnapshot(), r => r.Level == LogLevel.Warning && r.Message.Contains("MaxEntries is 10", StringComparison.Ordinal));
+
+        // An evicted reference is read again on demand: it was never a failure of the reference.
+        var evicted = result.Evicted[0];
+        var before = cache.Source.Calls;
+        Assert.Equal("v", await cache.ReadAsync(evicted));
+        Assert.Equal(before + 1, cache.Source.Calls);
     }
 
     [Fact]

@@ -6,9 +6,6 @@ namespace SecretsCache.Aws.Endpoints;
 /// </summary>
 internal static class AwsEndpointResolver
 {
-    /// <summary>The message for a missing region.</summary>
-    public const string NoRegionMessage = "No region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a profile region";
-
     /// <summary>Turns FIPS on when <c>true</c>.</summary>
     public const string FipsVariable = "AWS_USE_FIPS_ENDPOINT";
 
@@ -119,7 +116,7 @@ internal static class AwsEndpointResolver
     {
         if (string.IsNullOrWhiteSpace(region))
         {
-            throw new SecretsConfigurationException(NoRegionMessage);
+            throw new SecretsConfigurationException(Identity.RegionResolver.NoRegionMessage);
         }
 
         if (region.Length > 63)

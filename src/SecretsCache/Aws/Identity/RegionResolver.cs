@@ -9,6 +9,7 @@ namespace SecretsCache.Aws.Identity;
 /// </summary>
 internal static class RegionResolver
 {
+    /// <summary>The one message for a missing region, wherever it is found missing: start-up validation, the first read, endpoint resolution.</summary>
     public const string NoRegionMessage =
         "No AWS region: set SecretsCacheOptions.Aws.Region (or \"AWS\": { \"Region\" } in configuration), AWS_REGION, or a region in the AWS profile, or use ARNs (their region is used).";
 

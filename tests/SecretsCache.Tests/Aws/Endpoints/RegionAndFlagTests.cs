@@ -1,4 +1,5 @@
 using SecretsCache.Aws.Endpoints;
+using SecretsCache.Aws.Identity;
 
 namespace SecretsCache.Tests.Aws.Endpoints;
 
@@ -16,7 +17,10 @@ public sealed class RegionAndFlagTests
     {
         var ex = Assert.Throws<SecretsConfigurationException>(() => Resolve(AwsService.SecretsManager, region!));
 
-        Assert.Equal("No region: set SecretsCacheOptions.Aws.Region, AWS_REGION, or a profile region", ex.Message);
+        Assert.Equal(RegionResolver.NoRegionMessage, ex.Message);
+        Assert.Contains("SecretsCacheOptions.Aws.Region", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("AWS_REGION", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("profile", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -25,7 +29,7 @@ public sealed class RegionAndFlagTests
         var ex = Assert.Throws<SecretsConfigurationException>(() =>
             AwsEndpointResolver.Resolve(AwsService.ParameterStore, "", new EndpointSettings("http://localhost:4566", false, false), _ => null));
 
-        Assert.Equal(AwsEndpointResolver.NoRegionMessage, ex.Message);
+        Assert.Equal(RegionResolver.NoRegionMessage, ex.Message);
     }
 
     [Theory]

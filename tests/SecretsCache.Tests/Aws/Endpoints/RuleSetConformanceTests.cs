@@ -75,7 +75,7 @@ public sealed class RuleSetConformanceTests
         Assert.Equal("Invalid Configuration: Missing Region", missing.Error);
         reached.Add(missing.Leaf);
         var noRegion = Assert.Throws<SecretsConfigurationException>(() => AwsEndpointResolver.Resolve(service, "", new EndpointSettings(null, false, false), NoEnvironment.GetValueOrDefault));
-        Assert.Equal(AwsEndpointResolver.NoRegionMessage, noRegion.Message);
+        Assert.Equal(SecretsCache.Aws.Identity.RegionResolver.NoRegionMessage, noRegion.Message);
 
         Assert.True(failures.Count == 0, $"{failures.Count} of {compared} differ:\n" + string.Join("\n", failures));
         Assert.Equal(realRules.Leaves.Order(StringComparer.Ordinal), reached.Order(StringComparer.Ordinal));

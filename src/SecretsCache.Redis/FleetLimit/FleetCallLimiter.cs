@@ -1,0 +1,47 @@
+using System.Threading.RateLimiting;
+using SecretsCache.Redis.Composition;
+using SecretsCache.Resilience;
+
+namespace SecretsCache.Redis.FleetLimit;
+
+/// <summary>
+/// The limiter the call policy uses for one budget in place of its local bucket (<c>ReplaceLimiter</c>): a token of the
+/// fleet-wide bucket in Redis, shared by every instance; this instance's static share while the level is not up yet (the
+/// level falls back to its own static share whenever Redis cannot answer). Every request sent to AWS passes here, retries
+/// included.
+/// </summary>
+internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota, double fleetRate, RateLimiter staticShare) : ICallLimiter, IDisposable
+{
+    /// <summary>The fleet's rate: what one instance may get when the others are idle.</summary>
+    public double RequestsPerSecond => fleetRate;
+
+    public bool HasTokenNow =>
+        fleet.Level?.FleetLimiter[quota] is { FallingBack: false } limiter
+            ? !limiter.LastFoundEmpty
+            : staticShare.GetStatistics()?.CurrentAvailablePermits > 0;
+
+    public async ValueTask AcquireAsync(string? reference, CancellationToken cancellationToken)
+    {
+        if (fleet.Level is { } level)
+        {
+            var permit = await level.FleetLimiter.AcquireAsync(quota, cancellationToken).ConfigureAwait(false);
+            if (!permit.IsAcquired)
+            {
+                throw Throttled(reference);
+            }
+
+            return;
+        }
+
+        using var lease = await staticShare.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
+        if (!lease.IsAcquired)
+        {
+            throw Throttled(reference);
+        }
+    }
+
+    public void Dispose() => staticShare.Dispose();
+
+    private static SecretThrottledException Throttled(string? reference) =>
+        new("The fleet-wide rate limit's queue is full: the request was not sent.", reference, "FleetRateLimitQueueFull");
+}

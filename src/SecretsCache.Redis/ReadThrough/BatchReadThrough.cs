@@ -1,0 +1,136 @@
+using SecretsCache.Redis.Lease;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Redis.ReadThrough;
+
+/// <summary>
+/// A warm-up through the second level, with the fleet-wide single-flight kept per key: every reference is read from Redis
+/// (pipelined); the misses take their leases; what this instance holds (or what Redis cannot answer) goes to AWS in one
+/// batch, and is written back; what another instance holds is waited for, and what that wait does not bring goes to AWS in
+/// a second batch. Outcomes line up with the references, as the engine expects.
+/// </summary>
+internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel level, IReadOnlyList<SecretReference> references)
+{
+    private readonly FetchOutcome?[] _outcomes = new FetchOutcome?[references.Count];
+
+    public async ValueTask<IReadOnlyList<FetchOutcome>> RunAsync(CancellationToken cancellationToken)
+    {
+        var direct = new List<int>();
+        var shared = new List<int>();
+        for (var i = 0; i < references.Count; i++)
+        {
+            (owner.Fleet.IsExempt(references[i]) ? direct : shared).Add(i);
+        }
+
+        foreach (var i in shared)
+        {
+            level.Backplane.Track(references[i].CanonicalText);
+        }
+
+        await Task.WhenAll(shared.Select(i => owner.Fleet.Removals.WaitAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);
+        var reads = await Task.WhenAll(shared.Select(i => level.Store.ReadAsync(references[i].CanonicalText, cancellationToken: cancellationToken).AsTask())).ConfigureAwait(false);
+        var misses = new List<int>();
+        for (var j = 0; j < shared.Count; j++)
+        {
+            if (reads[j].Entry is { } entry)
+            {
+                _outcomes[shared[j]] = FetchOutcome.Success(entry.Secret);
+            }
+            else if (reads[j].Reason == Storage.L2MissReason.Unavailable)
+            {
+                direct.Add(shared[j]);
+            }
+            else
+            {
+                misses.Add(shared[j]);
+            }
+        }
+
+        var leases = await Task.WhenAll(misses.Select(i => level.Lease.TryAcquireAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);
+        var held = new Dictionary<int, LeaseHandle>();
+        var waiting = new List<int>();
+        for (var j = 0; j < misses.Count; j++)
+        {
+            switch (leases[j].Status)
+            {
+                case LeaseStatus.Acquired:
+                    held[misses[j]] = leases[j].Handle!;
+                    break;
+                case LeaseStatus.Held:
+                    waiting.Add(misses[j]);
+                    break;
+                default:
+                    direct.Add(misses[j]);
+                    break;
+            }
+        }
+
+        var fetching = FetchAsync([.. direct, .. held.Keys], held, cancellationToken);
+        var waits = WaitAsync(waiting, cancellationToken);
+        await Task.WhenAll(fetching, waits).ConfigureAwait(false);
+        var notWaited = await waits.ConfigureAwait(false);
+        if (notWaited.Count > 0)
+        {
+            await FetchAsync(notWaited, [], cancellationToken).ConfigureAwait(false);
+        }
+
+        return [.. _outcomes.Select(o => o ?? FetchOutcome.Failure(new InvalidOperationException("The second level produced no outcome.")))];
+    }
+
+    /// <summary>Fetches <paramref name="indexes"/> from AWS in one batch, writes what came back, and ends this instance's leases.</summary>
+    private async Task FetchAsync(List<int> indexes, Dictionary<int, LeaseHandle> held, CancellationToken cancellationToken)
+    {
+        if (indexes.Count == 0)
+        {
+            return;
+        }
+
+        IReadOnlyList<FetchOutcome> fetched;
+        try
+        {
+            fetched = await owner.Inner.FetchManyAsync([.. indexes.Select(i => references[i])], cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await Task.WhenAll(held.Values.Select(h => level.SingleFlight.FinishAsync(h, written: false).AsTask())).ConfigureAwait(false);
+            throw;
+        }
+
+        await Task.WhenAll(indexes.Select(async (index, j) =>
+        {
+            var outcome = j < fetched.Count ? fetched[j] : FetchOutcome.Failure(new InvalidOperationException("The source returned no outcome."));
+            _outcomes[index] = outcome;
+            var written = false;
+            if (outcome.Secret is { } secret && !owner.Fleet.IsExempt(references[index]))
+            {
+                var key = references[index].CanonicalText;
+                written = await level.Store.WriteAsync(key, secret, owner.TtlOf(key), CancellationToken.None).ConfigureAwait(false);
+            }
+
+            if (held.TryGetValue(index, out var handle))
+            {
+                await level.SingleFlight.FinishAsync(handle, written).ConfigureAwait(false);
+            }
+        })).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits for the holders of <paramref name="indexes"/>; returns those whose wait brought nothing.</summary>
+    private async Task<List<int>> WaitAsync(List<int> indexes, CancellationToken cancellationToken)
+    {
+        var entries = await Task.WhenAll(indexes.Select(i => level.SingleFlight.WaitForHolderAsync(references[i].CanonicalText, accept: null, cancellationToken).AsTask())).ConfigureAwait(false);
+        var left = new List<int>();
+        for (var j = 0; j < indexes.Count; j++)
+        {
+            if (entries[j] is { } entry)
+            {
+                _outcomes[indexes[j]] = FetchOutcome.Success(entry.Secret);
+            }
+            else
+            {
+                left.Add(indexes[j]);
+            }
+        }
+
+        return left;
+    }
+}

@@ -1,0 +1,140 @@
+using SecretsCache.Composition;
+using SecretsCache.Redis.Backplane;
+using SecretsCache.Redis.Composition;
+using SecretsCache.Redis.Encryption;
+using SecretsCache.Redis.Lease;
+using SecretsCache.Sources;
+
+namespace SecretsCache.Redis.ReadThrough;
+
+/// <summary>
+/// The read-through second level: the engine's source, in front of the AWS source. An L1 miss reads Redis, then takes the
+/// key's fleet-wide lease and fetches from AWS (or waits for the instance that holds it); every AWS fetch writes Redis.
+/// Why the engine fetches decides what may answer (<see cref="FetchReason"/>): a refresh-ahead takes only an entry newer than
+/// the one it holds (else it refreshes the entry for the fleet, as lease holder); a forced refresh (rotation, an
+/// authentication failure, <c>RefreshAsync</c>) goes to AWS and overwrites the entry. A version seen to change at AWS, and
+/// every forced refresh, is published on the backplane. The encryption key and password secrets never pass through here.
+/// Until the level is up (connecting, or the key secret not read yet), this is the AWS source.
+/// </summary>
+internal sealed class SecondLevelSource : ISecretSource, IDisposable
+{
+    private readonly ISecretSource _inner;
+    private readonly RedisComposition _fleet;
+    private readonly CacheSettings _cache;
+
+    public SecondLevelSource(ISecretSource inner, RedisComposition fleet, CacheSettings cache)
+    {
+        _inner = inner;
+        _fleet = fleet;
+        _cache = cache;
+    }
+
+    public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>
+        FetchAsync(reference, current, FetchReason.Read, cancellationToken);
+
+    public async ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, FetchReason reason, CancellationToken cancellationToken)
+    {
+        if (_fleet.Level is not { } level || _fleet.IsExempt(reference))
+        {
+            return await _inner.FetchAsync(reference, current, reason, cancellationToken).ConfigureAwait(false);
+        }
+
+        var key = reference.CanonicalText;
+        var ttl = TtlOf(key);
+        level.Backplane.Track(key);
+        await _fleet.Removals.WaitAsync(key, cancellationToken).ConfigureAwait(false);
+        if (reason == FetchReason.Forced)
+        {
+            var fetched = await _inner.FetchAsync(reference, current, reason, cancellationToken).ConfigureAwait(false);
+            await level.Store.WriteAsync(key, Confirmed(fetched, current, level), ttl, CancellationToken.None).ConfigureAwait(false);
+            Announce(level, key, current, fetched, forced: true);
+            return fetched;
+        }
+
+        // A refresh-ahead wants a value fresher than its own; an announcement, a version other than its own.
+        Func<L2Entry, bool>? accept = (reason, current) switch
+        {
+            (FetchReason.RefreshAhead, not null) => e => e.FetchedAt > current.FetchedAt,
+            (FetchReason.Announced, not null) => e => !string.Equals(e.Version, current.Version, StringComparison.Ordinal),
+            _ => null,
+        };
+        var fromAws = false;
+        var read = await level.SingleFlight.GetOrFetchAsync(
+            key, ttl,
+            async token =>
+            {
+                fromAws = true;
+                var fetched = await _inner.FetchAsync(reference, current, reason, token).ConfigureAwait(false);
+                return Confirmed(fetched, current, level);
+            },
+            accept, cancellationToken).ConfigureAwait(false);
+        var secret = read.Entry.Secret;
+        if (read.Source == FleetSource.Aws && fromAws)
+        {
+            if (current is not null && secret.Version == current.Version && secret.HasSameValue(current))
+            {
+                secret = current; // AWS confirmed what is cached (DescribeSecret): the engine keeps its value, counted from now.
+            }
+
+            if (reason != FetchReason.Announced)
+            {
+                Announce(level, key, current, secret, forced: false);
+            }
+        }
+
+        return secret;
+    }
+
+    /// <summary>
+    /// The AWS source's answer: a read the engine gives up waiting on still runs (and reads Redis first), so a value another
+    /// instance wrote lands in the background; what decides whether a stale reader waits is whether AWS can answer in time.
+    /// </summary>
+    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
+
+    public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
+    {
+        if (_fleet.Level is not { } level)
+        {
+            return await _inner.FetchManyAsync(references, cancellationToken).ConfigureAwait(false);
+        }
+
+        return await new BatchReadThrough(this, level, references).RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public Task<IReadOnlyList<Secret>> FetchPathAsync(string path, bool recursive, CancellationToken cancellationToken) =>
+        _inner.FetchPathAsync(path, recursive, cancellationToken); // A listing is not a value of one key: it is not shared.
+
+    public void Dispose()
+    {
+        _fleet.Dispose();
+        (_inner as IDisposable)?.Dispose();
+    }
+
+    internal ISecretSource Inner => _inner;
+
+    internal RedisComposition Fleet => _fleet;
+
+    internal TimeSpan TtlOf(string canonicalKey) =>
+        _cache.TtlByKey.Count != 0 && _cache.TtlByKey.TryGetValue(canonicalKey, out var configured) ? configured : _cache.DefaultTtl;
+
+    /// <summary>
+    /// What the second level should hold after a fetch: AWS's answer, or, when AWS only confirmed the value held (the source
+    /// returned <paramref name="current"/> itself after a DescribeSecret), that value as fetched now.
+    /// </summary>
+    internal static Secret Confirmed(Secret fetched, Secret? current, RedisSecondLevel level) =>
+        ReferenceEquals(fetched, current) ? FetchedNow(fetched, level.Connection.Time.GetUtcNow()) : fetched;
+
+    /// <summary>Publishes a version seen to change at AWS (<see cref="BackplaneKind.Changed"/>), or a forced refresh (<see cref="BackplaneKind.Refreshed"/>). In the background; never throws.</summary>
+    internal static void Announce(RedisSecondLevel level, string key, Secret? current, Secret fetched, bool forced)
+    {
+        var changed = current is not null && !string.Equals(current.Version, fetched.Version, StringComparison.Ordinal);
+        if (changed || forced)
+        {
+            _ = level.Backplane.PublishAsync(changed ? BackplaneKind.Changed : BackplaneKind.Refreshed, [(key, fetched.Version)], CancellationToken.None).AsTask();
+        }
+    }
+
+    private static Secret FetchedNow(Secret secret, DateTimeOffset now) => secret.IsBinary
+        ? Secret.FromWire(secret.Name, null, secret.GetBytes().ToArray(), now, secret.Arn, secret.VersionId, secret.VersionStages, secret.ParameterVersion, secret.ShowsJsonPath, secret.Region)
+        : Secret.FromWire(secret.Name, secret.GetString(), null, now, secret.Arn, secret.VersionId, secret.VersionStages, secret.ParameterVersion, secret.ShowsJsonPath, secret.Region);
+}

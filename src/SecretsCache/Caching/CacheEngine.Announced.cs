@@ -1,0 +1,87 @@
+using SecretsCache.Sources;
+
+namespace SecretsCache.Caching;
+
+/// <summary>What the engine tells a backplane (SecretsCache.Redis): invalidations done here, for every other instance to apply.</summary>
+internal interface IEngineAnnouncements
+{
+    /// <summary><see cref="CacheEngine.Invalidate"/> ran for <paramref name="canonicalKey"/>.</summary>
+    void Invalidated(string canonicalKey);
+
+    /// <summary><see cref="CacheEngine.InvalidateAll"/> ran.</summary>
+    void InvalidatedAll();
+}
+
+/// <summary>
+/// A cache shared with other instances (a second level and its backplane): the age of a value counts from its AWS fetch,
+/// whichever level kept it; invalidations are announced; and what other instances announce is applied here without being
+/// announced again (no echo). Version changes are announced by the second level itself, which knows what came from AWS.
+/// </summary>
+internal sealed partial class CacheEngine
+{
+    private volatile IEngineAnnouncements? _announcements;
+
+    /// <summary>Set once, by a backplane, after the provider is built.</summary>
+    public IEngineAnnouncements? Announcements
+    {
+        get => _announcements;
+        set => _announcements = value;
+    }
+
+    /// <summary>
+    /// Applies another instance's version announcement: when this instance holds <paramref name="canonicalKey"/> with another
+    /// version, it fetches again (<see cref="FetchReason.Announced"/>: the shared level first), and the new version raises
+    /// <see cref="VersionChanged"/> here as anywhere. A key not held here, or held at that version, is left alone.
+    /// </summary>
+    /// <returns>Whether a fetch was started.</returns>
+    public bool ApplyAnnouncedVersion(string canonicalKey, string? version)
+    {
+        if (_disposed.IsCancellationRequested || !_entries.TryGetValue(canonicalKey, out var entry) || !entry.IsKey(canonicalKey)
+            || entry.Value is not { } value || string.Equals(value.Secret.Version, version, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        TaskCompletionSource<Secret> completion;
+        lock (entry.Gate)
+        {
+            if (entry.Evicted || entry.InFlight is not null)
+            {
+                return false; // A fetch under way will see the new version, or the entry is gone.
+            }
+
+            completion = new TaskCompletionSource<Secret>(TaskCreationOptions.RunContinuationsAsynchronously);
+            entry.InFlight = completion.Task;
+        }
+
+        _ = RunFetchAsync(entry, completion, FetchReason.Announced);
+        return true;
+    }
+
+    /// <summary>Applies another instance's <see cref="Invalidate"/>, without announcing it again.</summary>
+    public void ApplyAnnouncedInvalidation(string canonicalKey)
+    {
+        if (_entries.TryGetValue(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && Remove(entry, out var changes))
+        {
+            Fire(entry.Key, changes);
+        }
+    }
+
+    /// <summary>Applies another instance's <see cref="InvalidateAll"/>, without announcing it again.</summary>
+    public void ApplyAnnouncedInvalidateAll() => RemoveAll();
+
+    /// <summary>
+    /// The engine timestamp of <paramref name="secret"/>'s AWS fetch: <paramref name="now"/> less its age by the wall clock
+    /// (<see cref="Secret.FetchedAt"/>). A value without a fetch time, or one from a clock ahead of this one, is as old as now.
+    /// </summary>
+    private long FetchedTicks(Secret secret, long now)
+    {
+        if (secret.FetchedAt == default)
+        {
+            return now;
+        }
+
+        var age = _time.GetUtcNow() - secret.FetchedAt;
+        return age <= TimeSpan.Zero ? now : now - _policy.Ticks(age);
+    }
+}
