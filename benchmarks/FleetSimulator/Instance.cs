@@ -16,6 +16,8 @@ internal sealed class Instance : IDisposable
     private readonly string[] _references;
     private readonly bool[] _loaded;
     private readonly int[] _missesInFlight;
+    private readonly long[] _valueFetchedAt; // UTC ticks of the newest value a read returned (0: none seen yet)
+    private readonly long[] _ttlTicks;
     private readonly Random _random;
     private readonly HttpClient _http;
     private readonly SecretProvider? _bypass;
@@ -32,6 +34,8 @@ internal sealed class Instance : IDisposable
         _loaded = new bool[_references.Length];
         _missesInFlight = new int[_references.Length];
         RotationSeenAt = new long[_references.Length];
+        _valueFetchedAt = new long[_references.Length];
+        _ttlTicks = _references.Select(r => (options.TtlByReference.TryGetValue(r, out var ttl) ? ttl : options.DefaultTtl).Ticks).ToArray();
         _random = new Random(index * 7919);
         _http = new HttpClient(new SendCounter(fleet)
         {
@@ -166,7 +170,8 @@ internal sealed class Instance : IDisposable
     {
         try
         {
-            await Provider.GetAsync(_references[k], stop);
+            var secret = await Provider.GetAsync(_references[k], stop);
+            Seen(k, secret);
             Volatile.Write(ref _loaded[k], true);
         }
         catch (Exception) when (!stop.IsCancellationRequested)
@@ -218,6 +223,9 @@ internal sealed class Instance : IDisposable
         }
 
         Interlocked.Increment(ref stats.Reads);
+        var held = Volatile.Read(ref _loaded[k]);
+        var fetchedAt = Volatile.Read(ref _valueFetchedAt[k]);
+        var stale = held && fetchedAt != 0 && DateTime.UtcNow.Ticks - fetchedAt >= _ttlTicks[k];
         var started = Stopwatch.GetTimestamp();
         ValueTask<Secret> pending;
         try
@@ -226,7 +234,7 @@ internal sealed class Instance : IDisposable
         }
         catch (Exception ex)
         {
-            Histogram(stats, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            Record(stats, k, held, stale, Stopwatch.GetTimestamp() - started);
             stats.RecordError(ex, _loaded[k], k >= _secrets);
             return;
         }
@@ -235,7 +243,7 @@ internal sealed class Instance : IDisposable
         {
             var secret = pending.Result;
             var now = Stopwatch.GetTimestamp();
-            Histogram(stats, k).RecordTicks(now - started);
+            Record(stats, k, held, stale, now - started);
             OnValue(k, secret, now);
             return;
         }
@@ -249,23 +257,23 @@ internal sealed class Instance : IDisposable
             _ = BypassFetchAsync(k);
         }
 
-        _ = CompleteAsync(pending, k, started, stats);
+        _ = CompleteAsync(pending, k, started, stats, held, stale);
     }
 
-    private async Task CompleteAsync(ValueTask<Secret> pending, int k, long started, CallerStats stats)
+    private async Task CompleteAsync(ValueTask<Secret> pending, int k, long started, CallerStats stats, bool held, bool stale)
     {
         try
         {
             var secret = await pending;
             var now = Stopwatch.GetTimestamp();
-            Histogram(stats, k).RecordTicks(now - started);
+            Record(stats, k, held, stale, now - started);
             OnValue(k, secret, now);
         }
         catch (Exception ex)
         {
             // After the run stopped, providers are disposed and waiting reads are cancelled: not a scenario's error.
             var target = ReferenceEquals(_fleet.Current, _fleet.Shutdown) ? _fleet.Shutdown : stats;
-            Histogram(target, k).RecordTicks(Stopwatch.GetTimestamp() - started);
+            Record(target, k, held, stale, Stopwatch.GetTimestamp() - started);
             target.RecordError(ex, _loaded[k], k >= _secrets);
         }
         finally
@@ -296,8 +304,32 @@ internal sealed class Instance : IDisposable
 
     private LatencyHistogram Histogram(CallerStats stats, int k) => k < _secrets ? stats.Latency : stats.ParameterLatency;
 
+    /// <summary>
+    /// Records a read's latency by store, by whether the instance held the reference when the read began, and whether what it
+    /// held was at least its TTL old (<paramref name="stale"/>: expired, so the read waits on a refresh or gets it stale).
+    /// </summary>
+    private void Record(CallerStats stats, int k, bool held, bool stale, long ticks)
+    {
+        Histogram(stats, k).RecordTicks(ticks);
+        (held ? stats.HeldLatency : stats.ColdLatency).RecordTicks(ticks);
+        if (stale)
+        {
+            stats.StaleLatency.RecordTicks(ticks);
+        }
+    }
+
+    private void Seen(int k, Secret secret)
+    {
+        var at = secret.FetchedAt.UtcTicks;
+        if (at > Volatile.Read(ref _valueFetchedAt[k]))
+        {
+            Volatile.Write(ref _valueFetchedAt[k], at);
+        }
+    }
+
     private void OnValue(int k, Secret secret, long now)
     {
+        Seen(k, secret);
         if (!_loaded[k])
         {
             Volatile.Write(ref _loaded[k], true);

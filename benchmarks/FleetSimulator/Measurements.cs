@@ -89,6 +89,19 @@ internal sealed class CallerStats
 
     /// <summary>Latency of reads of Parameter Store references.</summary>
     public readonly LatencyHistogram ParameterLatency = new();
+
+    /// <summary>Latency of reads (of either store) of a reference this instance already held: a hit, or a stale value to fall back on.</summary>
+    public readonly LatencyHistogram HeldLatency = new();
+
+    /// <summary>Latency of reads (of either store) of a reference this instance never held: nothing to fall back on.</summary>
+    public readonly LatencyHistogram ColdLatency = new();
+
+    /// <summary>
+    /// Latency of reads that began holding a value at least its TTL old (by the newest <see cref="Secret.FetchedAt"/> this
+    /// instance's reads returned): an expired value, so the read waited on its refresh or was answered stale. A subset of
+    /// <see cref="HeldLatency"/>; a refresh-ahead no read returned yet can make a fresh hit count here.
+    /// </summary>
+    public readonly LatencyHistogram StaleLatency = new();
     public long Reads;
     public long AsyncReads;
     public long Skipped;

@@ -25,6 +25,12 @@ internal sealed record ScenarioResult(
     TimeSpan Max,
     TimeSpan ParameterP99,
     TimeSpan ParameterMax,
+    long HeldReads,
+    TimeSpan HeldP99,
+    long ColdReads,
+    TimeSpan ColdP99,
+    long StaleReads,
+    TimeSpan StaleP99,
     string ErrorTypes,
     double SecretsWarmSeconds);
 
@@ -82,6 +88,12 @@ internal static class Report
             c.Latency.Max,
             c.ParameterLatency.Percentile(0.99),
             c.ParameterLatency.Max,
+            c.HeldLatency.Count,
+            c.HeldLatency.Percentile(0.99),
+            c.ColdLatency.Count,
+            c.ColdLatency.Percentile(0.99),
+            c.StaleLatency.Count,
+            c.StaleLatency.Percentile(0.99),
             string.Join(", ", c.ErrorTypes.OrderByDescending(e => e.Value).Select(e => I($"{e.Key} {e.Value:N0}"))),
             phase.Scenario == FleetSimulator.Scenario.Deploy ? fleet.DeploySecretsWarmSeconds : double.NaN);
     }
@@ -165,9 +177,9 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine(I($"Rates are by the second each instance sent the request. By arrival at the emulator (which shares this process, so a busy second there can spill into the next) the busiest second held {Series(t.Arrivals, [0, 1], r.FirstSecond, r.Buckets).Max():N0} GetSecretValue + DescribeSecret, {Series(t.Arrivals, [2], r.FirstSecond, r.Buckets).Max():N0} BatchGetSecretValue and {Series(t.Arrivals, [3, 4, 5], r.FirstSecond, r.Buckets).Max():N0} Parameter Store requests."));
         sb.AppendLine();
-        sb.AppendLine("| Caller reads | Achieved reads/s | Errors, stale value existed | Errors, cold (no value yet) | Secret reads p50 | p99 | max | Parameter reads p99 | max |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        sb.AppendLine(I($"| {r.Reads:N0} | {r.AchievedReadsPerSecond:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.ParameterP99)} | {Ms(r.ParameterMax)} |"));
+        sb.AppendLine("| Caller reads | Achieved reads/s | Errors, stale value existed | Errors, cold (no value yet) | Secret reads p50 | p99 | max | Parameter reads p99 | max | Reads holding a value: count, p99 | of which holding an expired (stale) value: count, p99 | Cold reads: count, p99 |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine(I($"| {r.Reads:N0} | {r.AchievedReadsPerSecond:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.ParameterP99)} | {Ms(r.ParameterMax)} | {r.HeldReads:N0}, {Ms(r.HeldP99)} | {r.StaleReads:N0}, {Ms(r.StaleP99)} | {r.ColdReads:N0}, {Ms(r.ColdP99)} |"));
         if (r.ErrorTypes.Length > 0)
         {
             sb.AppendLine();
@@ -201,12 +213,12 @@ internal static class Report
     public static string Comparison(IReadOnlyList<ScenarioResult> results, Settings settings)
     {
         var sb = new StringBuilder();
-        sb.AppendLine(I($"| Run | Scenario | Peak GetSecretValue+DescribeSecret /s (quota {settings.SecretsManagerQuota:N0}) | Mean /s | Peak Batch /s (quota {settings.BatchQuota:N0}) | Peak Parameter Store /s (quota {settings.ParameterStoreQuota:N0}) | Throttled | Caller errors, stale existed | Caller errors, cold | Secret reads p99 | max | Secrets warm after |"));
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine(I($"| Run | Scenario | Peak GetSecretValue+DescribeSecret /s (quota {settings.SecretsManagerQuota:N0}) | Mean /s | Peak Batch /s (quota {settings.BatchQuota:N0}) | Peak Parameter Store /s (quota {settings.ParameterStoreQuota:N0}) | Throttled | Caller errors, stale existed | Caller errors, cold | Secret reads p99 | max | Held-value reads p99 | Stale-value reads p99 | Cold reads p99 | Secrets warm after |"));
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var r in results)
         {
             var over = r.PeakSecretsManager > settings.SecretsManagerQuota ? " ⚠" : string.Empty;
-            sb.AppendLine(I($"| {Settings.Describe(r.Disabled)} | {r.Scenario} | {r.PeakSecretsManager:N0}{over} | {r.MeanSecretsManager:N0} | {r.PeakBatch:N0} | {r.PeakParameterStore:N0} | {r.Throttled:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P99)} | {Ms(r.Max)} | {(double.IsNaN(r.SecretsWarmSeconds) ? (r.Scenario == FleetSimulator.Scenario.Deploy ? "not all" : "") : I($"{r.SecretsWarmSeconds:0.0} s"))} |"));
+            sb.AppendLine(I($"| {Settings.Describe(r.Disabled)} | {r.Scenario} | {r.PeakSecretsManager:N0}{over} | {r.MeanSecretsManager:N0} | {r.PeakBatch:N0} | {r.PeakParameterStore:N0} | {r.Throttled:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.HeldP99)} | {Ms(r.StaleP99)} | {Ms(r.ColdP99)} | {(double.IsNaN(r.SecretsWarmSeconds) ? (r.Scenario == FleetSimulator.Scenario.Deploy ? "not all" : "") : I($"{r.SecretsWarmSeconds:0.0} s"))} |"));
         }
 
         return sb.ToString();

@@ -85,6 +85,12 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         return secret;
     }
 
+    /// <summary>
+    /// The AWS source's answer: a read the engine gives up waiting on still runs (and reads Redis first), so a value another
+    /// instance wrote lands in the background; what decides whether a stale reader waits is whether AWS can answer in time.
+    /// </summary>
+    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         if (_fleet.Level is not { } level)

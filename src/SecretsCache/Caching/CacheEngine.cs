@@ -166,7 +166,7 @@ internal sealed partial class CacheEngine : IDisposable
         var fetch = GetOrStartFetch(entry, force: false);
         if (value is not null && now < value.StaleUntil && !fetch.IsCompleted)
         {
-            if (_options.StaleFallbackTimeout == TimeSpan.Zero)
+            if (AnswersStaleAtOnce(entry)) // CacheEngine.Outage.cs
             {
                 return ServeStale(entry, value, now);
             }

@@ -1,4 +1,5 @@
 using Polly;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace SecretsCache.Resilience;
@@ -8,8 +9,14 @@ namespace SecretsCache.Resilience;
 /// while waiting for a rate-limit token), the retries, the <see cref="RateLimitStage"/> (a token per attempt), the circuit
 /// breaker, the attempt. The budget is ours, not Polly's timeout strategy, because Polly's cannot be paused.
 /// </summary>
-internal sealed class CallPipeline(ResiliencePipeline pipeline, TimeSpan totalTimeout, TimeProvider time)
+internal sealed class CallPipeline(ResiliencePipeline pipeline, TimeSpan totalTimeout, TimeProvider time, CircuitBreakerStateProvider? breaker = null)
 {
+    /// <summary>
+    /// False while the breaker is open, half-open or isolated (a pipeline without a breaker is always closed). Polly moves an
+    /// open circuit on only when a call goes through, so after the break it reads open until the next call probes.
+    /// </summary>
+    public bool BreakerClosed => breaker is null || breaker.CircuitState == CircuitState.Closed;
+
     /// <summary>
     /// Runs <paramref name="attempt"/> through the pipeline; with a <paramref name="limiter"/>, every attempt takes a token
     /// from it. With <paramref name="failsOver"/> (another region follows), an outage ends the call instead of being retried.

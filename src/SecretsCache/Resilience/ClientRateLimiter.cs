@@ -114,6 +114,38 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
     /// <summary>Requests waiting for a token.</summary>
     public long Queued => _bucket?.GetStatistics()?.CurrentQueuedCount ?? 0;
 
+    /// <summary>
+    /// About how long a request asking now would wait: the queue ahead of it, less the tokens there, in refills from the next
+    /// one on the bucket's phase. Zero when a token is there, when unlimited, and in fail-fast mode (nothing waits: a
+    /// request without a token is refused at once).
+    /// </summary>
+    public TimeSpan EstimatedWait
+    {
+        get
+        {
+            if (_bucket is null || _behavior == RateLimitBehavior.FailFast || _bucket.GetStatistics() is not { } statistics)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var missing = statistics.CurrentQueuedCount + 1 - statistics.CurrentAvailablePermits;
+            if (missing <= 0)
+            {
+                return TimeSpan.Zero;
+            }
+
+            var now = _time.GetTimestamp();
+            long nextRefill;
+            lock (_gate)
+            {
+                nextRefill = _firstRefill + (_refilled * _periodTicks); // the first refill not handed out yet (a late timer's is due now)
+            }
+
+            var refills = (missing + TokensPerPeriod - 1) / TokensPerPeriod;
+            return _time.GetElapsedTime(now, Math.Max(now, nextRefill)) + (Period * (refills - 1));
+        }
+    }
+
     public async ValueTask AcquireAsync(string? reference, CancellationToken cancellationToken)
     {
         if (_bucket is null)

@@ -69,7 +69,8 @@ internal static class RetryPipelineFactory
         // Outside the breaker: a call the open circuit refuses has still taken its token, as every request does.
         builder.AddStrategy(static _ => new RateLimitStage());
 
-        if (breakerState is not null && options.BreakDuration > TimeSpan.Zero)
+        var breaker = breakerState is not null && options.BreakDuration > TimeSpan.Zero ? breakerState : null;
+        if (breaker is not null)
         {
             builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
@@ -80,7 +81,7 @@ internal static class RetryPipelineFactory
                 SamplingDuration = options.BreakerSamplingDuration,
                 BreakDuration = options.BreakDuration,
                 ShouldHandle = static args => ValueTask.FromResult(args.Outcome.Exception is { } error && IsOutage(error)),
-                StateProvider = breakerState,
+                StateProvider = breaker,
                 OnOpened = _ =>
                 {
                     onOpened?.Invoke();
@@ -94,7 +95,7 @@ internal static class RetryPipelineFactory
             });
         }
 
-        return new CallPipeline(builder.Build(), options.TotalTimeout, timeProvider);
+        return new CallPipeline(builder.Build(), options.TotalTimeout, timeProvider, breaker);
     }
 
     /// <summary>What counts against the breaker: the service failing (5xx, timeouts, connection failures), not throttling or a bad request.</summary>

@@ -11,7 +11,7 @@ namespace SecretsCache.Sources;
 /// (the rate limiter paces them). Anything a batch cannot answer is fetched one by one, and so is a chunk of secrets whose
 /// batch budget would make it wait when single reads would load it sooner (see <see cref="Resilience.CallPolicy.PreferBatch"/>).
 /// </summary>
-internal sealed class AwsSecretSource : ISecretSource, IDisposable
+internal sealed partial class AwsSecretSource : ISecretSource, IDisposable
 {
     private readonly AwsJsonClient _client;
     private readonly SecretsManagerReader _secretsManager;
@@ -23,6 +23,7 @@ internal sealed class AwsSecretSource : ISecretSource, IDisposable
         _secretsManager = new SecretsManagerReader(
             client, time, settings.Aws.VersionAwareRefresh, settings.Cache.IncludeNamesInTelemetry, settings.Aws.FailoverRegions, logger ?? NullLogger.Instance);
         _parameterStore = new ParameterStoreReader(client, time, settings.Cache.IncludeNamesInTelemetry);
+        _failoverRegions = settings.Aws.FailoverRegions;
     }
 
     public ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, CancellationToken cancellationToken) =>

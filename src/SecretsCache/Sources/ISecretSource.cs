@@ -18,6 +18,13 @@ internal interface ISecretSource
     ValueTask<Secret> FetchAsync(SecretReference reference, Secret? current, FetchReason reason, CancellationToken cancellationToken) =>
         FetchAsync(reference, current, cancellationToken);
 
+    /// <summary>
+    /// True when the source already knows it cannot answer <paramref name="reference"/> within <paramref name="wait"/>: the
+    /// service is failing in every region the read could go to, or the read would queue that long for a rate-limit token.
+    /// A hint, asked by a reader holding a stale value; a source that cannot tell answers false (the default).
+    /// </summary>
+    bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => false;
+
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 

@@ -375,21 +375,22 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
             Assert.Equal("v-" + name, await provider.GetStringAsync(name)); // stale, never an error
         }
 
-        // Ten 503s opened the circuit; the other twenty fetches failed at once without a request.
-        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput, Aws.Requests.Total);
-        Assert.Equal(RetryPipelineFactoryMinimumThroughput, Aws.Requests.Snapshot().Count(r => r.Outcome == EmulatorOutcome.Fault));
+        // Ten 503s opened the circuit; the later fetches failed at once without a request. Once the first 503 is known,
+        // stale readers no longer wait for their key's fetch, so a few fetches overlap the breaker's tenth failure.
         var open = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.RefreshAsync(names[0]).AsTask());
         Assert.Equal("CircuitOpen", open.ErrorCode);
         Assert.DoesNotContain("v-", open.Message, StringComparison.Ordinal);
-        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput, Aws.Requests.Total);
+        var sent = Aws.Requests.Total;
+        Assert.InRange(sent - 30, RetryPipelineFactoryMinimumThroughput, 29);
+        Assert.Equal(sent - 30, Aws.Requests.Snapshot().Count(r => r.Outcome == EmulatorOutcome.Fault));
 
         // The outage ends; after the break (and the keys' failure backoff) one probe closes the circuit and reads resume.
         Aws.Faults.ClearFailures();
         clock.Advance(TimeSpan.FromSeconds(5));
         Aws.PutSecretValue(names[1], "rotated");
-        Assert.Equal("rotated", await provider.GetStringAsync(names[1]));
+        Assert.Equal("rotated", (await provider.RefreshAsync(names[1])).GetString()); // a plain read of a key whose last fetch failed is answered stale at once
         Assert.Equal("v-" + names[2], (await provider.RefreshAsync(names[2])).GetString());
-        Assert.Equal(30 + RetryPipelineFactoryMinimumThroughput + 2, Aws.Requests.Total);
+        Assert.Equal(sent + 2, Aws.Requests.Total);
 
         // Operators see the circuit open and close, named by service and region, never with a value.
         Assert.Single(logs.Entries, e => e.StartsWith("Warning: AWS Secrets Manager in us-east-1 failed most recent calls: calls stop for 5 s", StringComparison.Ordinal));

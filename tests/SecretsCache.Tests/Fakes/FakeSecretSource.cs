@@ -24,6 +24,11 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
     /// <summary>When set, decides per fetch whether to fail instead of answering.</summary>
     public Func<SecretReference, Exception?>? Fail { get; set; }
 
+    /// <summary>What <see cref="CannotAnswerWithin"/> says, given the reference and the wait asked about (null: it can answer).</summary>
+    public Func<SecretReference, TimeSpan, bool>? CannotAnswer { get; set; }
+
+    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => CannotAnswer?.Invoke(reference, wait) ?? false;
+
     /// <summary>When true, each fetch yields to the thread pool before answering, so it completes on another thread.</summary>
     public bool AnswerAsynchronously { get; set; }
 

@@ -20,7 +20,7 @@ namespace SecretsCache.Aws.Protocol;
 /// One AWS JSON 1.1 call: <c>POST /</c> with <c>X-Amz-Target</c>, signed with SigV4, through the call policy's pipeline
 /// (retry budget, retries, a rate-limit token per attempt, breaker). Every attempt builds and signs a fresh request (a request message cannot be sent twice, and X-Amz-Date must be new).
 /// </summary>
-internal sealed class AwsJsonClient : IDisposable
+internal sealed partial class AwsJsonClient : IDisposable
 {
     private const string BatchOperation = "BatchGetSecretValue";
 
@@ -66,6 +66,8 @@ internal sealed class AwsJsonClient : IDisposable
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials, _environment);
         _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random);
+        var breakDuration = options.Retry.BreakDuration;
+        _health = new ServiceHealth(timeProvider, breakDuration > TimeSpan.Zero ? breakDuration : Defaults.BreakDuration);
     }
 
     /// <summary>The region used for references that do not name one.</summary>
@@ -110,7 +112,7 @@ internal sealed class AwsJsonClient : IDisposable
         {
             // Every attempt takes a token in the pipeline's rate-limit stage; FetchTimeout (the caller's token) bounds it all.
             return await pipeline.ExecuteAsync(
-                static (context, state) => state.Client.AttemptAsync(state.Call, context),
+                static (context, state) => state.Client.RecordedAttemptAsync(state.Call, context),
                 (Client: this, Call: call),
                 _policy.Limiter(call.Budget, call.Endpoint.SigningRegion),
                 call.Reference,

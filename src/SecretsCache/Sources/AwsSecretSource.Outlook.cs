@@ -1,0 +1,50 @@
+using SecretsCache.Aws.Endpoints;
+using SecretsCache.Aws.Protocol;
+using SecretsCache.Resilience;
+
+namespace SecretsCache.Sources;
+
+/// <summary>Whether a read could be answered soon, from what the client knows of each region the read may go to.</summary>
+internal sealed partial class AwsSecretSource
+{
+    private readonly IReadOnlyList<string> _failoverRegions;
+
+    /// <summary>
+    /// True when the read's own region would keep it queued for a token at least <paramref name="wait"/> (a failover does
+    /// not help: only an outage fails over), or is failing and so is every failover region of a Secrets Manager read.
+    /// A failover region that neither fails nor queues means the read can be answered there.
+    /// </summary>
+    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait)
+    {
+        string primary;
+        try
+        {
+            primary = reference.Region ?? _client.DefaultRegion;
+        }
+        catch (SecretsConfigurationException)
+        {
+            return false; // the read itself will say so
+        }
+
+        if (reference.Store == SecretStore.ParameterStore)
+        {
+            return _client.Outlook(AwsService.ParameterStore, primary, CallBudget.ParameterStore, wait) != RegionOutlook.Answers;
+        }
+
+        var outlook = _client.Outlook(AwsService.SecretsManager, primary, CallBudget.SecretsManager, wait);
+        if (outlook != RegionOutlook.Failing)
+        {
+            return outlook == RegionOutlook.Queued;
+        }
+
+        foreach (var region in RegionFailover.After(primary, _failoverRegions))
+        {
+            if (_client.Outlook(AwsService.SecretsManager, region, CallBudget.SecretsManager, wait) == RegionOutlook.Answers)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
