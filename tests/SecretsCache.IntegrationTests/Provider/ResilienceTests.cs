@@ -376,7 +376,11 @@ public sealed class ResilienceTests(FrozenClockAwsFixture fixture) : ProviderTes
         }
 
         // Ten 503s opened the circuit; the later fetches failed at once without a request. Once the first 503 is known,
-        // stale readers no longer wait for their key's fetch, so a few fetches overlap the breaker's tenth failure.
+        // stale readers no longer wait for their key's fetch, so a few fetches overlap the breaker's tenth failure, and the
+        // circuit opens in the background (bounded real-time wait for the log that says so; the fake clock never moves).
+        Assert.True(
+            SpinWait.SpinUntil(() => logs.Entries.Any(e => e.StartsWith("Warning: AWS Secrets Manager in us-east-1 failed most recent calls", StringComparison.Ordinal)), TimeSpan.FromSeconds(30)),
+            "the circuit never opened");
         var open = await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => provider.RefreshAsync(names[0]).AsTask());
         Assert.Equal("CircuitOpen", open.ErrorCode);
         Assert.DoesNotContain("v-", open.Message, StringComparison.Ordinal);
