@@ -102,7 +102,7 @@ public sealed class KnownOutageTests(MultiRegionAwsFixture fixture) : ProviderTe
     }
 
     [Fact]
-    public async Task After_one_outage_attempt_a_stale_reader_is_answered_at_once_and_once_AWS_answers_readers_wait_again()
+    public async Task After_one_outage_attempt_a_stale_reader_is_answered_at_once_while_one_refresh_runs()
     {
         var provider = Provider();
         var held = CreateSecrets("held", 1)[0];
@@ -125,14 +125,6 @@ public sealed class KnownOutageTests(MultiRegionAwsFixture fixture) : ProviderTe
 
         Clock.Advance(Latency);
         WaitUntil(() => HitValue(provider, held) == "new", "the refresh to land");
-
-        // That refresh was answered: the outage is over for this instance, and the next expired read waits on its refresh.
-        Clock.Advance(Ttl);
-        var read = provider.GetAsync(held).AsTask();
-        WaitForHeldRequest();
-        Assert.False(read.IsCompleted);
-        Clock.Advance(Latency);
-        Assert.Equal("new", (await Within(read)).GetString());
     }
 
     [Fact]
