@@ -24,6 +24,12 @@ internal sealed class Instance : IDisposable
     private int _warmUpFailures;
 
     public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
+        : this(fleet, index, http => new SecretProvider(options, http), bypassOptions, maxConnections)
+    {
+    }
+
+    /// <summary>An instance whose provider <paramref name="create"/> makes on the instance's own HttpClient (an L2 provider, say).</summary>
+    public Instance(Fleet fleet, int index, Func<HttpClient, SecretProvider> create, SecretsCacheOptions? bypassOptions, int maxConnections)
     {
         _fleet = fleet;
         Index = index;
@@ -47,7 +53,7 @@ internal sealed class Instance : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        Provider = new SecretProvider(options, _http);
+        Provider = create(_http);
         if (bypassOptions is not null)
         {
             _bypass = new SecretProvider(bypassOptions, _http);
@@ -259,6 +265,11 @@ internal sealed class Instance : IDisposable
             var secret = await pending;
             var now = Stopwatch.GetTimestamp();
             Histogram(stats, k).RecordTicks(now - started);
+            if (k < _secrets)
+            {
+                stats.MissLatency.RecordTicks(now - started);
+            }
+
             OnValue(k, secret, now);
         }
         catch (Exception ex)

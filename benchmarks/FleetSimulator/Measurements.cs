@@ -89,6 +89,9 @@ internal sealed class CallerStats
 
     /// <summary>Latency of reads of Parameter Store references.</summary>
     public readonly LatencyHistogram ParameterLatency = new();
+
+    /// <summary>Latency of secret reads the L1 could not answer at once (misses: served by the L2 or by AWS).</summary>
+    public readonly LatencyHistogram MissLatency = new();
     public long Reads;
     public long AsyncReads;
     public long Skipped;
