@@ -334,9 +334,17 @@ internal sealed class Instance : IDisposable
 /// <summary>Counts every request an instance sends, by operation and second of sending (see <see cref="RequestTimeline.Sent"/>).</summary>
 internal sealed class SendCounter(Fleet fleet) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        fleet.Timeline?.RecordSent(request.Headers.TryGetValues("X-Amz-Target", out var target) ? target.FirstOrDefault() : null);
-        return base.SendAsync(request, cancellationToken);
+        var target = request.Headers.TryGetValues("X-Amz-Target", out var targets) ? targets.FirstOrDefault() : null;
+        fleet.Timeline?.RecordSent(target);
+        var started = Stopwatch.GetTimestamp();
+        var response = await base.SendAsync(request, cancellationToken);
+        if (string.Equals(target, "secretsmanager.GetSecretValue", StringComparison.Ordinal))
+        {
+            fleet.Current.FetchLatency.RecordTicks(Stopwatch.GetTimestamp() - started);
+        }
+
+        return response;
     }
 }

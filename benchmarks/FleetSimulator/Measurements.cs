@@ -92,6 +92,9 @@ internal sealed class CallerStats
 
     /// <summary>Latency of secret reads the L1 could not answer at once (misses: served by the L2 or by AWS).</summary>
     public readonly LatencyHistogram MissLatency = new();
+
+    /// <summary>Round trip of one GetSecretValue request to the emulator (what a miss costs without the L2, on loopback).</summary>
+    public readonly LatencyHistogram FetchLatency = new();
     public long Reads;
     public long AsyncReads;
     public long Skipped;
