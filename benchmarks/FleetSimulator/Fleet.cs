@@ -89,6 +89,11 @@ internal sealed class Fleet
             aws.CreateSecret(References[i], $$"""{"username":"svc{{i}}","password":"initial-{{i:D3}}-0000000000000000"}""");
         }
 
+        for (var i = 0; i < ProbeCount; i++)
+        {
+            aws.CreateSecret($"fleet/probe-{i:D3}", $"probe-value-{i:D3}");
+        }
+
         for (var i = 0; i < _settings.ParameterCount; i++)
         {
             aws.PutParameter(References[_settings.Secrets + i]["ssm:".Length..], $"value-{i}");
@@ -236,6 +241,8 @@ internal sealed class Fleet
                         break;
                 }
             }
+
+            await ProbeMissesAsync();
         }
         finally
         {
@@ -267,6 +274,44 @@ internal sealed class Fleet
 
             _finished.Set();
         }
+    }
+
+    private const int ProbeCount = 100;
+
+    /// <summary>Reads by instance 0 of secrets no one read before (a miss everywhere: with the L2, a Redis miss, the lease, AWS, the write).</summary>
+    public LatencyHistogram ColdMissLatency { get; } = new();
+
+    /// <summary>Reads by instance 1 of the same secrets just after (an L1 miss; with the L2, a Redis hit; without, AWS again).</summary>
+    public LatencyHistogram SecondMissLatency { get; } = new();
+
+    /// <summary>After the last phase: one read at a time, so each read's latency is its own; each bounded by 5 s.</summary>
+    private async Task ProbeMissesAsync()
+    {
+        if (_instances.Count < 2)
+        {
+            return;
+        }
+
+        for (var i = 0; i < ProbeCount; i++)
+        {
+            var reference = $"fleet/probe-{i:D3}";
+            foreach (var (instance, histogram) in ((Instance, LatencyHistogram)[])[(_instances[0], ColdMissLatency), (_instances[1], SecondMissLatency)])
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await instance.Provider.GetAsync(reference, timeout.Token);
+                    histogram.RecordTicks(Stopwatch.GetTimestamp() - started);
+                }
+                catch (Exception ex)
+                {
+                    Console.WriteLine($"  probe read failed: {ex.GetType().Name}");
+                }
+            }
+        }
+
+        Console.WriteLine($"  miss probe ({ProbeCount} new secrets): first read p50 {Report.Ms(ColdMissLatency.Percentile(0.5))}, p99 {Report.Ms(ColdMissLatency.Percentile(0.99))}; second instance p50 {Report.Ms(SecondMissLatency.Percentile(0.5))}, p99 {Report.Ms(SecondMissLatency.Percentile(0.99))}");
     }
 
     private Instance NewInstance(AwsEmulator aws, int index)

@@ -65,6 +65,7 @@ await new Fleet(settings with
 }).RunAsync();
 
 var all = new List<ScenarioResult>();
+var probes = new List<(string Run, LatencyHistogram Cold, LatencyHistogram Second)>();
 
 // Chart links are relative to docs/ (where benchmarks.md lives), or to the report's own folder.
 var reportDirectory = settings.ReportPath is null ? "docs" : Path.GetDirectoryName(Path.GetFullPath(settings.ReportPath))!;
@@ -82,6 +83,9 @@ foreach (var (disabled, scenarios, l2) in runs)
     var csv = $"timeline{suffix}.csv";
     await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, csv), TimelineCsv(fleet));
     report.AppendLine(I($"Backend requests per operation in every one-second bucket: [{csv}]({Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, csv)).Replace('\\', '/')})."));
+    report.AppendLine();
+    probes.Add((Settings.Describe(disabled, l2), fleet.ColdMissLatency, fleet.SecondMissLatency));
+    report.AppendLine(I($"Miss probe after the last phase (100 secrets no one had read, one read at a time): first instance p50 {Ms(fleet.ColdMissLatency.Percentile(0.5))}, p99 {Ms(fleet.ColdMissLatency.Percentile(0.99))}; a second instance right after p50 {Ms(fleet.SecondMissLatency.Percentile(0.5))}, p99 {Ms(fleet.SecondMissLatency.Percentile(0.99))}."));
     report.AppendLine();
     foreach (var phase in fleet.Phases)
     {
@@ -112,6 +116,19 @@ if (all.Exists(r => r.L2))
     report.AppendLine("## L1 only and L2 side by side");
     report.AppendLine();
     report.Append(l2);
+    var probeTable = new StringBuilder();
+    probeTable.AppendLine();
+    probeTable.AppendLine("Miss latency, probed after the last phase (100 secrets no one had read, one read at a time on an idle fleet):");
+    probeTable.AppendLine();
+    probeTable.AppendLine("| Run | First instance's read (L2: Redis miss, lease, AWS, write) p50 | p99 | Second instance's read (L2: a Redis hit) p50 | p99 |");
+    probeTable.AppendLine("|---|---:|---:|---:|---:|");
+    foreach (var (run, cold, second) in probes)
+    {
+        probeTable.AppendLine(I($"| {run} | {Ms(cold.Percentile(0.5))} | {Ms(cold.Percentile(0.99))} | {Ms(second.Percentile(0.5))} | {Ms(second.Percentile(0.99))} |"));
+    }
+
+    Console.Write(probeTable);
+    report.Append(probeTable);
 }
 
 if (settings.ReportPath is not null)
