@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using SecretsCache.Redis;
 using SecretsCache.Testing;
 
 namespace SecretsCache.FleetSimulator;
@@ -31,6 +33,9 @@ internal sealed class Fleet
     public const string SecretsManagerQuotaName = "GetSecretValue+DescribeSecret";
     private readonly Settings _settings;
     private readonly List<Instance> _instances = [];
+    private readonly List<Instance> _added = [];
+    private readonly byte[] _l2Key = RandomNumberGenerator.GetBytes(RedisL2Options.KeyLength);
+    private RedisServer? _redis;
     private readonly ManualResetEventSlim _finished = new();
     private CallerStats _current = new();
     private long _startTicks;
@@ -39,6 +44,7 @@ internal sealed class Fleet
     {
         _settings = settings;
         Disabled = settings.Disabled;
+        L2 = settings.L2;
         var secrets = Enumerable.Range(0, settings.Secrets).Select(i => $"fleet/service-{i:D3}");
         var parameters = Enumerable.Range(0, settings.ParameterCount).Select(i => $"ssm:/fleet/config/param-{i:D3}");
         References = [.. secrets, .. parameters];
@@ -47,6 +53,13 @@ internal sealed class Fleet
     }
 
     public Mechanism Disabled { get; }
+
+    public bool L2 { get; }
+
+    public string Label => Settings.Describe(Disabled, L2);
+
+    /// <summary>Per secret: the spread between the first and the last instance reading the rotated version (NaN where not every instance read it).</summary>
+    public List<double> RotationSpreads { get; } = [];
 
     public int SecretCount => _settings.Secrets;
 
@@ -68,10 +81,17 @@ internal sealed class Fleet
     public async Task RunAsync()
     {
         await using var aws = await AwsEmulator.StartAsync();
+        await using var redis = L2 ? await RedisServer.StartNewAsync() : null;
+        _redis = redis;
         SetQuotas(aws);
         for (var i = 0; i < _settings.Secrets; i++)
         {
             aws.CreateSecret(References[i], $$"""{"username":"svc{{i}}","password":"initial-{{i:D3}}-0000000000000000"}""");
+        }
+
+        for (var i = 0; i < ProbeCount; i++)
+        {
+            aws.CreateSecret($"fleet/probe-{i:D3}", $"probe-value-{i:D3}");
         }
 
         for (var i = 0; i < _settings.ParameterCount; i++)
@@ -81,11 +101,11 @@ internal sealed class Fleet
 
         for (var i = 0; i < _settings.Instances; i++)
         {
-            _instances.Add(new Instance(this, i, Options(aws), Disabled.HasFlag(Mechanism.SingleFlight) ? Options(aws) : null, _settings.MaxConnectionsPerServer));
+            _instances.Add(NewInstance(aws, i));
         }
 
         Console.WriteLine($"  fleet: {_settings.Instances} instances x {_settings.Secrets} secrets + {_settings.ParameterCount} parameters, " +
-            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Settings.Describe(Disabled)}");
+            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Label}{(L2 ? $" on redis-server {redis!.Configuration}" : string.Empty)}");
 
         aws.Requests.Reset();
         var maxSeconds = (int)_settings.TotalPhaseSeconds + 30;
@@ -152,11 +172,77 @@ internal sealed class Fleet
                         phase.Notes.Add($"every request answered 503 from t = {failedAt:0.0} s to t = {recoveredAt:0.0} s ({recoveredAt - failedAt:0.0} s), then the backend recovered");
                         await WaitUntilAsync(end);
                         break;
+                    case Scenario.RedisRestart when redis is not null:
+                        await WaitUntilAsync(Ticks(phase.StartSecond + 3));
+                        await redis.KillAsync();
+                        var killedAt = Now();
+                        await WaitUntilAsync(Ticks(killedAt + 2));
+                        await redis.StartAsync();
+                        var restartedAt = Now();
+                        phase.Markers.Add((killedAt, "redis killed"));
+                        phase.Markers.Add((restartedAt, "restarted"));
+                        phase.Notes.Add($"redis-server killed (SIGKILL) at t = {killedAt:0.0} s and started again, empty, on the same port at t = {restartedAt:0.0} s");
+                        await WaitUntilAsync(end);
+                        break;
+                    case Scenario.Autoscale:
+                        // The fleet doubles (every new instance cold-starts), then the new half stops; nobody is told the size.
+                        await WaitUntilAsync(Ticks(phase.StartSecond + 2));
+                        var grownAt = Now();
+                        using (var shrink = CancellationTokenSource.CreateLinkedTokenSource(stop.Token))
+                        {
+                            var shrinkAt = phase.StartSecond + (phase.Seconds * 0.6);
+                            var grown = new List<Task>();
+                            for (var i = 0; i < _settings.Instances; i++)
+                            {
+                                var index = _settings.Instances + i;
+                                grown.Add(Task.Run(() =>
+                                {
+                                    var instance = NewInstance(aws, index);
+                                    lock (_added)
+                                    {
+                                        _added.Add(instance);
+                                    }
+
+                                    return instance.RunAsync(Ticks(shrinkAt), shrink.Token);
+                                }));
+                            }
+
+                            await WaitUntilAsync(Ticks(shrinkAt));
+                            await shrink.CancelAsync();
+                            var shrunkAt = Now();
+                            try
+                            {
+                                await Task.WhenAll(grown).WaitAsync(TimeSpan.FromSeconds(30));
+                            }
+                            catch (Exception ex) when (ex is OperationCanceledException or TimeoutException)
+                            {
+                            }
+
+                            List<Instance> added;
+                            lock (_added)
+                            {
+                                added = [.. _added];
+                            }
+
+                            var warm = added.Where(a => a.SecretsReadyAt != 0).Select(a => Seconds(a.SecretsReadyAt) - grownAt).Order().ToList();
+                            phase.Markers.Add((grownAt, "fleet doubles"));
+                            phase.Markers.Add((shrunkAt, "halves"));
+                            phase.Notes.Add($"{added.Count} instances started at t = {grownAt:0.0} s (fleet {_settings.Instances} → {_settings.Instances + added.Count}) and stopped at t = {shrunkAt:0.0} s; none was told the fleet's size" +
+                                (L2 ? " (no ShareAcross: the fleet-wide bucket in Redis holds the quota)" : $" (each keeps ShareAcross({_settings.Instances}), the size it was configured with)"));
+                            phase.Notes.Add(warm.Count == 0 ? "no added instance held every secret before it stopped"
+                                : $"added instances holding every secret: {warm.Count} of {added.Count}; median {warm[warm.Count / 2]:0.00} s, slowest {warm[^1]:0.00} s after the fleet doubled");
+                            AutoscaleWarmSeconds = warm.Count == added.Count && warm.Count > 0 ? warm[^1] : double.NaN;
+                        }
+
+                        await WaitUntilAsync(end);
+                        break;
                     default:
                         await WaitUntilAsync(end);
                         break;
                 }
             }
+
+            await ProbeMissesAsync();
         }
         finally
         {
@@ -181,13 +267,86 @@ internal sealed class Fleet
             await stopPolling.CancelAsync();
             await polling;
             Timeline.Poll(aws.Requests);
-            foreach (var instance in _instances)
+            foreach (var instance in _instances.Concat(_added))
             {
                 instance.Dispose();
             }
 
             _finished.Set();
         }
+    }
+
+    private const int ProbeCount = 100;
+
+    /// <summary>Reads by instance 0 of secrets no one read before (a miss everywhere: with the L2, a Redis miss, the lease, AWS, the write).</summary>
+    public LatencyHistogram ColdMissLatency { get; } = new();
+
+    /// <summary>Reads by instance 1 of the same secrets just after (an L1 miss; with the L2, a Redis hit; without, AWS again).</summary>
+    public LatencyHistogram SecondMissLatency { get; } = new();
+
+    /// <summary>After the last phase: one read at a time, so each read's latency is its own; each bounded by 5 s.</summary>
+    private async Task ProbeMissesAsync()
+    {
+        if (_instances.Count < 2)
+        {
+            return;
+        }
+
+        for (var i = 0; i < ProbeCount; i++)
+        {
+            var reference = $"fleet/probe-{i:D3}";
+            foreach (var (instance, histogram) in ((Instance, LatencyHistogram)[])[(_instances[0], ColdMissLatency), (_instances[1], SecondMissLatency)])
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                var started = Stopwatch.GetTimestamp();
+                try
+                {
+                    await instance.Provider.GetAsync(reference, timeout.Token);
+                    histogram.RecordTicks(Stopwatch.GetTimestamp() - started);
+                }
+                catch (Exception ex)
+                {
+                    Console.WriteLine($"  probe read failed: {ex.GetType().Name}");
+                }
+            }
+        }
+
+        Console.WriteLine($"  miss probe ({ProbeCount} new secrets): first read p50 {Report.Ms(ColdMissLatency.Percentile(0.5))}, p99 {Report.Ms(ColdMissLatency.Percentile(0.99))}; second instance p50 {Report.Ms(SecondMissLatency.Percentile(0.5))}, p99 {Report.Ms(SecondMissLatency.Percentile(0.99))}");
+    }
+
+    private Instance NewInstance(AwsEmulator aws, int index)
+    {
+        var bypass = Disabled.HasFlag(Mechanism.SingleFlight) ? Options(aws) : null;
+        if (!L2)
+        {
+            return new Instance(this, index, Options(aws), bypass, _settings.MaxConnectionsPerServer);
+        }
+
+        // Each instance its own connection (multiplexer), connected and subscribed before it counts as started.
+        var configuration = _redis!.Configuration;
+        var options = Options(aws);
+        return new Instance(
+            this,
+            index,
+            options,
+            http => RedisSecretProvider.CreateAsync(options, RedisOptions(configuration), http).GetAwaiter().GetResult(),
+            bypass,
+            _settings.MaxConnectionsPerServer);
+    }
+
+    private RedisL2Options RedisOptions(string configuration)
+    {
+        var options = new RedisL2Options
+        {
+            Configuration = configuration,
+            Namespace = "fleet",
+            EncryptionKey = _l2Key,
+            OperationTimeout = TimeSpan.FromMilliseconds(_settings.RedisOperationTimeoutMs),
+        };
+        options.FleetRateLimits.SecretsManagerRequestsPerSecond = _settings.SecretsManagerQuota * _settings.RateShare;
+        options.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = _settings.BatchQuota * _settings.RateShare;
+        options.FleetRateLimits.ParameterStoreRequestsPerSecond = _settings.ParameterStoreQuota * _settings.RateShare;
+        return options;
     }
 
     private SecretsCacheOptions Options(AwsEmulator aws)
@@ -199,12 +358,21 @@ internal sealed class Fleet
             options.TtlByReference[parameter] = TimeSpan.FromSeconds(_settings.ParameterTtlSeconds);
         }
 
-        // The fleet's share of each quota, by the library's sizing rule; --rate-share scales the whole fleet's budget.
-        options.RateLimits.ShareAcross(
-            _settings.Instances,
-            _settings.SecretsManagerQuota * _settings.RateShare,
-            _settings.BatchQuota * _settings.RateShare,
-            _settings.ParameterStoreQuota * _settings.RateShare);
+        // The fleet's share of each quota, by the library's sizing rule; --rate-share scales the whole fleet's budget. With
+        // the L2 no instance is told the fleet's size: the fleet-wide bucket in Redis holds the quota.
+        if (L2)
+        {
+            options.RefreshAheadFraction = _settings.L2RefreshAhead;
+        }
+        else
+        {
+            options.RateLimits.ShareAcross(
+                _settings.Instances,
+                _settings.SecretsManagerQuota * _settings.RateShare,
+                _settings.BatchQuota * _settings.RateShare,
+                _settings.ParameterStoreQuota * _settings.RateShare);
+        }
+
         if (Disabled.HasFlag(Mechanism.RateLimit))
         {
             options.RateLimits.SecretsManagerRequestsPerSecond = 0;
@@ -292,6 +460,8 @@ internal sealed class Fleet
 
     public double RotationMaxSeconds { get; private set; } = double.NaN;
 
+    public double AutoscaleWarmSeconds { get; private set; } = double.NaN;
+
     public long RotationMissing { get; private set; }
 
     public double LastOldVersionSeconds { get; private set; } = double.NaN;
@@ -320,6 +490,18 @@ internal sealed class Fleet
         }
 
         delays.Sort();
+        for (var k = 0; k < _settings.Secrets; k++)
+        {
+            var seen = _instances.Select(instance => instance.RotationSeenAt[k]).ToList();
+            RotationSpreads.Add(seen.Contains(0) ? double.NaN : Stopwatch.GetElapsedTime(seen.Min(), seen.Max()).TotalSeconds);
+        }
+
+        var spreads = RotationSpreads.Where(d => !double.IsNaN(d)).Order().ToList();
+        if (spreads.Count > 0)
+        {
+            phase.Notes.Add($"**rotation spread** (per secret, from the first instance reading the new version to the last), over the {spreads.Count} of {_settings.Secrets} secrets every instance read again: median {spreads[spreads.Count / 2]:0.00} s, **max {spreads[^1]:0.00} s**");
+        }
+
         var lastOld = Volatile.Read(ref _lastOldVersionRead);
         phase.Notes.Add(lastOld == 0
             ? "no caller read the old version after the rotation"

@@ -26,6 +26,12 @@ internal sealed class Instance : IDisposable
     private int _warmUpFailures;
 
     public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
+        : this(fleet, index, options, http => new SecretProvider(options, http), bypassOptions, maxConnections)
+    {
+    }
+
+    /// <summary>An instance whose provider <paramref name="create"/> makes on the instance's own HttpClient (an L2 provider, say).</summary>
+    public Instance(Fleet fleet, int index, SecretsCacheOptions options, Func<HttpClient, SecretProvider> create, SecretsCacheOptions? bypassOptions, int maxConnections)
     {
         _fleet = fleet;
         Index = index;
@@ -51,7 +57,7 @@ internal sealed class Instance : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        Provider = new SecretProvider(options, _http);
+        Provider = create(_http);
         if (bypassOptions is not null)
         {
             _bypass = new SecretProvider(bypassOptions, _http);
@@ -267,6 +273,11 @@ internal sealed class Instance : IDisposable
             var secret = await pending;
             var now = Stopwatch.GetTimestamp();
             Record(stats, k, held, stale, now - started);
+            if (k < _secrets)
+            {
+                stats.MissLatency.RecordTicks(now - started);
+            }
+
             OnValue(k, secret, now);
         }
         catch (Exception ex)
@@ -355,9 +366,17 @@ internal sealed class Instance : IDisposable
 /// <summary>Counts every request an instance sends, by operation and second of sending (see <see cref="RequestTimeline.Sent"/>).</summary>
 internal sealed class SendCounter(Fleet fleet) : DelegatingHandler
 {
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        fleet.Timeline?.RecordSent(request.Headers.TryGetValues("X-Amz-Target", out var target) ? target.FirstOrDefault() : null);
-        return base.SendAsync(request, cancellationToken);
+        var target = request.Headers.TryGetValues("X-Amz-Target", out var targets) ? targets.FirstOrDefault() : null;
+        fleet.Timeline?.RecordSent(target);
+        var started = Stopwatch.GetTimestamp();
+        var response = await base.SendAsync(request, cancellationToken);
+        if (string.Equals(target, "secretsmanager.GetSecretValue", StringComparison.Ordinal))
+        {
+            fleet.Current.FetchLatency.RecordTicks(Stopwatch.GetTimestamp() - started);
+        }
+
+        return response;
     }
 }

@@ -102,6 +102,12 @@ internal sealed class CallerStats
     /// <see cref="HeldLatency"/>; a refresh-ahead no read returned yet can make a fresh hit count here.
     /// </summary>
     public readonly LatencyHistogram StaleLatency = new();
+
+    /// <summary>Latency of secret reads the L1 could not answer at once (misses: served by the L2 or by AWS).</summary>
+    public readonly LatencyHistogram MissLatency = new();
+
+    /// <summary>Round trip of one GetSecretValue request to the emulator (what a miss costs without the L2, on loopback).</summary>
+    public readonly LatencyHistogram FetchLatency = new();
     public long Reads;
     public long AsyncReads;
     public long Skipped;

@@ -31,14 +31,19 @@ report.AppendLine(I($"Machine: {machine}."));
 report.AppendLine(I($"Command: `dotnet run -c Release --project benchmarks/FleetSimulator -- {string.Join(' ', args)}`"));
 report.AppendLine();
 
-var runs = new List<(Mechanism Disabled, IReadOnlyList<Scenario> Scenarios)> { (settings.Disabled, settings.Scenarios) };
+var runs = new List<(Mechanism Disabled, IReadOnlyList<Scenario> Scenarios, bool L2)> { (settings.Disabled, settings.Scenarios, settings.L2) };
+if (settings.CompareL2)
+{
+    runs.Add((settings.Disabled, settings.Scenarios, true)); // The same scenarios with the Redis L2, after the L1-only run.
+}
+
 if (settings.Compare)
 {
     // Every switch-off lives through the same scenarios as the baseline, so each phase starts at the same point of the
     // fleet's TTL cycle and the phases compare one to one.
     foreach (var mechanism in (Mechanism[])[Mechanism.SingleFlight, Mechanism.Jitter, Mechanism.Batching, Mechanism.RateLimit, Mechanism.Backoff, Mechanism.CircuitBreaker, Mechanism.ServeStale])
     {
-        runs.Add((mechanism, settings.Scenarios));
+        runs.Add((mechanism, settings.Scenarios, false));
     }
 }
 
@@ -56,26 +61,31 @@ await new Fleet(settings with
     ParameterStoreQuota = settings.ParameterStoreQuota * scale,
     Scenarios = [Scenario.Deploy],
     Seconds = 5,
+    L2 = settings.L2 || settings.CompareL2,
 }).RunAsync();
 
 var all = new List<ScenarioResult>();
+var probes = new List<(string Run, LatencyHistogram Cold, LatencyHistogram Second)>();
 
 // Chart links are relative to docs/ (where benchmarks.md lives), or to the report's own folder.
 var reportDirectory = settings.ReportPath is null ? "docs" : Path.GetDirectoryName(Path.GetFullPath(settings.ReportPath))!;
-foreach (var (disabled, scenarios) in runs)
+foreach (var (disabled, scenarios, l2) in runs)
 {
-    var runSettings = settings with { Disabled = disabled, Scenarios = scenarios };
+    var runSettings = settings with { Disabled = disabled, Scenarios = scenarios, L2 = l2 };
     Console.WriteLine();
-    Console.WriteLine($"Run: {Settings.Describe(disabled)}; scenarios {string.Join(", ", scenarios)}");
+    Console.WriteLine($"Run: {Settings.Describe(disabled, l2)}; scenarios {string.Join(", ", scenarios)}");
     var fleet = new Fleet(runSettings);
     await fleet.RunAsync();
     Console.WriteLine(I($"  collected {fleet.Timeline!.Collected:N0} backend requests{(fleet.Timeline.Lost > 0 ? I($" (WARNING: the request log window overflowed {fleet.Timeline.Lost} times)") : string.Empty)}; run took {fleet.TotalSeconds:0.0} s"));
-    report.AppendLine(I($"## Run: {Settings.Describe(disabled)}"));
+    report.AppendLine(I($"## Run: {Settings.Describe(disabled, l2)}"));
     report.AppendLine();
-    var suffix = disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal);
+    var suffix = (l2 ? "-l2" : string.Empty) + (disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal));
     var csv = $"timeline{suffix}.csv";
     await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, csv), TimelineCsv(fleet));
     report.AppendLine(I($"Backend requests per operation in every one-second bucket: [{csv}]({Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, csv)).Replace('\\', '/')})."));
+    report.AppendLine();
+    probes.Add((Settings.Describe(disabled, l2), fleet.ColdMissLatency, fleet.SecondMissLatency));
+    report.AppendLine(I($"Miss probe after the last phase (100 secrets no one had read, one read at a time): first instance p50 {Ms(fleet.ColdMissLatency.Percentile(0.5))}, p99 {Ms(fleet.ColdMissLatency.Percentile(0.99))}; a second instance right after p50 {Ms(fleet.SecondMissLatency.Percentile(0.5))}, p99 {Ms(fleet.SecondMissLatency.Percentile(0.99))}."));
     report.AppendLine();
     foreach (var phase in fleet.Phases)
     {
@@ -97,6 +107,30 @@ Console.WriteLine(comparison);
 report.AppendLine("## Side by side");
 report.AppendLine();
 report.Append(comparison);
+if (all.Exists(r => r.L2))
+{
+    var l2 = L2Comparison(all, settings);
+    Console.WriteLine();
+    Console.WriteLine(l2);
+    report.AppendLine();
+    report.AppendLine("## L1 only and L2 side by side");
+    report.AppendLine();
+    report.Append(l2);
+    var probeTable = new StringBuilder();
+    probeTable.AppendLine();
+    probeTable.AppendLine("Miss latency, probed after the last phase (100 secrets no one had read, one read at a time on an idle fleet):");
+    probeTable.AppendLine();
+    probeTable.AppendLine("| Run | First instance's read (L2: Redis miss, lease, AWS, write) p50 | p99 | Second instance's read (L2: a Redis hit) p50 | p99 |");
+    probeTable.AppendLine("|---|---:|---:|---:|---:|");
+    foreach (var (run, cold, second) in probes)
+    {
+        probeTable.AppendLine(I($"| {run} | {Ms(cold.Percentile(0.5))} | {Ms(cold.Percentile(0.99))} | {Ms(second.Percentile(0.5))} | {Ms(second.Percentile(0.99))} |"));
+    }
+
+    Console.Write(probeTable);
+    report.Append(probeTable);
+}
+
 if (settings.ReportPath is not null)
 {
     await File.WriteAllTextAsync(settings.ReportPath, report.ToString());

@@ -32,7 +32,38 @@ internal sealed record ScenarioResult(
     long StaleReads,
     TimeSpan StaleP99,
     string ErrorTypes,
-    double SecretsWarmSeconds);
+    double SecretsWarmSeconds)
+{
+    public string Run { get; init; } = string.Empty;
+
+    public bool L2 { get; init; }
+
+    public double Seconds { get; init; }
+
+    /// <summary>GetSecretValue requests sent in the phase.</summary>
+    public long GetSecretValueSent { get; init; }
+
+    /// <summary>Every billed Secrets Manager call (GetSecretValue, DescribeSecret, BatchGetSecretValue) sent in the phase.</summary>
+    public long SecretsManagerCalls { get; init; }
+
+    public TimeSpan MissP50 { get; init; }
+
+    public TimeSpan MissP99 { get; init; }
+
+    public long Misses { get; init; }
+
+    public TimeSpan FetchP50 { get; init; }
+
+    public TimeSpan FetchP99 { get; init; }
+
+    public double RotationSpreadP99 { get; init; } = double.NaN;
+
+    public double RotationSpreadMax { get; init; } = double.NaN;
+
+    public int RotationSpreadSecrets { get; init; }
+
+    public double AutoscaleWarmSeconds { get; init; } = double.NaN;
+}
 
 internal static class Report
 {
@@ -95,7 +126,50 @@ internal static class Report
             c.StaleLatency.Count,
             c.StaleLatency.Percentile(0.99),
             string.Join(", ", c.ErrorTypes.OrderByDescending(e => e.Value).Select(e => I($"{e.Key} {e.Value:N0}"))),
-            phase.Scenario == FleetSimulator.Scenario.Deploy ? fleet.DeploySecretsWarmSeconds : double.NaN);
+            phase.Scenario == FleetSimulator.Scenario.Deploy ? fleet.DeploySecretsWarmSeconds : double.NaN)
+        {
+            Run = fleet.Label,
+            L2 = fleet.L2,
+            Seconds = phase.Seconds,
+            GetSecretValueSent = Series(t.Sent, [0], first, buckets).Sum(),
+            SecretsManagerCalls = Series(t.Sent, [0, 1, 2], first, buckets).Sum(),
+            MissP50 = c.MissLatency.Percentile(0.50),
+            MissP99 = c.MissLatency.Percentile(0.99),
+            Misses = c.MissLatency.Count,
+            FetchP50 = c.FetchLatency.Percentile(0.50),
+            FetchP99 = c.FetchLatency.Percentile(0.99),
+            RotationSpreadP99 = phase.Scenario == FleetSimulator.Scenario.Rotation && fleet.RotationSpreads.Any(d => !double.IsNaN(d)) ? fleet.RotationSpreads.Where(d => !double.IsNaN(d)).Order().ElementAt((int)(fleet.RotationSpreads.Count(d => !double.IsNaN(d)) * 0.99)) : double.NaN,
+            RotationSpreadMax = phase.Scenario == FleetSimulator.Scenario.Rotation && fleet.RotationSpreads.Any(d => !double.IsNaN(d)) ? fleet.RotationSpreads.Where(d => !double.IsNaN(d)).Max() : double.NaN,
+            RotationSpreadSecrets = phase.Scenario == FleetSimulator.Scenario.Rotation ? fleet.RotationSpreads.Count(d => !double.IsNaN(d)) : 0,
+            AutoscaleWarmSeconds = phase.Scenario == FleetSimulator.Scenario.Autoscale ? fleet.AutoscaleWarmSeconds : double.NaN,
+        };
+    }
+
+    /// <summary>
+    /// The L1-only and the L2 runs side by side, per scenario, against the issue's targets. Cost: every Secrets Manager call
+    /// of the phase's mean rate, for a 30-day month, at $0.05 per 10,000 calls.
+    /// </summary>
+    public static string L2Comparison(IReadOnlyList<ScenarioResult> results, Settings settings)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine(I($"| Scenario | Run | GetSecretValue per TTL ({settings.TtlSeconds:0} s) | ÷ {settings.Secrets} secrets (target ≤ 1.1 with L2) | Secrets Manager calls/month | API cost/month | Secrets warm (deploy ≤ 2 s; autoscale: added instances) | Rotation spread p99 / max (≤ 1 s) | Busiest second GSV+Describe (quota {settings.SecretsManagerQuota:N0}) / Batch ({settings.BatchQuota:N0}) / SSM ({settings.ParameterStoreQuota:N0}) | Caller errors | L1-miss latency p50 / p99 (misses) | GetSecretValue round trip p50 / p99 |"));
+        sb.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var group in results.GroupBy(r => r.Scenario))
+        {
+            foreach (var r in group.OrderBy(r => r.L2))
+            {
+                var ttls = r.Seconds / settings.TtlSeconds;
+                var perTtl = r.GetSecretValueSent / ttls;
+                var monthly = r.SecretsManagerCalls / r.Seconds * 30 * 86_400;
+                var warm = r.Scenario == FleetSimulator.Scenario.Autoscale ? r.AutoscaleWarmSeconds : r.SecretsWarmSeconds;
+                var warmText = double.IsNaN(warm) ? (r.Scenario is FleetSimulator.Scenario.Deploy or FleetSimulator.Scenario.Autoscale ? "not all" : "") : I($"{warm:0.00} s");
+                var spread = double.IsNaN(r.RotationSpreadMax) ? "" : I($"{r.RotationSpreadP99:0.00} / {r.RotationSpreadMax:0.00} s ({r.RotationSpreadSecrets} secrets)");
+                var over = r.PeakSecretsManager > settings.SecretsManagerQuota || r.PeakBatch > settings.BatchQuota || r.PeakParameterStore > settings.ParameterStoreQuota ? " ⚠" : string.Empty;
+                sb.AppendLine(I($"| {r.Scenario} | {(r.L2 ? "**L2**" : "L1 only")} | {perTtl:N0} | {perTtl / settings.Secrets:0.00} | {monthly:N0} | ${monthly / 10_000 * 0.05:N2} | {warmText} | {spread} | {r.PeakSecretsManager:N0} / {r.PeakBatch:N0} / {r.PeakParameterStore:N0}{over} | {r.ErrorsWithStale + r.ErrorsCold:N0} | {(r.Misses == 0 ? "none" : I($"{Ms(r.MissP50)} / {Ms(r.MissP99)} ({r.Misses:N0})"))} | {Ms(r.FetchP50)} / {Ms(r.FetchP99)} |"));
+            }
+        }
+
+        return sb.ToString();
     }
 
     /// <summary>Every one-second bucket of the run: arrivals, throttled and 5xx per operation, with the scenario it fell in.</summary>
@@ -130,7 +204,7 @@ internal static class Report
     {
         var t = fleet.Timeline!;
         var sb = new StringBuilder();
-        sb.AppendLine(I($"### {phase.Scenario} ({Settings.Describe(fleet.Disabled)}): t = {phase.StartSecond:0.0}–{phase.EndSecond:0.0} s"));
+        sb.AppendLine(I($"### {phase.Scenario} ({fleet.Label}): t = {phase.StartSecond:0.0}–{phase.EndSecond:0.0} s"));
         sb.AppendLine();
         foreach (var note in phase.Notes)
         {
@@ -177,9 +251,9 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine(I($"Rates are by the second each instance sent the request. By arrival at the emulator (which shares this process, so a busy second there can spill into the next) the busiest second held {Series(t.Arrivals, [0, 1], r.FirstSecond, r.Buckets).Max():N0} GetSecretValue + DescribeSecret, {Series(t.Arrivals, [2], r.FirstSecond, r.Buckets).Max():N0} BatchGetSecretValue and {Series(t.Arrivals, [3, 4, 5], r.FirstSecond, r.Buckets).Max():N0} Parameter Store requests."));
         sb.AppendLine();
-        sb.AppendLine("| Caller reads | Achieved reads/s | Errors, stale value existed | Errors, cold (no value yet) | Secret reads p50 | p99 | max | Parameter reads p99 | max | Reads holding a value: count, p99 | of which holding an expired (stale) value: count, p99 | Cold reads: count, p99 |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        sb.AppendLine(I($"| {r.Reads:N0} | {r.AchievedReadsPerSecond:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.ParameterP99)} | {Ms(r.ParameterMax)} | {r.HeldReads:N0}, {Ms(r.HeldP99)} | {r.StaleReads:N0}, {Ms(r.StaleP99)} | {r.ColdReads:N0}, {Ms(r.ColdP99)} |"));
+        sb.AppendLine("| Caller reads | Achieved reads/s | Errors, stale value existed | Errors, cold (no value yet) | Secret reads p50 | p99 | max | Parameter reads p99 | max | Secret L1 misses | miss p50 | miss p99 | Reads holding a value: count, p99 | of which holding an expired (stale) value: count, p99 | Cold reads: count, p99 |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        sb.AppendLine(I($"| {r.Reads:N0} | {r.AchievedReadsPerSecond:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.ParameterP99)} | {Ms(r.ParameterMax)} | {r.Misses:N0} | {Ms(r.MissP50)} | {Ms(r.MissP99)} | {r.HeldReads:N0}, {Ms(r.HeldP99)} | {r.StaleReads:N0}, {Ms(r.StaleP99)} | {r.ColdReads:N0}, {Ms(r.ColdP99)} |"));
         if (r.ErrorTypes.Length > 0)
         {
             sb.AppendLine();
@@ -218,7 +292,7 @@ internal static class Report
         foreach (var r in results)
         {
             var over = r.PeakSecretsManager > settings.SecretsManagerQuota ? " ⚠" : string.Empty;
-            sb.AppendLine(I($"| {Settings.Describe(r.Disabled)} | {r.Scenario} | {r.PeakSecretsManager:N0}{over} | {r.MeanSecretsManager:N0} | {r.PeakBatch:N0} | {r.PeakParameterStore:N0} | {r.Throttled:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.HeldP99)} | {Ms(r.StaleP99)} | {Ms(r.ColdP99)} | {(double.IsNaN(r.SecretsWarmSeconds) ? (r.Scenario == FleetSimulator.Scenario.Deploy ? "not all" : "") : I($"{r.SecretsWarmSeconds:0.0} s"))} |"));
+            sb.AppendLine(I($"| {r.Run} | {r.Scenario} | {r.PeakSecretsManager:N0}{over} | {r.MeanSecretsManager:N0} | {r.PeakBatch:N0} | {r.PeakParameterStore:N0} | {r.Throttled:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.HeldP99)} | {Ms(r.StaleP99)} | {Ms(r.ColdP99)} | {(double.IsNaN(r.SecretsWarmSeconds) ? (r.Scenario == FleetSimulator.Scenario.Deploy ? "not all" : "") : I($"{r.SecretsWarmSeconds:0.0} s"))} |"));
         }
 
         return sb.ToString();
@@ -248,7 +322,7 @@ internal static class Report
         var sb = new StringBuilder();
         sb.AppendLine(I($"""<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"""));
         sb.AppendLine(I($"""<rect width="{W}" height="{H}" fill="white"/>"""));
-        sb.AppendLine(I($"""<text x="{Left}" y="20" font-size="15" font-weight="bold">{phase.Scenario}: backend requests per second ({settings.Instances} instances, {Settings.Describe(fleet.Disabled)})</text>"""));
+        sb.AppendLine(I($"""<text x="{Left}" y="20" font-size="15" font-weight="bold">{phase.Scenario}: backend requests per second ({settings.Instances} instances, {fleet.Label})</text>"""));
 
         // Grid and axes.
         var yStep = NiceStep(yMax / 6);

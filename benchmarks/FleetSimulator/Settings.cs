@@ -9,6 +9,12 @@ internal enum Scenario
     Steady,
     Rotation,
     Outage,
+
+    /// <summary>The Redis server is killed mid-phase and started again on the same port (L2 runs; a steady phase without one).</summary>
+    RedisRestart,
+
+    /// <summary>The fleet doubles, then halves, mid-phase; no instance is told the fleet's size.</summary>
+    Autoscale,
 }
 
 /// <summary>The mechanisms a run can switch off (see docs/benchmarks.md for how each switch-off is emulated).</summary>
@@ -66,6 +72,18 @@ internal sealed record Settings
 
     public Mechanism Disabled { get; init; }
 
+    /// <summary>This run's instances share a Redis second level (one private redis-server, one connection per instance, no ShareAcross).</summary>
+    public bool L2 { get; init; }
+
+    /// <summary>--l2: run the L1-only fleet, then the same scenarios with the Redis L2, and print them side by side.</summary>
+    public bool CompareL2 { get; init; }
+
+    /// <summary>The Redis L2's per-call budget. The library default, 250 ms, was too low under this benchmark's load on a 2-core machine.</summary>
+    public double RedisOperationTimeoutMs { get; init; } = 1_000;
+
+    /// <summary>Refresh-ahead fraction in L2 runs: the lease holder refreshes an entry at this fraction of its TTL.</summary>
+    public double L2RefreshAhead { get; init; } = 0.93;
+
     /// <summary>Run the baseline, then one run per mechanism switched off, and print them side by side.</summary>
     public bool Compare { get; init; }
 
@@ -108,6 +126,10 @@ internal sealed record Settings
                 "--scenario" => s with { Scenarios = ParseScenarios(Next()) },
                 "--disable" => s with { Disabled = ParseMechanisms(Next()) },
                 "--compare" => s with { Compare = true },
+                "--l2" => s with { CompareL2 = true },
+                "--l2-only" => s with { L2 = true },
+                "--redis-timeout-ms" => s with { RedisOperationTimeoutMs = Number() },
+                "--l2-refresh-ahead" => s with { L2RefreshAhead = Number() },
                 "--out" => s with { OutDirectory = Next() },
                 "--report" => s with { ReportPath = Next() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. See docs/benchmarks.md."),
@@ -126,11 +148,11 @@ internal sealed record Settings
     {
         if (text.Equals("all", StringComparison.OrdinalIgnoreCase))
         {
-            return [Scenario.Deploy, Scenario.Steady, Scenario.Rotation, Scenario.Outage];
+            return [Scenario.Deploy, Scenario.Steady, Scenario.Rotation, Scenario.Outage, Scenario.RedisRestart, Scenario.Autoscale];
         }
 
         var chosen = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(t => Enum.Parse<Scenario>(t, ignoreCase: true)).Append(Scenario.Deploy).ToHashSet();
+            .Select(t => Enum.Parse<Scenario>(t.Replace("-", string.Empty, StringComparison.Ordinal), ignoreCase: true)).Append(Scenario.Deploy).ToHashSet();
         return [.. chosen.Order()];
     }
 
@@ -155,6 +177,8 @@ internal sealed record Settings
 
         return result;
     }
+
+    public static string Describe(Mechanism m, bool l2) => l2 ? "L2 (Redis), " + Describe(m) : Describe(m);
 
     public static string Describe(Mechanism m) => m == Mechanism.None
         ? "everything on"
