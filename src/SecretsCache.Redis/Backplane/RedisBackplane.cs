@@ -39,11 +39,20 @@ internal sealed class RedisBackplane
     /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
     public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
 
-    /// <summary>Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry).</summary>
-    public void Track(string canonicalKey) => _known.Track(canonicalKey);
+    /// <summary>How many keys messages are resolved against (at most the L1's entries).</summary>
+    public int TrackedCount => _known.Count;
 
-    /// <summary>The L1 dropped <paramref name="canonicalKey"/>: messages about it no longer concern this instance.</summary>
-    public void Untrack(string canonicalKey) => _known.Untrack(canonicalKey);
+    /// <summary>Whether messages about <paramref name="canonicalKey"/> reach this instance's L1.</summary>
+    public bool IsTracked(string canonicalKey) => _known.Contains(canonicalKey);
+
+    /// <summary>
+    /// Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry); <paramref name="held"/>,
+    /// the L1's own answer, is asked under the backplane's lock, so a key the L1 dropped meanwhile is not kept.
+    /// </summary>
+    public void Track(string canonicalKey, Func<string, bool>? held = null) => _known.Track(canonicalKey, held);
+
+    /// <summary>The L1 dropped <paramref name="canonicalKey"/>: messages about it no longer concern this instance (unless <paramref name="held"/> says the L1 holds it again).</summary>
+    public void Untrack(string canonicalKey, Func<string, bool>? held = null) => _known.Untrack(canonicalKey, held);
 
     /// <summary>Publishes <paramref name="kind"/> for the keys (by HMAC) with their versions; false when Redis could not take it.</summary>
     public async ValueTask<bool> PublishAsync(BackplaneKind kind, IReadOnlyCollection<(string CanonicalKey, string? Version)> keys, CancellationToken cancellationToken = default)

@@ -43,6 +43,7 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
         _meterFactory = meterFactory;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecretsCache.Redis");
         _exempt = [.. new[] { options.EncryptionKeySecret, options.PasswordSecret }.OfType<string>().Select(SecretReference.Parse)];
+        HeldByEngine = Holds;
     }
 
     /// <summary>The level, once connected (or connecting: StackExchange.Redis reconnects by itself); null before and after.</summary>
@@ -52,6 +53,9 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
     public Task Ready => _ready;
 
     public PendingRemovals Removals { get; } = new();
+
+    /// <summary>Whether the engine holds a key now (one delegate, made once): only then does the backplane keep it.</summary>
+    internal Func<string, bool> HeldByEngine { get; }
 
     public SecretsCacheRuntimeHooks Hooks() => new()
     {
@@ -84,6 +88,8 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
 
         Removals.Add(canonicalKey, RemoveAndAnnounceAsync(level, canonicalKey));
     }
+
+    void IEngineAnnouncements.Dropped(string canonicalKey) => _level?.Backplane.Untrack(canonicalKey, HeldByEngine);
 
     void IEngineAnnouncements.InvalidatedAll()
     {
@@ -128,6 +134,8 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
         var rate = FleetRateLimiter.QuotaOf(quota, _options.FleetRateLimits);
         return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits));
     }
+
+    private bool Holds(string canonicalKey) => _engine is not { } engine || engine.Holds(canonicalKey);
 
     private void Start(SecretProvider provider)
     {

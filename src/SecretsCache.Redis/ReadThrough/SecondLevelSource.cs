@@ -41,7 +41,7 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
 
         var key = reference.CanonicalText;
         var ttl = TtlOf(key);
-        level.Backplane.Track(key);
+        level.Backplane.Track(key, _fleet.HeldByEngine);
         await _fleet.Removals.WaitAsync(key, cancellationToken).ConfigureAwait(false);
         if (reason == FetchReason.Forced)
         {

@@ -312,6 +312,7 @@ internal sealed partial class CacheEngine : IDisposable
             }
         }
 
+        _announcements?.Dropped(entry.Key); // CacheEngine.Announced.cs: a backplane forgets the key, so it stays within MaxEntries.
         return true;
     }
 }

@@ -115,6 +115,35 @@ public sealed class SharedLevelTests
         Assert.Equal(["sm:app/db", "*"], announced.Seen); // nothing more: no echo
     }
 
+    [Fact]
+    public async Task Every_entry_that_leaves_the_L1_is_reported_dropped_once_it_is_out_of_the_index()
+    {
+        var source = new AgedSource(_time);
+        using var provider = Create(source, o => o.MaxEntries = 2);
+        var announced = new Announcements { Engine = provider.Engine };
+        provider.Engine.Announcements = announced;
+        await provider.GetAsync("app/a");
+        await provider.GetAsync("app/b");
+        Assert.True(provider.Engine.Holds("sm:app/a"));
+        Assert.False(provider.Engine.Holds("sm:app/never"));
+
+        await provider.GetAsync("app/c"); // over MaxEntries: one of a and b is evicted
+        var evicted = Assert.Single(announced.Dropped);
+        Assert.Contains(evicted.Key, new[] { "sm:app/a", "sm:app/b" });
+        Assert.False(evicted.HeldThen);
+
+        provider.Invalidate("app/c");
+        provider.Engine.ApplyAnnouncedInvalidation(evicted.Key == "sm:app/a" ? "sm:app/b" : "sm:app/a");
+        Assert.Equal(0, provider.Count);
+        await provider.GetAsync("app/d");
+        provider.InvalidateAll();
+        provider.Invalidate("app/never"); // held nowhere: nothing dropped
+
+        Assert.Equal(4, announced.Dropped.Count);
+        Assert.Equal(["sm:app/a", "sm:app/b", "sm:app/c", "sm:app/d"], announced.Dropped.Select(d => d.Key).Order(StringComparer.Ordinal));
+        Assert.All(announced.Dropped, d => Assert.False(d.HeldThen));
+    }
+
     private SecretProvider Create(ISecretSource source, Action<SecretsCacheOptions>? configure = null)
     {
         var options = new SecretsCacheOptions { DefaultTtl = Ttl, TtlJitter = 0, RefreshAheadFraction = 1 };
@@ -129,6 +158,12 @@ public sealed class SharedLevelTests
         public void Invalidated(string canonicalKey) => Seen.Add(canonicalKey);
 
         public void InvalidatedAll() => Seen.Add("*");
+
+        public List<(string Key, bool HeldThen)> Dropped { get; } = [];
+
+        public CacheEngine? Engine { get; set; }
+
+        void IEngineAnnouncements.Dropped(string canonicalKey) => Dropped.Add((canonicalKey, Engine?.Holds(canonicalKey) ?? false));
     }
 
     /// <summary>Answers v1, v2, … fetched <see cref="Age"/> ago by the shared clock (no fetch time when null), and records why it was asked.</summary>
