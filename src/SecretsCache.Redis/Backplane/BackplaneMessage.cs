@@ -46,6 +46,9 @@ internal static class BackplaneCodec
     public const byte Format = 1;
     public const int MaxItems = 256;
     private const int HashSize = 32, TagSize = 16, Header = 1 + 1 + 16 + 8 + 2;
+
+    /// <summary>The longest message: <see cref="MaxItems"/> items with the longest version ids. A longer one is dropped unread.</summary>
+    public const int MaxLength = Header + (MaxItems * (HashSize + 1 + byte.MaxValue)) + TagSize;
     private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v1/backplane");
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
@@ -85,7 +88,8 @@ internal static class BackplaneCodec
     /// <summary>Decodes and authenticates a message from Redis; every byte is hostile, and nothing here throws.</summary>
     public static (BackplaneMessage? Message, BackplaneRejection Rejection, ulong KeyId) Decode(KeyRing ring, ReadOnlySpan<byte> data)
     {
-        if (data.Length < Header + TagSize || data[0] != Format || data[1] is < 1 or > 4)
+        // The length first: a flood of huge messages costs a comparison each, not an HMAC over each.
+        if (data.Length is < Header + TagSize or > MaxLength || data[0] != Format || data[1] is < 1 or > 4)
         {
             return (null, BackplaneRejection.Malformed, 0);
         }

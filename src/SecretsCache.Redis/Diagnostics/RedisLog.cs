@@ -34,4 +34,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(110, LogLevel.Error, "The Redis second level could not be made ({ErrorType}); this provider reads AWS without it")]
     public static partial void LevelFailed(ILogger logger, string errorType);
+
+    [LoggerMessage(111, LogLevel.Warning, "InvalidateAll could not remove every entry of the second level (Redis failed, was too slow, or its ACL refuses SCAN: see docs/fleet.md); what is left is read until it expires")]
+    public static partial void RemoveAllFailed(ILogger logger);
 }

@@ -156,6 +156,49 @@ public sealed class RedisBackplaneTests(RedisServer server)
         }
     }
 
+    [Fact]
+    public void A_message_longer_than_the_longest_is_dropped_before_it_is_authenticated()
+    {
+        var ring = KeyRing.Create("n", Levels.NewKey(), []);
+        var longest = BackplaneCodec.Encode(ring.Current, BackplaneKind.Changed, Guid.NewGuid(),
+            [.. Enumerable.Range(0, BackplaneCodec.MaxItems).Select(i => new BackplaneItem(new byte[32], new string('v', 255)))]);
+        Assert.Equal(BackplaneCodec.MaxLength, longest.Length);
+        Assert.NotNull(BackplaneCodec.Decode(ring, longest).Message);
+
+        var huge = new byte[BackplaneCodec.MaxLength + 1];
+        longest.CopyTo(huge, 0); // the header of a genuine message, under a key this instance has
+
+        Assert.Equal(BackplaneRejection.Malformed, BackplaneCodec.Decode(ring, huge).Rejection);
+    }
+
+    [RedisFact]
+    public async Task A_flood_of_huge_and_forged_messages_is_dropped_and_a_genuine_one_still_arrives()
+    {
+        var fleet = await Levels.FleetAsync(server, 2, _ns, _key);
+        await using var admin = await server.ConnectAdminAsync();
+        try
+        {
+            fleet[1].Backplane.Track(Key);
+            var received = Collect(fleet[1]);
+            var channel = fleet[0].Connection.Names.BackplaneChannel;
+            var huge = new byte[1024 * 1024];
+            BackplaneCodec.Encode(fleet[0].Connection.Keys.Ring!.Current, BackplaneKind.InvalidatedAll, Guid.NewGuid(), []).CopyTo(huge, 0);
+            for (var i = 0; i < 50; i++)
+            {
+                await admin.GetSubscriber().PublishAsync(channel, huge);
+            }
+
+            await fleet[0].Backplane.PublishAsync(BackplaneKind.Changed, [(Key, Version)]);
+
+            Assert.Equal(BackplaneKind.Changed, (await NextAsync(received[0])).Kind);
+            Assert.False(received[0].Reader.TryRead(out _));
+        }
+        finally
+        {
+            await Levels.DisposeAllAsync(fleet);
+        }
+    }
+
     [RedisFact]
     public async Task A_subscriber_that_throws_does_not_stop_delivery()
     {
