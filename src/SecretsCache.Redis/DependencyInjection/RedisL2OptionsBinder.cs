@@ -36,11 +36,41 @@ internal static class RedisL2OptionsBinder
         }
         catch (InvalidOperationException)
         {
-            // The binder's message quotes the value, which may be a password.
-            throw new SecretsConfigurationException($"'{section.Path}' holds a key that is not a Redis option, or a value that does not parse.");
+            // The binder's message quotes the value, which may be a password: each key is named by its path instead.
+            var problems = Problems(section);
+            throw new SecretsConfigurationException(problems.Count > 0
+                ? $"Invalid SecretsCache.Redis configuration: {string.Join(" ", problems)}"
+                : $"'{section.Path}' holds a key that is not a Redis option, or a value that does not parse.");
         }
 
         settings.ApplyTo(options);
+    }
+
+    /// <summary>Every key of <paramref name="section"/> that does not bind on its own, by path and never by value.</summary>
+    private static List<string> Problems(IConfigurationSection section)
+    {
+        var problems = new List<string>();
+        foreach (var (path, value) in section.AsEnumerable())
+        {
+            if (value is null || path.Length <= section.Path.Length)
+            {
+                continue;
+            }
+
+            try
+            {
+                new ConfigurationBuilder().AddInMemoryCollection([new(path[(section.Path.Length + 1)..], value)]).Build()
+                    .Bind(new RedisL2Settings(), static o => o.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException ex)
+            {
+                problems.Add(ex.InnerException is null
+                    ? $"'{path}' is not a Redis option (see docs/fleet.md)."
+                    : $"'{path}' does not parse as that option's type.");
+            }
+        }
+
+        return problems;
     }
 }
 

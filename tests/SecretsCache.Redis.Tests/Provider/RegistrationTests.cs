@@ -61,6 +61,59 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
         Assert.DoesNotContain("c2VjcmV0", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Pasword")] // a misspelt option holding a password
+    [InlineData("LeaseDuration")]
+    [InlineData("OperationTimeout")]
+    [InlineData("FleetRateLimits:MaxBlock")]
+    [InlineData("FleetRateLimits:BurstSeconds")]
+    [InlineData("CircuitBreaker:FailureRatio")]
+    [InlineData("CircuitBreaker:Unknown")]
+    public void A_value_that_does_not_bind_is_a_configuration_error_naming_its_key_and_never_quoting_it(string key)
+    {
+        const string Canary = "pw-canary-7f3a9";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SecretsCache:Redis:Configuration"] = "127.0.0.1:1",
+            ["SecretsCache:Redis:Namespace"] = "app",
+            ["SecretsCache:Redis:" + key] = Canary,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSecretsCacheRedis().BuildServiceProvider();
+
+        var error = Assert.Throws<SecretsConfigurationException>(() => services.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName));
+
+        Assert.Contains("SecretsCache:Redis:" + key, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Canary, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("FleetRateLimits:MaxBlock", "99999999999999999999")]
+    [InlineData("LeaseDuration", "-00:00:01")]
+    [InlineData("FleetRateLimits:SecretsManagerRequestsPerSecond", "NaN")]
+    [InlineData("FleetRateLimits:BurstSeconds", "Infinity")]
+    [InlineData("KeyReloadInterval", "10675199.02:48:05.4775807")]
+    public void An_out_of_range_value_fails_with_a_typed_error_naming_the_option(string key, string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SecretsCache:Redis:Configuration"] = "127.0.0.1:1",
+            ["SecretsCache:Redis:Namespace"] = "app",
+            ["SecretsCache:Redis:EncryptionKeySecret"] = "redis/key",
+            ["SecretsCache:Redis:" + key] = value,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSecretsCacheRedis().BuildServiceProvider();
+
+        var error = Record.Exception(() => services.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName));
+
+        var message = Assert.IsAssignableFrom<Exception>(error) switch
+        {
+            OptionsValidationException validation => string.Join(" ", validation.Failures),
+            SecretsConfigurationException configuration2 => configuration2.Message,
+            var other => throw new Xunit.Sdk.XunitException($"{other.GetType().Name}: not a typed configuration error"),
+        };
+        Assert.Contains(key.Split(':')[^1], message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Invalid_options_fail_validation_with_every_problem_named()
     {
