@@ -94,7 +94,16 @@ internal sealed record Settings
 
     public int ParameterCount => Parameters >= 0 ? Parameters : Math.Max(1, Secrets / 10);
 
-    public double PhaseSeconds(Scenario scenario) => scenario == Scenario.Steady ? Math.Max(Seconds, SteadyTtls * TtlSeconds) : Seconds;
+    /// <summary>
+    /// A phase's length. Steady lasts <see cref="SteadyTtls"/> TTLs; the rotation at least a TTL and 4 s, so every value
+    /// fetched before the rotation (2 s into the phase) expires before the phase ends and the spread covers every secret.
+    /// </summary>
+    public double PhaseSeconds(Scenario scenario) => scenario switch
+    {
+        Scenario.Steady => Math.Max(Seconds, SteadyTtls * TtlSeconds),
+        Scenario.Rotation => Math.Max(Seconds, TtlSeconds + 4),
+        _ => Seconds,
+    };
 
     /// <summary>All phases of this run, back to back.</summary>
     public double TotalPhaseSeconds => Scenarios.Sum(PhaseSeconds);
