@@ -89,6 +89,7 @@ internal sealed class Fleet
     {
         await using var aws = await AwsEmulator.StartAsync();
         await using var redis = L2 ? await RedisServer.StartNewAsync() : null;
+        using var telemetry = L2 ? new L2Telemetry(this) : null;
         _redis = redis;
         SetQuotas(aws);
         for (var i = 0; i < _settings.Secrets; i++)
@@ -128,7 +129,7 @@ internal sealed class Fleet
         _instances.AddRange(made);
 
         Console.WriteLine($"  fleet: {_settings.Instances} instances x {_settings.Secrets} secrets + {_settings.ParameterCount} parameters, " +
-            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Label}{(L2 ? $" on redis-server {redis!.Configuration}" : string.Empty)}");
+            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Label}{(L2 ? $" on redis-server {redis!.Configuration}, OperationTimeout {_settings.RedisOperationTimeoutMs} ms, refresh-ahead {_settings.L2RefreshAhead}, FallbackFleetSize {_settings.EffectiveFallbackFleetSize}" : string.Empty)}");
 
         aws.Requests.Reset();
         var maxSeconds = (int)_settings.TotalPhaseSeconds + 30;
@@ -257,6 +258,8 @@ internal sealed class Fleet
                 }
             }
 
+            // The last phase ends here: callers go on reading during the miss probe, and those reads belong to no scenario.
+            Volatile.Write(ref _current, Shutdown);
             await ProbeMissesAsync();
         }
         finally
@@ -384,6 +387,7 @@ internal sealed class Fleet
         options.FleetRateLimits.SecretsManagerRequestsPerSecond = _settings.SecretsManagerQuota * _settings.RateShare;
         options.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = _settings.BatchQuota * _settings.RateShare;
         options.FleetRateLimits.ParameterStoreRequestsPerSecond = _settings.ParameterStoreQuota * _settings.RateShare;
+        options.FleetRateLimits.FallbackFleetSize = _settings.EffectiveFallbackFleetSize;
         return options;
     }
 
@@ -504,7 +508,7 @@ internal sealed class Fleet
 
     public double LastOldVersionSeconds { get; private set; } = double.NaN;
 
-    /// <summary>Reads that finished after the run stopped (shutdown), kept out of every scenario.</summary>
+    /// <summary>Reads made after the last phase ended (the miss probe, the shutdown), kept out of every scenario.</summary>
     public CallerStats Shutdown { get; } = new();
 
     private double _longestProbePass;
