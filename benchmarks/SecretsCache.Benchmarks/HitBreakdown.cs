@@ -13,8 +13,8 @@ namespace SecretsCache.Benchmarks;
 /// (<see cref="Environment.TickCount64"/>, or the engine's own clock), a read of one field of the object found (one more cache
 /// line per read once the cache outgrows the processor's caches), or the engine's clock and that field read together, the
 /// least a TTL cache built on that dictionary must do per hit. The contenders take turns every 4,096 reads, so a shared
-/// machine's noise falls on all of them alike, each from its own place in the order (so none reads keys another has just
-/// brought into the caches); the table gives each one's fastest tenth of 300 turns (a turn the scheduler interrupted is
+/// machine's noise falls on all of them alike, each on its own copies of the keys (so none reads memory another has just
+/// brought into the processor's caches); the table gives each one's fastest tenth of 300 turns (a turn the scheduler interrupted is
 /// slower, never faster). Each loop is a method of its own, compiled at its optimized tier before anything is kept.
 /// BenchmarkDotNet runs one case after another, so a burst of other work lands on one case only; read the ratios from here.
 /// </summary>
@@ -42,41 +42,46 @@ internal static class HitBreakdown
 
     private static void Measure(int entries, int turns, bool print)
     {
+        const int Contenders = 6;
         var keys = Fixtures.Keys(entries);
-        var order = Fixtures.Shuffled(keys);
+        var permutation = Enumerable.Range(0, entries).ToArray();
+        new Random(42).Shuffle(permutation);
         var secrets = keys.ToDictionary(k => k["sm:".Length..], k => new Secret(k["sm:".Length..], "value"), StringComparer.Ordinal);
-        var floor = new ConcurrentDictionary<string, Secret>(StringComparer.Ordinal);
-        var boxes = new ConcurrentDictionary<string, Box>(StringComparer.Ordinal);
-        foreach (var key in keys)
+
+        // Each contender has its own key strings, dictionary and order (the same permutation), so none finds in the
+        // processor's caches what another has just read: after the others' turns, every contender starts as cold as the rest.
+        var own = new string[Contenders][];
+        var orders = new string[Contenders][];
+        for (var c = 0; c < Contenders; c++)
         {
-            var secret = secrets[key["sm:".Length..]];
-            floor[key] = secret;
-            boxes[key] = new Box(secret);
+            own[c] = keys.Select(k => new string(k.AsSpan())).ToArray();
+            orders[c] = permutation.Select(i => own[c][i]).ToArray();
         }
 
+        var floors = Enumerable.Range(0, 3).Select(c => Fill(own[c], k => secrets[k["sm:".Length..]])).ToArray();
+        var boxes = Enumerable.Range(3, 2).Select(c => Fill(own[c], k => new Box(secrets[k["sm:".Length..]]))).ToArray();
         using var provider = new SecretProvider(new PreparedSource(secrets), Fixtures.ProviderOptions(entries));
-        foreach (var key in keys)
+        foreach (var key in own[5])
         {
             _ = provider.GetAsync(key).AsTask().GetAwaiter().GetResult();
         }
 
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
-        var times = new List<double>[6];
+        var times = new List<double>[Contenders];
         for (var c = 0; c < times.Length; c++)
         {
             times[c] = new List<double>(turns);
         }
 
-        // Each contender starts at its own place in the order, so none reads keys another has just brought into the caches.
-        var at = Enumerable.Range(0, times.Length).Select(c => c * order.Length / times.Length).ToArray();
+        var at = new int[Contenders];
         for (var turn = 0; turn < turns; turn++)
         {
-            times[0].Add(Time(Floor, floor, order, ref at[0]));
-            times[1].Add(Time(FloorAndClock, floor, order, ref at[1]));
-            times[2].Add(Time(FloorAndEngineClock, floor, order, ref at[2]));
-            times[3].Add(Time(FieldRead, boxes, order, ref at[3]));
-            times[4].Add(Time(EngineClockAndFieldRead, boxes, order, ref at[4]));
-            times[5].Add(Time(Hit, provider, order, ref at[5]));
+            times[0].Add(Time(Floor, floors[0], orders[0], ref at[0]));
+            times[1].Add(Time(FloorAndClock, floors[1], orders[1], ref at[1]));
+            times[2].Add(Time(FloorAndEngineClock, floors[2], orders[2], ref at[2]));
+            times[3].Add(Time(FieldRead, boxes[0], orders[3], ref at[3]));
+            times[4].Add(Time(EngineClockAndFieldRead, boxes[1], orders[4], ref at[4]));
+            times[5].Add(Time(Hit, provider, orders[5], ref at[5]));
         }
 
         if (print)
@@ -85,6 +90,17 @@ internal static class HitBreakdown
             var cells = string.Join(" | ", low.Skip(1).Select(t => string.Create(CultureInfo.InvariantCulture, $"{t:0.0} ns ({t / low[0]:0.00}×)")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {entries:N0} | {low[0]:0.0} ns | {cells} |"));
         }
+    }
+
+    private static ConcurrentDictionary<string, T> Fill<T>(string[] keys, Func<string, T> value)
+    {
+        var dictionary = new ConcurrentDictionary<string, T>(StringComparer.Ordinal);
+        foreach (var key in keys)
+        {
+            dictionary[key] = value(key);
+        }
+
+        return dictionary;
     }
 
     private static double Time<T>(Func<T, string[], int, int> loop, T cache, string[] order, ref int at)
