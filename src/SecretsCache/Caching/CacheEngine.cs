@@ -308,9 +308,18 @@ internal sealed partial class CacheEngine : IDisposable
                 side.Changes = null;
             }
 
-            foreach (var alias in entry.Aliases())
+            // Without an iterator: an invalidation or eviction allocates nothing for the aliases.
+            if (entry.FirstAlias is { } first)
             {
-                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(first, entry));
+            }
+
+            if (entry.MoreAliases is { } more)
+            {
+                foreach (var alias in more)
+                {
+                    _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                }
             }
         }
 
