@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using SecretsCache.Diagnostics;
+using SecretsCache.Resilience;
 using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
@@ -80,13 +81,12 @@ internal sealed partial class CacheEngine
         Exception? error = null;
         try
         {
-            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            using var deadline = new DeadlineToken(_options.FetchTimeout, _time, _disposed.Token);
             try
             {
-                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, reason, linked.Token).ConfigureAwait(false);
+                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, reason, deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.TimedOut(_disposed.Token))
             {
                 error = new SecretServiceUnavailableException(
                     $"Fetching '{entry.Key}' did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout if AWS is slow but answering.", entry.Key, TimeoutCodes.FetchTimeout);
