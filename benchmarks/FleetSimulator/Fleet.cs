@@ -383,6 +383,7 @@ internal sealed class Fleet
             Namespace = "fleet",
             EncryptionKey = _l2Key,
             OperationTimeout = TimeSpan.FromMilliseconds(_settings.RedisOperationTimeoutMs),
+            RefreshAheadFraction = _settings.L2RefreshAhead,
         };
         options.FleetRateLimits.SecretsManagerRequestsPerSecond = _settings.SecretsManagerQuota * _settings.RateShare;
         options.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = _settings.BatchQuota * _settings.RateShare;
@@ -402,11 +403,7 @@ internal sealed class Fleet
 
         // The fleet's share of each quota, by the library's sizing rule; --rate-share scales the whole fleet's budget. With
         // the L2 no instance is told the fleet's size: the fleet-wide bucket in Redis holds the quota.
-        if (L2)
-        {
-            options.RefreshAheadFraction = _settings.L2RefreshAhead;
-        }
-        else
+        if (!L2)
         {
             options.RateLimits.ShareAcross(
                 _settings.Instances,

@@ -91,8 +91,8 @@ internal sealed record Settings
 
     public int EffectiveFallbackFleetSize => FallbackFleetSize > 0 ? FallbackFleetSize : 2 * Instances;
 
-    /// <summary>Refresh-ahead fraction in L2 runs: the lease holder refreshes an entry at this fraction of its TTL.</summary>
-    public double L2RefreshAhead { get; init; } = 0.93;
+    /// <summary><c>RedisL2Options.RefreshAheadFraction</c> in L2 runs (the library's default): the fleet refreshes a shared entry at this fraction of its TTL.</summary>
+    public double L2RefreshAhead { get; init; } = 0.95;
 
     /// <summary>Run the baseline, then one run per mechanism switched off, and print them side by side.</summary>
     public bool Compare { get; init; }

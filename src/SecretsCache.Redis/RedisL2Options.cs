@@ -67,6 +67,15 @@ public sealed partial class RedisL2Options
     /// <summary>The budget of one Redis call; a slower call counts as a miss (and as a failure for the breaker). Default 250 ms.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The fraction of the TTL at which a value shared through Redis is refreshed, for the whole fleet, by the one instance
+    /// that takes its lease. It replaces <see cref="SecretsCacheOptions.RefreshAheadFraction"/> (and its jitter) for shared
+    /// values: every instance schedules the same moment, so a secret costs about 1 / fraction AWS fetches per TTL whatever the
+    /// fleet's size, and the lead before expiry only has to cover one fetch. Values read while Redis is down, and the key and
+    /// password secrets, keep the provider's own schedule. Above 0 and at most 1; default 0.95.
+    /// </summary>
+    public double RefreshAheadFraction { get; set; } = 0.95;
+
     /// <summary>How long one connection attempt may take. Reconnecting is automatic. Default 5 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -141,6 +150,11 @@ public sealed partial class RedisL2Options
         }
 
         RequireBetween(errors, OperationTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(OperationTimeout));
+        if (!(RefreshAheadFraction > 0 && RefreshAheadFraction <= 1))
+        {
+            errors.Add($"{nameof(RefreshAheadFraction)} must be above 0 and at most 1.");
+        }
+
         RequireBetween(errors, ConnectTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5), nameof(ConnectTimeout));
         FleetRateLimits.Validate(errors);
         CircuitBreaker.Validate(errors);

@@ -38,6 +38,7 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.ThrowIfInvalid();
         _options = options;
+        RefreshAheadFraction = options.RefreshAheadFraction;
         _time = time ?? TimeProvider.System;
         _loggerFactory = loggerFactory;
         _meterFactory = meterFactory;
@@ -53,6 +54,9 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
     public Task Ready => _ready;
 
     public PendingRemovals Removals { get; } = new();
+
+    /// <summary><see cref="RedisL2Options.RefreshAheadFraction"/>, as validated when the provider was made.</summary>
+    public double RefreshAheadFraction { get; }
 
     /// <summary>Whether the engine holds a key now (one delegate, made once): only then does the backplane keep it.</summary>
     internal Func<string, bool> HeldByEngine { get; }

@@ -99,6 +99,8 @@ internal sealed class RedisL2Settings
 
     public TimeSpan? ConnectTimeout { get; set; }
 
+    public double? RefreshAheadFraction { get; set; }
+
     public FleetRateLimitSettings FleetRateLimits { get; set; } = new();
 
     public CircuitBreakerSettings CircuitBreaker { get; set; } = new();
@@ -116,6 +118,7 @@ internal sealed class RedisL2Settings
         o.LeaseWaitTimeout = LeaseWaitTimeout ?? o.LeaseWaitTimeout;
         o.OperationTimeout = OperationTimeout ?? o.OperationTimeout;
         o.ConnectTimeout = ConnectTimeout ?? o.ConnectTimeout;
+        o.RefreshAheadFraction = RefreshAheadFraction ?? o.RefreshAheadFraction;
         FleetRateLimits.ApplyTo(o.FleetRateLimits);
         CircuitBreaker.ApplyTo(o.CircuitBreaker);
     }

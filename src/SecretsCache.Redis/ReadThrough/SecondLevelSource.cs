@@ -91,6 +91,17 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
     /// </summary>
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
 
+    /// <summary>
+    /// A value of a key the fleet shares, while Redis is up, refreshes on the fleet's schedule
+    /// (<see cref="RedisL2Options.RefreshAheadFraction"/>, no jitter): the same moment on every instance, so one of them takes
+    /// the lease and fetches, and the others read what it wrote. Jitter would undo that: the fleet would refresh when its
+    /// earliest instance does, more often the larger it grows.
+    /// </summary>
+    public double? SharedRefreshAheadFraction(SecretReference reference) =>
+        _fleet.Level is { } level && level.Connection.Multiplexer.IsConnected && !_fleet.IsExempt(reference)
+            ? _fleet.RefreshAheadFraction
+            : _inner.SharedRefreshAheadFraction(reference);
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         if (_fleet.Level is not { } level)

@@ -170,7 +170,7 @@ internal sealed partial class CacheEngine
         var unchanged = previous is not null && ReferenceEquals(previous.Secret, secret);
         // Counted from the AWS fetch (CacheEngine.Announced.cs), not from now: a value a second level kept is already that old.
         var fetched = unchanged ? now : FetchedTicks(secret, now);
-        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(fetched, TtlOf(entry), _random());
+        var (refreshAt, expiresAt, staleUntil) = Schedule(entry, fetched);
         var fetchedAt = unchanged ? previous!.FetchedAt : fetched;
         entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
         entry.Failure = null;
@@ -181,6 +181,12 @@ internal sealed partial class CacheEngine
             AnnounceVersionChange(entry, previous.Secret, secret); // CacheEngine.Changes.cs
         }
     }
+
+    /// <summary>When a value of <paramref name="entry"/> fetched at <paramref name="fetched"/> is refreshed, expires and stops being servable stale.</summary>
+    private (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(CacheEntry entry, long fetched) =>
+        _source.SharedRefreshAheadFraction(entry.Reference) is { } shared
+            ? _policy.ScheduleShared(fetched, TtlOf(entry), shared)
+            : _policy.Schedule(fetched, TtlOf(entry), _random());
 
     private void RecordFailure(CacheEntry entry, Exception error, long now)
     {

@@ -27,12 +27,21 @@ internal readonly struct CachePolicy
     public TimeSpan Duration(long ticks) => TimeSpan.FromSeconds(ticks / _frequency);
 
     /// <summary>The timestamps of a value fetched at <paramref name="now"/>. <paramref name="random"/> is in [0, 1).</summary>
-    public (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(long now, TimeSpan ttl, double random)
-    {
+    public (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(long now, TimeSpan ttl, double random) =>
         // Jitter only shortens: the configured TTL stays an upper bound on how old a fresh value is.
-        var lifetime = Ticks(ttl) * (1 - (_options.TtlJitter * random));
+        Schedule(now, Ticks(ttl) * (1 - (_options.TtlJitter * random)), _options.RefreshAheadFraction);
+
+    /// <summary>
+    /// The timestamps of a value shared across a fleet (<see cref="Sources.ISecretSource.SharedRefreshAheadFraction"/>), fetched
+    /// at <paramref name="now"/>: the whole TTL and no jitter, so every instance holding it refreshes at the same moment.
+    /// </summary>
+    public (long RefreshAt, long ExpiresAt, long StaleUntil) ScheduleShared(long now, TimeSpan ttl, double refreshAheadFraction) =>
+        Schedule(now, Ticks(ttl), refreshAheadFraction);
+
+    private (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(long now, double lifetime, double refreshAheadFraction)
+    {
         var expiresAt = now + (long)lifetime;
-        var refreshAt = _options.RefreshAheadFraction >= 1 ? expiresAt : now + (long)(lifetime * _options.RefreshAheadFraction);
+        var refreshAt = refreshAheadFraction >= 1 ? expiresAt : now + (long)(lifetime * refreshAheadFraction);
         return (refreshAt, expiresAt, expiresAt + Ticks(_options.MaxStaleness));
     }
 

@@ -25,6 +25,14 @@ internal interface ISecretSource
     /// </summary>
     bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => false;
 
+    /// <summary>
+    /// For a value of <paramref name="reference"/> this source shares with other instances (a second level), the fraction of
+    /// the TTL at which it is refreshed, with no jitter, so every instance schedules one refresh at the same moment and the
+    /// fleet's single-flight makes it one fetch; null (the default) for a value of this instance alone, which takes the
+    /// engine's jittered schedule.
+    /// </summary>
+    double? SharedRefreshAheadFraction(SecretReference reference) => null;
+
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 

@@ -56,6 +56,42 @@ public sealed class SharedLevelTests
         Assert.Equal("v2", (await provider.GetAsync("app/db")).GetString());
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.99)]
+    public async Task A_shared_value_refreshes_at_the_shared_fraction_of_the_whole_TTL_whatever_the_jitter_draws(double draw)
+    {
+        // Jitter of up to half the TTL and the provider's own fraction (0.5) would refresh this between 1.25 and 2.5 minutes;
+        // a shared value refreshes at 0.9 of the whole 5 minutes on every instance, and expires at 5.
+        var source = new AgedSource(_time) { Shared = 0.9 };
+        var options = new SecretsCacheOptions { DefaultTtl = Ttl, TtlJitter = 0.5, RefreshAheadFraction = 0.5 };
+        using var provider = new SecretProvider(source, options, _time, random: () => draw);
+
+        await provider.GetAsync("app/db");
+        _time.Advance(TimeSpan.FromMinutes(4.5) - TimeSpan.FromTicks(1));
+        await provider.GetAsync("app/db");
+        Assert.Equal([FetchReason.Read], source.Reasons);
+
+        _time.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal("v1", (await provider.GetAsync("app/db")).GetString()); // served; the refresh runs in the background
+        await source.WhenCalled(2);
+        Assert.Equal([FetchReason.Read, FetchReason.RefreshAhead], source.Reasons);
+    }
+
+    [Fact]
+    public async Task A_value_the_source_does_not_share_keeps_the_jittered_schedule()
+    {
+        var source = new AgedSource(_time) { Shared = null };
+        var options = new SecretsCacheOptions { DefaultTtl = Ttl, TtlJitter = 0.5, RefreshAheadFraction = 0.5 };
+        using var provider = new SecretProvider(source, options, _time, random: () => 0.99);
+
+        await provider.GetAsync("app/db"); // lifetime 5 min x (1 - 0.5 x 0.99) = 2.525 min; refresh-ahead at half of it
+        _time.Advance(TimeSpan.FromMinutes(1.3));
+        await provider.GetAsync("app/db");
+        await source.WhenCalled(2);
+        Assert.Equal([FetchReason.Read, FetchReason.RefreshAhead], source.Reasons);
+    }
+
     [Fact]
     public async Task Sources_are_told_a_first_read_a_refresh_ahead_and_a_forced_refresh_apart()
     {
@@ -174,6 +210,11 @@ public sealed class SharedLevelTests
         private int _version;
 
         public TimeSpan? Age { get; init; } = TimeSpan.Zero;
+
+        /// <summary>What <see cref="ISecretSource.SharedRefreshAheadFraction"/> answers: null for a value of this instance alone.</summary>
+        public double? Shared { get; set; }
+
+        public double? SharedRefreshAheadFraction(SecretReference reference) => Shared;
 
         public IReadOnlyList<FetchReason> Reasons => [.. _reasons];
 
