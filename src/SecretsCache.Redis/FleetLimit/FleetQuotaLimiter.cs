@@ -94,7 +94,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
             var want = Math.Clamp(Volatile.Read(ref _demand), 1, _maxBlock);
             var sentAt = _time.GetTimestamp();
-            var grant = _connection.Guard.IsOpen
+            var grant = _connection.Guard.Skips
                 ? default
                 : await _connection.Guard.RunAsync(
                     "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want),
