@@ -222,32 +222,24 @@ public sealed class RedisRestartTests : IAsyncLifetime
     }
 
     /// <summary>Completes when every level has seen its connection fail (StackExchange.Redis's ConnectionFailed), registered before the kill.</summary>
-    internal static Task Failed(params RedisSecondLevel[] levels) => Task.WhenAll(levels.Select(level =>
-    {
-        var failed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        level.Connection.Multiplexer.ConnectionFailed += (_, e) =>
-        {
-            if (e.ConnectionType == ConnectionType.Interactive)
-            {
-                failed.TrySetResult();
-            }
-        };
-        return failed.Task;
-    }));
+    internal static Task Failed(params RedisSecondLevel[] levels) => WhenEach(levels, static (m, handler) => m.ConnectionFailed += handler);
 
     /// <summary>Completes when every level's connection is restored (StackExchange.Redis's ConnectionRestored), registered before the kill.</summary>
-    internal static Task Restored(params RedisSecondLevel[] levels) => Task.WhenAll(levels.Select(level =>
-    {
-        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        level.Connection.Multiplexer.ConnectionRestored += (_, e) =>
+    internal static Task Restored(params RedisSecondLevel[] levels) => WhenEach(levels, static (m, handler) => m.ConnectionRestored += handler);
+
+    private static Task WhenEach(RedisSecondLevel[] levels, Action<IConnectionMultiplexer, EventHandler<ConnectionFailedEventArgs>> subscribe) =>
+        Task.WhenAll(levels.Select(level =>
         {
-            if (e.ConnectionType == ConnectionType.Interactive)
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            subscribe(level.Connection.Multiplexer, (_, e) =>
             {
-                restored.TrySetResult();
-            }
-        };
-        return restored.Task;
-    }));
+                if (e.ConnectionType == ConnectionType.Interactive)
+                {
+                    seen.TrySetResult();
+                }
+            });
+            return seen.Task;
+        }));
 
     /// <summary>Retries a condition that holds once the breaker's pause is over; bounded in count and time.</summary>
     private static async Task EventuallyAsync(Func<Task<bool>> condition)
