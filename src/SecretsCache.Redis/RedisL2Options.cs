@@ -68,11 +68,12 @@ public sealed partial class RedisL2Options
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
-    /// The fraction of the TTL at which a value shared through Redis is refreshed, for the whole fleet, by the one instance
-    /// that takes its lease. It replaces <see cref="SecretsCacheOptions.RefreshAheadFraction"/> (and its jitter) for shared
-    /// values: every instance schedules the same moment, so a secret costs about 1 / fraction AWS fetches per TTL whatever the
-    /// fleet's size, and the lead before expiry only has to cover one fetch. Values read while Redis is down, and the key and
-    /// password secrets, keep the provider's own schedule. Above 0 and at most 1; default 0.95.
+    /// By what fraction of the TTL a value shared through Redis is refreshed, for the whole fleet, by the one instance that
+    /// takes its lease. It replaces <see cref="SecretsCacheOptions.RefreshAheadFraction"/> (and its random jitter) for shared
+    /// values: every instance derives the same moment from the key, between <c>2 × fraction − 1</c> and <c>fraction</c> of
+    /// the TTL, so keys fetched together do not come due together, and a secret costs about 1.08 AWS fetches per TTL at the
+    /// default whatever the fleet's size. Values read while Redis is down, and the key and password secrets, keep the
+    /// provider's own schedule. Above 0 and at most 1 (1: no refresh ahead); default 0.95.
     /// </summary>
     public double RefreshAheadFraction { get; set; } = 0.95;
 

@@ -141,6 +141,9 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
 
     private bool Holds(string canonicalKey) => _engine is not { } engine || engine.Holds(canonicalKey);
 
+    /// <summary>How long the engine's value of <paramref name="canonicalKey"/> stays fresh from now; null before the engine is attached or when it holds none.</summary>
+    internal TimeSpan? FreshFor(string canonicalKey) => _engine?.FreshFor(canonicalKey);
+
     private void Start(SecretProvider provider)
     {
         _engine = provider.Engine;

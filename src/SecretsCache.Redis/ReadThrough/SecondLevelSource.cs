@@ -49,7 +49,7 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         if (reason == FetchReason.RefreshAhead && current is not null && level.Connection.Watch.IsDown)
         {
             // Nobody waits on a refresh-ahead and the value is still fresh: without Redis every instance would fetch it.
-            await level.WaitUntilUpAsync(RefreshDeferral(current, ttl, level.Connection.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await level.WaitUntilUpAsync(RefreshDeferral(current, _fleet.FreshFor(key), ttl, level.Connection.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
         }
 
         if (reason == FetchReason.Forced)
@@ -102,7 +102,7 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
 
     /// <summary>
     /// A value of a key the fleet shares, while Redis is up, refreshes on the fleet's schedule
-    /// (<see cref="RedisL2Options.RefreshAheadFraction"/>, no jitter): the same moment on every instance, so one of them takes
+    /// (<see cref="RedisL2Options.RefreshAheadFraction"/>, a point its key gives, with no random jitter): the same moment on every instance, so one of them takes
     /// the lease and fetches, and the others read what it wrote. Jitter would undo that: the fleet would refresh when its
     /// earliest instance does, more often the larger it grows.
     /// </summary>
@@ -138,18 +138,19 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         _cache.TtlByKey.Count != 0 && _cache.TtlByKey.TryGetValue(canonicalKey, out var configured) ? configured : _cache.DefaultTtl;
 
     /// <summary>
-    /// How long a refresh-ahead of <paramref name="current"/> may wait for Redis: half of the least time the value stays
-    /// fresh (its TTL less the largest jitter, from its AWS fetch), and half of the fetch's budget, so the fetch itself still
-    /// has the other half before the value expires or the fetch times out.
+    /// How long a refresh-ahead of <paramref name="current"/> may wait for Redis: half of the time the value the engine holds
+    /// stays fresh (<paramref name="freshFor"/>, which knows the schedule it was given; without it, the TTL less the largest
+    /// jitter, from its AWS fetch), and half of the fetch's budget, so the fetch itself still has the other half before the
+    /// value expires or the fetch times out.
     /// </summary>
-    internal TimeSpan RefreshDeferral(Secret current, TimeSpan ttl, DateTimeOffset now)
+    internal TimeSpan RefreshDeferral(Secret current, TimeSpan? freshFor, TimeSpan ttl, DateTimeOffset now)
     {
-        if (current.FetchedAt == default)
+        if (current.FetchedAt == default && freshFor is null)
         {
             return TimeSpan.Zero;
         }
 
-        var fresh = current.FetchedAt + (ttl * (1 - _cache.TtlJitter)) - now;
+        var fresh = freshFor ?? current.FetchedAt + (ttl * (1 - _cache.TtlJitter)) - now;
         var wait = TimeSpan.FromTicks(Math.Min(fresh.Ticks, _cache.FetchTimeout.Ticks) / 2);
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }

@@ -74,6 +74,18 @@ internal sealed partial class CacheEngine
         }
     }
 
+    /// <summary>How long the value this L1 holds for <paramref name="canonicalKey"/> stays fresh from now (zero once expired); null when it holds none.</summary>
+    public TimeSpan? FreshFor(string canonicalKey)
+    {
+        if (!_entries.TryGetValue(canonicalKey, out var entry) || !entry.IsKey(canonicalKey) || entry.Value is not { } value)
+        {
+            return null;
+        }
+
+        var left = value.ExpiresAt - _clock.Now();
+        return left > 0 ? _policy.Duration(left) : TimeSpan.Zero;
+    }
+
     /// <summary>Whether this L1 has an entry for <paramref name="canonicalKey"/> now (fetched, or being fetched).</summary>
     public bool Holds(string canonicalKey) =>
         _entries.TryGetValue(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && !entry.Evicted;

@@ -185,7 +185,7 @@ internal sealed partial class CacheEngine
     /// <summary>When a value of <paramref name="entry"/> fetched at <paramref name="fetched"/> is refreshed, expires and stops being servable stale.</summary>
     private (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(CacheEntry entry, long fetched) =>
         _source.SharedRefreshAheadFraction(entry.Reference) is { } shared
-            ? _policy.ScheduleShared(fetched, TtlOf(entry), shared)
+            ? _policy.ScheduleShared(fetched, TtlOf(entry), shared, CachePolicy.KeyDraw(entry.Key))
             : _policy.Schedule(fetched, TtlOf(entry), _random());
 
     private void RecordFailure(CacheEntry entry, Exception error, long now)

@@ -1,3 +1,6 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using SecretsCache.Composition;
 
 namespace SecretsCache.Caching;
@@ -33,10 +36,21 @@ internal readonly struct CachePolicy
 
     /// <summary>
     /// The timestamps of a value shared across a fleet (<see cref="Sources.ISecretSource.SharedRefreshAheadFraction"/>), fetched
-    /// at <paramref name="now"/>: the whole TTL and no jitter, so every instance holding it refreshes at the same moment.
+    /// at <paramref name="now"/>: the whole TTL, and a refresh point that every instance holding it computes alike, so the
+    /// fleet refreshes it once. <paramref name="keyDraw"/> (in [0, 1), the same for a key everywhere) places that point
+    /// between <c>f − (1 − f)</c> and <c>f</c> of the TTL, so keys fetched together (a deploy) do not all come due in the
+    /// same moment of every cycle; on average a key costs 1 / (f − (1 − f) / 2) fetches per TTL (1.08 at f = 0.95).
     /// </summary>
-    public (long RefreshAt, long ExpiresAt, long StaleUntil) ScheduleShared(long now, TimeSpan ttl, double refreshAheadFraction) =>
-        Schedule(now, Ticks(ttl), refreshAheadFraction);
+    public (long RefreshAt, long ExpiresAt, long StaleUntil) ScheduleShared(long now, TimeSpan ttl, double refreshAheadFraction, double keyDraw) =>
+        Schedule(now, Ticks(ttl), refreshAheadFraction >= 1 ? 1 : refreshAheadFraction - ((1 - refreshAheadFraction) * keyDraw));
+
+    /// <summary>A number in [0, 1) that depends on <paramref name="key"/> alone, the same in every process (unlike <see cref="string.GetHashCode()"/>).</summary>
+    public static double KeyDraw(string key)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(MemoryMarshal.AsBytes(key.AsSpan()), hash);
+        return BinaryPrimitives.ReadUInt32LittleEndian(hash) / 4294967296.0;
+    }
 
     private (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(long now, double lifetime, double refreshAheadFraction)
     {

@@ -27,9 +27,9 @@ internal interface ISecretSource
 
     /// <summary>
     /// For a value of <paramref name="reference"/> this source shares with other instances (a second level), the fraction of
-    /// the TTL at which it is refreshed, with no jitter, so every instance schedules one refresh at the same moment and the
-    /// fleet's single-flight makes it one fetch; null (the default) for a value of this instance alone, which takes the
-    /// engine's jittered schedule.
+    /// the TTL by which it is refreshed: every instance derives the same refresh point from it and the key (no random
+    /// jitter), so the fleet's single-flight makes it one fetch; null (the default) for a value of this instance alone, which
+    /// takes the engine's jittered schedule.
     /// </summary>
     double? SharedRefreshAheadFraction(SecretReference reference) => null;
 

@@ -59,23 +59,37 @@ public sealed class SharedLevelTests
     [Theory]
     [InlineData(0.0)]
     [InlineData(0.99)]
-    public async Task A_shared_value_refreshes_at_the_shared_fraction_of_the_whole_TTL_whatever_the_jitter_draws(double draw)
+    public async Task A_shared_value_refreshes_at_the_point_its_key_gives_whatever_the_jitter_draws(double draw)
     {
         // Jitter of up to half the TTL and the provider's own fraction (0.5) would refresh this between 1.25 and 2.5 minutes;
-        // a shared value refreshes at 0.9 of the whole 5 minutes on every instance, and expires at 5.
+        // a shared value refreshes at the point its key gives, between 0.8 and 0.9 of the whole 5 minutes, on every instance.
+        var refreshAt = Ttl * (0.9 - (0.1 * CachePolicy.KeyDraw("sm:app/db")));
         var source = new AgedSource(_time) { Shared = 0.9 };
         var options = new SecretsCacheOptions { DefaultTtl = Ttl, TtlJitter = 0.5, RefreshAheadFraction = 0.5 };
         using var provider = new SecretProvider(source, options, _time, random: () => draw);
 
         await provider.GetAsync("app/db");
-        _time.Advance(TimeSpan.FromMinutes(4.5) - TimeSpan.FromTicks(1));
+        _time.Advance(refreshAt - TimeSpan.FromMilliseconds(1));
         await provider.GetAsync("app/db");
         Assert.Equal([FetchReason.Read], source.Reasons);
 
-        _time.Advance(TimeSpan.FromTicks(1));
+        _time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal("v1", (await provider.GetAsync("app/db")).GetString()); // served; the refresh runs in the background
         await source.WhenCalled(2);
         Assert.Equal([FetchReason.Read, FetchReason.RefreshAhead], source.Reasons);
+    }
+
+    [Fact]
+    public void Keys_spread_their_shared_refresh_points_by_a_draw_that_is_the_same_in_every_process()
+    {
+        // SHA-256 of the key's UTF-16 code units: a fixed function, so every instance of a fleet computes the same point.
+        var draws = Enumerable.Range(0, 2_000).Select(i => CachePolicy.KeyDraw($"sm:app/secret-{i}")).ToList();
+
+        Assert.All(draws, d => Assert.InRange(d, 0, 0.9999999999));
+        Assert.Equal(draws, Enumerable.Range(0, 2_000).Select(i => CachePolicy.KeyDraw($"sm:app/secret-{i}")));
+        var deciles = draws.GroupBy(d => (int)(d * 10)).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(10, deciles.Count);
+        Assert.All(deciles.Values, n => Assert.InRange(n, 140, 260)); // 200 expected in each; fixed inputs, so not flaky
     }
 
     [Fact]
