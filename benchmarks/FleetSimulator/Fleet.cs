@@ -38,12 +38,13 @@ internal sealed class Fleet
     private readonly byte[] _l2Key = RandomNumberGenerator.GetBytes(RedisL2Options.KeyLength);
     private RedisServer? _redis;
     private readonly ManualResetEventSlim _finished = new();
-    private CallerStats _current = new();
+    private CallerStats _current;
     private long _startTicks;
 
     public Fleet(Settings settings)
     {
         _settings = settings;
+        _current = Setup;
         Disabled = settings.Disabled;
         L2 = settings.L2;
         var secrets = Enumerable.Range(0, settings.Secrets).Select(i => $"fleet/service-{i:D3}");
@@ -302,7 +303,11 @@ internal sealed class Fleet
     /// <summary>Reads by instance 1 of the same secrets just after (an L1 miss; with the L2, a Redis hit; without, AWS again).</summary>
     public LatencyHistogram SecondMissLatency { get; } = new();
 
-    /// <summary>After the last phase: one read at a time, so each read's latency is its own; each bounded by 5 s.</summary>
+    /// <summary>
+    /// After the last phase: one read at a time, so each read's latency is its own; each bounded by 5 s. Without the L2 each
+    /// instance's bucket holds only its share (50/s at 100 instances), so 100 back-to-back reads would measure the bucket's
+    /// pacing, not the miss: each round takes at least two of the slower bucket's refill periods.
+    /// </summary>
     private async Task ProbeMissesAsync()
     {
         if (_instances.Count < 2)
@@ -310,8 +315,11 @@ internal sealed class Fleet
             return;
         }
 
+        var rates = new[] { _instances[0].SecretsManagerRate, _instances[1].SecretsManagerRate }.Where(r => r > 0).ToArray();
+        var round = rates.Length == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(2 / rates.Min());
         for (var i = 0; i < ProbeCount; i++)
         {
+            var roundStarted = Stopwatch.GetTimestamp();
             var reference = $"fleet/probe-{i:D3}";
             foreach (var (instance, histogram) in ((Instance, LatencyHistogram)[])[(_instances[0], ColdMissLatency), (_instances[1], SecondMissLatency)])
             {
@@ -326,6 +334,12 @@ internal sealed class Fleet
                 {
                     Console.WriteLine($"  probe read failed: {ex.GetType().Name}");
                 }
+            }
+
+            var left = round - Stopwatch.GetElapsedTime(roundStarted);
+            if (left > TimeSpan.Zero)
+            {
+                await Task.Delay(left);
             }
         }
 
@@ -507,6 +521,9 @@ internal sealed class Fleet
 
     /// <summary>Reads made after the last phase ended (the miss probe, the shutdown), kept out of every scenario.</summary>
     public CallerStats Shutdown { get; } = new();
+
+    /// <summary>What happened while the fleet was made, before the first phase (the second level's events, mainly).</summary>
+    public CallerStats Setup { get; } = new();
 
     private double _longestProbePass;
 

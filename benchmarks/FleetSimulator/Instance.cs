@@ -42,6 +42,7 @@ internal sealed class Instance : IDisposable
         _valueFetchedAt = new long[_references.Length];
         _ttlTicks = _references.Select(r => (options.TtlByReference.TryGetValue(r, out var ttl) ? ttl : options.DefaultTtl).Ticks).ToArray();
         _random = new Random(index * 7919);
+        SecretsManagerRate = options.RateLimits.SecretsManagerRequestsPerSecond;
         _http = http;
         Provider = provider;
         if (bypassOptions is not null)
@@ -95,6 +96,9 @@ internal sealed class Instance : IDisposable
     public int Outstanding => Volatile.Read(ref _outstanding);
 
     public SecretProvider Provider { get; }
+
+    /// <summary>This instance's own client-side GetSecretValue rate (its <c>ShareAcross</c> share without the L2; 0: unlimited).</summary>
+    public double SecretsManagerRate { get; }
 
     /// <summary>Stopwatch timestamp when the instance held every reference (0 while it does not).</summary>
     public long ReadyAt { get; private set; }

@@ -83,6 +83,11 @@ foreach (var (disabled, scenarios, l2) in runs)
     {
         report.AppendLine(I($"L2 settings: `OperationTimeout` {settings.RedisOperationTimeoutMs:0} ms, `RefreshAheadFraction` {settings.L2RefreshAhead}, `FleetRateLimits.FallbackFleetSize` {settings.EffectiveFallbackFleetSize}."));
         report.AppendLine();
+        if (!fleet.Setup.L2Events.IsEmpty)
+        {
+            report.AppendLine(I($"Second-level events while the fleet was made (before the first phase): {L2Telemetry.Describe(fleet.Setup)}."));
+            report.AppendLine();
+        }
     }
 
     var suffix = (l2 ? "-l2" : string.Empty) + (disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal));

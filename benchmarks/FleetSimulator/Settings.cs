@@ -84,8 +84,7 @@ internal sealed record Settings
     /// <summary>
     /// <c>FleetRateLimits.FallbackFleetSize</c> in L2 runs: the fleet size each instance's static share (used while Redis is
     /// unreachable) assumes; 0 means twice <see cref="Instances"/>, the largest fleet the autoscale makes, as the sizing
-    /// guidance says. Each share is a token bucket refilled by its own timer at one token per 1 / share seconds, so the
-    /// library default (10) gives every instance a 2 ms timer: 500 of them in one process flood its thread pool.
+    /// guidance says; <c>--fallback-fleet-size 10</c> is the library's default.
     /// </summary>
     public int FallbackFleetSize { get; init; }
 
