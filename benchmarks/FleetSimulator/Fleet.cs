@@ -300,6 +300,14 @@ internal sealed class Fleet
     /// <summary>Reads by instance 0 of secrets no one read before (a miss everywhere: with the L2, a Redis miss, the lease, AWS, the write).</summary>
     public LatencyHistogram ColdMissLatency { get; } = new();
 
+    /// <summary>How long the miss probe waited for the thread-pool queue to drain before it began, and the queue then.</summary>
+    public double ProbeSettleSeconds { get; private set; }
+
+    public long ProbeQueueAtStart { get; private set; }
+
+    /// <summary>Probe reads that failed, by exception type and message.</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, int> ProbeFailures { get; } = new();
+
     /// <summary>Reads by instance 1 of the same secrets just after (an L1 miss; with the L2, a Redis hit; without, AWS again).</summary>
     public LatencyHistogram SecondMissLatency { get; } = new();
 
@@ -315,6 +323,15 @@ internal sealed class Fleet
             return;
         }
 
+        // A probe right after a saturated phase would time the queue in front of it: wait (at most 30 s) for the pool to drain.
+        var settling = Stopwatch.GetTimestamp();
+        while (ThreadPool.PendingWorkItemCount > 100 && Stopwatch.GetElapsedTime(settling) < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(200));
+        }
+
+        ProbeSettleSeconds = Stopwatch.GetElapsedTime(settling).TotalSeconds;
+        ProbeQueueAtStart = ThreadPool.PendingWorkItemCount;
         var rates = new[] { _instances[0].SecretsManagerRate, _instances[1].SecretsManagerRate }.Where(r => r > 0).ToArray();
         var round = rates.Length == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(2 / rates.Min());
         for (var i = 0; i < ProbeCount; i++)
@@ -332,7 +349,8 @@ internal sealed class Fleet
                 }
                 catch (Exception ex)
                 {
-                    Console.WriteLine($"  probe read failed: {ex.GetType().Name}");
+                    // The library's messages name the problem, never a value.
+                    ProbeFailures.AddOrUpdate($"{ex.GetType().Name}: {ex.Message}", 1, (_, n) => n + 1);
                 }
             }
 
@@ -343,7 +361,12 @@ internal sealed class Fleet
             }
         }
 
-        Console.WriteLine($"  miss probe ({ProbeCount} new secrets): first read p50 {Report.Ms(ColdMissLatency.Percentile(0.5))}, p99 {Report.Ms(ColdMissLatency.Percentile(0.99))}; second instance p50 {Report.Ms(SecondMissLatency.Percentile(0.5))}, p99 {Report.Ms(SecondMissLatency.Percentile(0.99))}");
+        foreach (var (failure, count) in ProbeFailures)
+        {
+            Console.WriteLine($"  probe reads failed {count} times: {failure}");
+        }
+
+        Console.WriteLine($"  miss probe ({ProbeCount} new secrets, after {ProbeSettleSeconds:0.0} s waiting for the thread pool to drain): first read p50 {Report.Ms(ColdMissLatency.Percentile(0.5))}, p99 {Report.Ms(ColdMissLatency.Percentile(0.99))}; second instance p50 {Report.Ms(SecondMissLatency.Percentile(0.5))}, p99 {Report.Ms(SecondMissLatency.Percentile(0.99))}");
     }
 
     /// <summary>An instance added by the autoscale: made (an L2 one connects first), then run until the fleet halves.</summary>

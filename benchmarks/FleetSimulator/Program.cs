@@ -96,7 +96,12 @@ foreach (var (disabled, scenarios, l2) in runs)
     report.AppendLine(I($"Backend requests per operation in every one-second bucket: [{csv}]({Path.GetRelativePath(reportDirectory, Path.Combine(settings.OutDirectory, csv)).Replace('\\', '/')})."));
     report.AppendLine();
     probes.Add((Settings.Describe(disabled, l2), fleet.ColdMissLatency, fleet.SecondMissLatency));
-    report.AppendLine(I($"Miss probe after the last phase (100 secrets no one had read, one read at a time): first instance p50 {Ms(fleet.ColdMissLatency.Percentile(0.5))}, p99 {Ms(fleet.ColdMissLatency.Percentile(0.99))}; a second instance right after p50 {Ms(fleet.SecondMissLatency.Percentile(0.5))}, p99 {Ms(fleet.SecondMissLatency.Percentile(0.99))}."));
+    report.AppendLine(I($"Miss probe after the last phase (100 secrets no one had read, one read at a time; it began after {fleet.ProbeSettleSeconds:0.0} s waiting for the thread pool to drain, {fleet.ProbeQueueAtStart:N0} work items queued): first instance p50 {Ms(fleet.ColdMissLatency.Percentile(0.5))}, p99 {Ms(fleet.ColdMissLatency.Percentile(0.99))} ({fleet.ColdMissLatency.Count:N0} reads); a second instance right after p50 {Ms(fleet.SecondMissLatency.Percentile(0.5))}, p99 {Ms(fleet.SecondMissLatency.Percentile(0.99))} ({fleet.SecondMissLatency.Count:N0} reads)."));
+    foreach (var (failure, count) in fleet.ProbeFailures.OrderByDescending(f => f.Value))
+    {
+        report.AppendLine(I($"Probe reads failed {count} times: {failure}."));
+    }
+
     report.AppendLine();
     foreach (var phase in fleet.Phases)
     {
