@@ -10,7 +10,7 @@ namespace SecretsCache.Redis.Encryption;
 /// </summary>
 internal sealed class ReplayGuard
 {
-    /// <summary>The most ids kept: at most about 0.3 MB.</summary>
+    /// <summary>The most ids kept (with their sets, under 1 MB even at the longest window).</summary>
     public const int Capacity = 8_192;
 
     private const long BucketMs = 1_000;
