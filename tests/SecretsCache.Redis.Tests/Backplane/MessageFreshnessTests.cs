@@ -77,7 +77,7 @@ public sealed class MessageFreshnessTests(RedisServer server)
                 Assert.All(await Task.WhenAll(batch), Assert.True);
             }
 
-            await WaitForAsync(() => Volatile.Read(ref delivered) == (second + 1) * PerSecond);
+            await Wait.UntilAsync(() => Volatile.Read(ref delivered) == (second + 1) * PerSecond, seconds: 30);
             Assert.InRange(receiver.Backplane.RememberedMessages, 1, ReplayGuard.Capacity);
             time.Advance(TimeSpan.FromSeconds(1));
         }
@@ -93,24 +93,14 @@ public sealed class MessageFreshnessTests(RedisServer server)
             await Task.WhenAll(chunk.Select(r => admin.GetSubscriber().PublishAsync(sender.Connection.Names.BackplaneChannel, r)));
         }
 
-        await WaitForAsync(() => Rejected(messages) == replays.Count);
+        await Wait.UntilAsync(() => Rejected(messages) == replays.Count, seconds: 30);
         Assert.Equal(Seconds * PerSecond, Volatile.Read(ref delivered)); // not one replay applied
         Assert.InRange(receiver.Backplane.RememberedMessages, 1, ReplayGuard.Capacity);
 
         Assert.True(await sender.Backplane.PublishInvalidateAllAsync());
-        await WaitForAsync(() => Volatile.Read(ref delivered) == (Seconds * PerSecond) + 1); // a new genuine message still arrives
+        await Wait.UntilAsync(() => Volatile.Read(ref delivered) == (Seconds * PerSecond) + 1); // a new genuine message still arrives
     }
 
     private static int Rejected(MetricCollector<long> messages) =>
         messages.GetMeasurementSnapshot().Count(m => (string?)m.Tags["secretscache.backplane.direction"] == "received" && (string?)m.Tags["secretscache.backplane.kind"] == "rejected");
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 6_000 && !condition(); i++)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System);
-        }
-
-        Assert.True(condition(), "The condition did not hold within about 30 s.");
-    }
 }

@@ -49,7 +49,7 @@ public sealed class ReplayTests(RedisServer server) : FleetProviderTests(server)
         }
 
         // Both have taken every replay (applied or dropped); then a genuine rotation, which any fetch a replay started precedes.
-        await WaitForAsync(() => Count(bReceived) >= bBefore + messages.Length && Count(cReceived) >= cBefore + messages.Length);
+        await Wait.UntilAsync(() => Count(bReceived) >= bBefore + messages.Length && Count(cReceived) >= cBefore + messages.Length);
         await RotateAsync(a, "v4", changes);
 
         Assert.Equal(calls + 1, Aws.Requests.Count(GetSecretValue)); // a's refresh to v4 only
@@ -83,7 +83,7 @@ public sealed class ReplayTests(RedisServer server) : FleetProviderTests(server)
             await admin.GetSubscriber().PublishAsync(a.BackplaneChannel(), message);
         }
 
-        await WaitForAsync(() => Count(lateReceived) >= old.Length);
+        await Wait.UntilAsync(() => Count(lateReceived) >= old.Length);
         await RotateAsync(a, "v4", changes);
 
         Assert.Equal(calls + 1, Aws.Requests.Count(GetSecretValue));
@@ -151,16 +151,6 @@ public sealed class ReplayTests(RedisServer server) : FleetProviderTests(server)
         }
 
         return [.. messages];
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 3_000 && !condition(); i++)
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System);
-        }
-
-        Assert.True(condition(), "The condition did not hold within about 15 s.");
     }
 
     /// <summary>The versions one provider's SecretChanged reported, in order (by the value each was made with), and a signal per expected version.</summary>
