@@ -2,6 +2,8 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.Encryption;
@@ -51,6 +53,41 @@ public sealed class MessageFreshnessTests(RedisServer server)
 
         Assert.Equal(arrives ? [BackplaneKind.Changed, BackplaneKind.InvalidatedAll] : [BackplaneKind.InvalidatedAll], kinds.Order());
         Assert.False(received.Reader.TryRead(out _));
+    }
+
+    [RedisFact]
+    public async Task Messages_from_a_clock_too_far_off_or_of_the_first_format_are_a_warning_at_most_every_five_minutes()
+    {
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
+        var time = new FakeTimeProvider(Start);
+        await using var skewed = await Levels.CreateAsync(server, _ns, _key, time: new FakeTimeProvider(Start.AddMinutes(2)));
+        await using var receiver = await Levels.CreateAsync(server, _ns, _key, time: time, loggers: loggers);
+        await using var admin = await server.ConnectAdminAsync();
+        var firstFormat = new byte[28 + 16]; // format 1 | kind | sender | key id | count | tag: an InvalidatedAll of the first format
+        (firstFormat[0], firstFormat[1]) = (1, (byte)BackplaneKind.InvalidatedAll);
+
+        async Task SendBothAsync(int rejectedSoFar)
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                Assert.True(await skewed.Backplane.PublishInvalidateAllAsync());
+                await admin.GetSubscriber().PublishAsync(receiver.Connection.Names.BackplaneChannel, firstFormat);
+            }
+
+            await Wait.UntilAsync(() => logs.Collector.GetSnapshot().Count(r => r.Id.Id == 107) == rejectedSoFar + 6);
+        }
+
+        await SendBothAsync(0);
+        time.Advance(TimeSpan.FromMinutes(4));
+        await SendBothAsync(6); // four minutes on: still quiet
+        time.Advance(TimeSpan.FromMinutes(1));
+        await SendBothAsync(12);
+
+        var warnings = logs.Collector.GetSnapshot().Where(r => r.Level == LogLevel.Warning).ToArray();
+        Assert.Equal(2, warnings.Count(r => r.Id.Id == 112)); // clock skew (or an old message again)
+        Assert.Equal(2, warnings.Count(r => r.Id.Id == 114)); // an instance of the earlier build
+        Assert.Contains(warnings, r => r.Id.Id == 112 && r.Message.Contains("sent 120 s from", StringComparison.Ordinal));
     }
 
     [RedisFact]
