@@ -52,9 +52,6 @@ internal sealed class LeaseResults
         }
     }
 
-    /// <summary>How many result ids are remembered to refuse replays (at most <see cref="ReplayGuard.Capacity"/>).</summary>
-    public int RememberedMessages => _screen.Remembered;
-
     /// <summary>Whether results can arrive now; when not, a waiter fetches itself instead of waiting for nothing.</summary>
     public bool IsSubscribed => _subscription.IsActive;
 
