@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using SecretsCache.Redis;
 using SecretsCache.Testing;
+using static SecretsCache.FleetSimulator.Report;
 
 namespace SecretsCache.FleetSimulator;
 
@@ -58,8 +59,14 @@ internal sealed class Fleet
 
     public string Label => Settings.Describe(Disabled, L2);
 
-    /// <summary>Per secret: the spread between the first and the last instance reading the rotated version (NaN where not every instance read it).</summary>
+    /// <summary>
+    /// Per secret: from the first instance that would serve the rotated version to the last, by the rotation probe (NaN where
+    /// some instance did not serve it before the phase ended). See <see cref="Instance.ProbeRotation"/>.
+    /// </summary>
     public List<double> RotationSpreads { get; } = [];
+
+    /// <summary>The rotation probe's cadence: its resolution, and how late after an instance could serve a version it counts it.</summary>
+    public static readonly TimeSpan RotationProbeInterval = TimeSpan.FromMilliseconds(100);
 
     public int SecretCount => _settings.Secrets;
 
@@ -82,6 +89,7 @@ internal sealed class Fleet
     {
         await using var aws = await AwsEmulator.StartAsync();
         await using var redis = L2 ? await RedisServer.StartNewAsync() : null;
+        using var telemetry = L2 ? new L2Telemetry(this) : null;
         _redis = redis;
         SetQuotas(aws);
         for (var i = 0; i < _settings.Secrets; i++)
@@ -99,13 +107,29 @@ internal sealed class Fleet
             aws.PutParameter(References[_settings.Secrets + i]["ssm:".Length..], $"value-{i}");
         }
 
-        for (var i = 0; i < _settings.Instances; i++)
+        // Made side by side (at most 16 at a time), each awaited: an L2 instance connects and subscribes before it counts.
+        var made = new Instance[_settings.Instances];
+        using (var gate = new SemaphoreSlim(16))
+        using (var making = new CancellationTokenSource(TimeSpan.FromSeconds(120)))
         {
-            _instances.Add(NewInstance(aws, i));
+            await Task.WhenAll(Enumerable.Range(0, _settings.Instances).Select(async i =>
+            {
+                await gate.WaitAsync(making.Token);
+                try
+                {
+                    made[i] = await NewInstanceAsync(aws, i, making.Token);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
         }
 
+        _instances.AddRange(made);
+
         Console.WriteLine($"  fleet: {_settings.Instances} instances x {_settings.Secrets} secrets + {_settings.ParameterCount} parameters, " +
-            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Label}{(L2 ? $" on redis-server {redis!.Configuration}" : string.Empty)}");
+            $"{_settings.ReadsPerSecond:N0} reads/s target, TTL {_settings.TtlSeconds} s ({_settings.ParameterTtlSeconds} s for parameters), {Label}{(L2 ? $" on redis-server {redis!.Configuration}, OperationTimeout {_settings.RedisOperationTimeoutMs} ms, refresh-ahead {_settings.L2RefreshAhead}, FallbackFleetSize {_settings.EffectiveFallbackFleetSize}" : string.Empty)}");
 
         aws.Requests.Reset();
         var maxSeconds = (int)_settings.TotalPhaseSeconds + 30;
@@ -156,7 +180,9 @@ internal sealed class Fleet
 
                         phase.Notes.Add($"every secret rotated (PutSecretValue) at t = {Seconds(rotatedAt):0.0} s");
                         phase.Markers.Add((Seconds(rotatedAt), "rotation"));
+                        var probing = ProbeRotationAsync(end, stop.Token);
                         await WaitUntilAsync(end);
+                        await probing;
                         SummarizeRotation(phase, rotatedAt);
                         break;
                     case Scenario.Outage:
@@ -194,17 +220,7 @@ internal sealed class Fleet
                             var grown = new List<Task>();
                             for (var i = 0; i < _settings.Instances; i++)
                             {
-                                var index = _settings.Instances + i;
-                                grown.Add(Task.Run(() =>
-                                {
-                                    var instance = NewInstance(aws, index);
-                                    lock (_added)
-                                    {
-                                        _added.Add(instance);
-                                    }
-
-                                    return instance.RunAsync(Ticks(shrinkAt), shrink.Token);
-                                }));
+                                grown.Add(StartAddedAsync(aws, _settings.Instances + i, Ticks(shrinkAt), shrink.Token));
                             }
 
                             await WaitUntilAsync(Ticks(shrinkAt));
@@ -242,6 +258,8 @@ internal sealed class Fleet
                 }
             }
 
+            // The last phase ends here: callers go on reading during the miss probe, and those reads belong to no scenario.
+            Volatile.Write(ref _current, Shutdown);
             await ProbeMissesAsync();
         }
         finally
@@ -314,24 +332,47 @@ internal sealed class Fleet
         Console.WriteLine($"  miss probe ({ProbeCount} new secrets): first read p50 {Report.Ms(ColdMissLatency.Percentile(0.5))}, p99 {Report.Ms(ColdMissLatency.Percentile(0.99))}; second instance p50 {Report.Ms(SecondMissLatency.Percentile(0.5))}, p99 {Report.Ms(SecondMissLatency.Percentile(0.99))}");
     }
 
-    private Instance NewInstance(AwsEmulator aws, int index)
+    /// <summary>An instance added by the autoscale: made (an L2 one connects first), then run until the fleet halves.</summary>
+    private async Task StartAddedAsync(AwsEmulator aws, int index, long serveDeadline, CancellationToken stop)
+    {
+        await Task.Yield();
+        Instance instance;
+        try
+        {
+            instance = await NewInstanceAsync(aws, index, stop);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return; // The fleet halved before this instance was made.
+        }
+
+        lock (_added)
+        {
+            _added.Add(instance);
+        }
+
+        await instance.RunAsync(serveDeadline, stop);
+    }
+
+    private Task<Instance> NewInstanceAsync(AwsEmulator aws, int index, CancellationToken cancellationToken)
     {
         var bypass = Disabled.HasFlag(Mechanism.SingleFlight) ? Options(aws) : null;
+        var options = Options(aws);
         if (!L2)
         {
-            return new Instance(this, index, Options(aws), bypass, _settings.MaxConnectionsPerServer);
+            return Instance.CreateAsync(this, index, options, (http, _) => Task.FromResult(new SecretProvider(options, http)), bypass, _settings.MaxConnectionsPerServer, cancellationToken);
         }
 
         // Each instance its own connection (multiplexer), connected and subscribed before it counts as started.
-        var configuration = _redis!.Configuration;
-        var options = Options(aws);
-        return new Instance(
+        var redisOptions = RedisOptions(_redis!.Configuration);
+        return Instance.CreateAsync(
             this,
             index,
             options,
-            http => RedisSecretProvider.CreateAsync(options, RedisOptions(configuration), http).GetAwaiter().GetResult(),
+            (http, token) => RedisSecretProvider.CreateAsync(options, redisOptions, http, cancellationToken: token),
             bypass,
-            _settings.MaxConnectionsPerServer);
+            _settings.MaxConnectionsPerServer,
+            cancellationToken);
     }
 
     private RedisL2Options RedisOptions(string configuration)
@@ -342,10 +383,12 @@ internal sealed class Fleet
             Namespace = "fleet",
             EncryptionKey = _l2Key,
             OperationTimeout = TimeSpan.FromMilliseconds(_settings.RedisOperationTimeoutMs),
+            RefreshAheadFraction = _settings.L2RefreshAhead,
         };
         options.FleetRateLimits.SecretsManagerRequestsPerSecond = _settings.SecretsManagerQuota * _settings.RateShare;
         options.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = _settings.BatchQuota * _settings.RateShare;
         options.FleetRateLimits.ParameterStoreRequestsPerSecond = _settings.ParameterStoreQuota * _settings.RateShare;
+        options.FleetRateLimits.FallbackFleetSize = _settings.EffectiveFallbackFleetSize;
         return options;
     }
 
@@ -360,11 +403,7 @@ internal sealed class Fleet
 
         // The fleet's share of each quota, by the library's sizing rule; --rate-share scales the whole fleet's budget. With
         // the L2 no instance is told the fleet's size: the fleet-wide bucket in Redis holds the quota.
-        if (L2)
-        {
-            options.RefreshAheadFraction = _settings.L2RefreshAhead;
-        }
-        else
+        if (!L2)
         {
             options.RateLimits.ShareAcross(
                 _settings.Instances,
@@ -466,11 +505,78 @@ internal sealed class Fleet
 
     public double LastOldVersionSeconds { get; private set; } = double.NaN;
 
-    /// <summary>Reads that finished after the run stopped (shutdown), kept out of every scenario.</summary>
+    /// <summary>Reads made after the last phase ended (the miss probe, the shutdown), kept out of every scenario.</summary>
     public CallerStats Shutdown { get; } = new();
+
+    private double _longestProbePass;
+
+    /// <summary>
+    /// From the rotation to the phase's end: every <see cref="RotationProbeInterval"/>, every instance is asked what it
+    /// would serve for each secret (<see cref="Instance.ProbeRotation"/>), until every instance serves every rotated version.
+    /// </summary>
+    private async Task ProbeRotationAsync(long until, CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(RotationProbeInterval);
+        try
+        {
+            do
+            {
+                var started = Stopwatch.GetTimestamp();
+                var left = 0;
+                foreach (var instance in _instances)
+                {
+                    left += instance.ProbeRotation(RotatedVersions);
+                }
+
+                _longestProbePass = Math.Max(_longestProbePass, Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (left == 0)
+                {
+                    return;
+                }
+            }
+            while (Stopwatch.GetTimestamp() < until && await timer.WaitForNextTickAsync(stop));
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
 
     private void SummarizeRotation(Phase phase, long rotatedAt)
     {
+        // What the target means: per secret, from the first instance that would serve the new version to the last.
+        var firstServed = new List<double>();
+        long unserved = 0;
+        for (var k = 0; k < _settings.Secrets; k++)
+        {
+            var served = _instances.Select(instance => Volatile.Read(ref instance.ServesRotatedAt[k])).ToList();
+            unserved += served.Count(t => t == 0);
+            var at = served.Where(t => t != 0).ToList();
+            if (at.Count > 0)
+            {
+                firstServed.Add(Stopwatch.GetElapsedTime(rotatedAt, at.Min()).TotalSeconds);
+            }
+
+            RotationSpreads.Add(served.Contains(0) ? double.NaN : Stopwatch.GetElapsedTime(served.Min(), served.Max()).TotalSeconds);
+        }
+
+        var spreads = RotationSpreads.Where(d => !double.IsNaN(d)).Order().ToList();
+        var probeReads = _instances.Sum(i => i.ProbeCounts.Reads);
+        var probeErrors = _instances.Sum(i => i.ProbeCounts.Errors);
+        if (spreads.Count > 0)
+        {
+            phase.Notes.Add(I($"**rotation spread** (per secret, from the first instance that would serve the new version to the last, by a probe of every instance and secret every {RotationProbeInterval.TotalMilliseconds:0} ms), over the {spreads.Count} of {_settings.Secrets} secrets every instance served in the phase: median {spreads[spreads.Count / 2]:0.00} s, p99 {spreads[(int)(spreads.Count * 0.99)]:0.00} s, **max {spreads[^1]:0.00} s**"));
+        }
+
+        firstServed.Sort();
+        if (firstServed.Count > 0)
+        {
+            phase.Notes.Add(I($"the first instance to serve a secret's new version did so, after the rotation: median {firstServed[firstServed.Count / 2]:0.00} s, max {firstServed[^1]:0.00} s (the fleet learns of a rotation when a value is next fetched from AWS)"));
+        }
+
+        phase.Notes.Add(I($"the probe: {probeReads:N0} reads where an instance held no fresh value ({probeErrors:N0} failed), the rest answered from L1 by TryGetCached; its longest pass over the fleet took {_longestProbePass * 1000:0} ms") +
+            (unserved == 0 ? "; every instance served every new version before the phase ended" : I($"; {unserved:N0} (instance, secret) pairs did not serve the new version before the phase ended")));
+
+        // What callers saw: their reads are random, so these include each instance's gap between reads of one secret.
         var delays = new List<double>();
         long missing = 0;
         foreach (var instance in _instances)
@@ -490,34 +596,18 @@ internal sealed class Fleet
         }
 
         delays.Sort();
-        for (var k = 0; k < _settings.Secrets; k++)
-        {
-            var seen = _instances.Select(instance => instance.RotationSeenAt[k]).ToList();
-            RotationSpreads.Add(seen.Contains(0) ? double.NaN : Stopwatch.GetElapsedTime(seen.Min(), seen.Max()).TotalSeconds);
-        }
-
-        var spreads = RotationSpreads.Where(d => !double.IsNaN(d)).Order().ToList();
-        if (spreads.Count > 0)
-        {
-            phase.Notes.Add($"**rotation spread** (per secret, from the first instance reading the new version to the last), over the {spreads.Count} of {_settings.Secrets} secrets every instance read again: median {spreads[spreads.Count / 2]:0.00} s, **max {spreads[^1]:0.00} s**");
-        }
-
         var lastOld = Volatile.Read(ref _lastOldVersionRead);
         phase.Notes.Add(lastOld == 0
             ? "no caller read the old version after the rotation"
-            : $"callers read the old version {Volatile.Read(ref _oldVersionReads):N0} times after the rotation; **the last such read was {Stopwatch.GetElapsedTime(rotatedAt, lastOld).TotalSeconds:0.00} s after it** (TTL {_settings.TtlSeconds:0} s: a value is never served fresh for longer)");
+            : I($"callers read the old version {Volatile.Read(ref _oldVersionReads):N0} times after the rotation; **the last such read was {Stopwatch.GetElapsedTime(rotatedAt, lastOld).TotalSeconds:0.00} s after it** (TTL {_settings.TtlSeconds:0} s: a value is never served fresh for longer)"));
         LastOldVersionSeconds = lastOld == 0 ? 0 : Stopwatch.GetElapsedTime(rotatedAt, lastOld).TotalSeconds;
         RotationMissing = missing;
         if (delays.Count > 0)
         {
             RotationMaxSeconds = delays[^1];
-            phase.Notes.Add($"first read of the new version after the rotation, over {delays.Count:N0} (instance, secret) pairs: median {delays[delays.Count / 2]:0.00} s, " +
-                $"p99 {delays[(int)(delays.Count * 0.99)]:0.00} s, max {delays[^1]:0.00} s (TTL {_settings.TtlSeconds:0} s; includes the wait for the next read of that key)");
+            phase.Notes.Add(I($"callers' first read of the new version after the rotation, over {delays.Count:N0} (instance, secret) pairs: median {delays[delays.Count / 2]:0.00} s, ") +
+                I($"p99 {delays[(int)(delays.Count * 0.99)]:0.00} s, max {delays[^1]:0.00} s (includes the wait for a caller's next read of that key; {missing:N0} pairs had none)"));
         }
-
-        phase.Notes.Add(missing == 0
-            ? "every instance read the new version of every secret before the phase ended"
-            : $"{missing:N0} (instance, secret) pairs saw no read of the new version before the phase ended: callers pick keys at random, and those keys were not read again after their cached value expired (no read anywhere returned the old version later than the time above)");
     }
 
     private async Task PollAsync(AwsEmulator aws, CancellationToken stop)

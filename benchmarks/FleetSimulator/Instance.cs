@@ -22,16 +22,13 @@ internal sealed class Instance : IDisposable
     private readonly HttpClient _http;
     private readonly SecretProvider? _bypass;
     private readonly int _secrets;
+    private readonly int[] _probing; // per secret: 1 while a rotation-probe read is in flight
     private int _outstanding;
     private int _warmUpFailures;
+    private long _probeReads;
+    private long _probeErrors;
 
-    public Instance(Fleet fleet, int index, SecretsCacheOptions options, SecretsCacheOptions? bypassOptions, int maxConnections)
-        : this(fleet, index, options, http => new SecretProvider(options, http), bypassOptions, maxConnections)
-    {
-    }
-
-    /// <summary>An instance whose provider <paramref name="create"/> makes on the instance's own HttpClient (an L2 provider, say).</summary>
-    public Instance(Fleet fleet, int index, SecretsCacheOptions options, Func<HttpClient, SecretProvider> create, SecretsCacheOptions? bypassOptions, int maxConnections)
+    private Instance(Fleet fleet, int index, SecretsCacheOptions options, HttpClient http, SecretProvider provider, SecretsCacheOptions? bypassOptions)
     {
         _fleet = fleet;
         Index = index;
@@ -40,10 +37,33 @@ internal sealed class Instance : IDisposable
         _loaded = new bool[_references.Length];
         _missesInFlight = new int[_references.Length];
         RotationSeenAt = new long[_references.Length];
+        ServesRotatedAt = new long[_secrets];
+        _probing = new int[_secrets];
         _valueFetchedAt = new long[_references.Length];
         _ttlTicks = _references.Select(r => (options.TtlByReference.TryGetValue(r, out var ttl) ? ttl : options.DefaultTtl).Ticks).ToArray();
         _random = new Random(index * 7919);
-        _http = new HttpClient(new SendCounter(fleet)
+        _http = http;
+        Provider = provider;
+        if (bypassOptions is not null)
+        {
+            _bypass = new SecretProvider(bypassOptions, _http);
+        }
+    }
+
+    /// <summary>
+    /// An instance whose provider <paramref name="create"/> makes, asynchronously, on the instance's own HttpClient (an L2
+    /// provider connects to Redis first). Nothing blocks a thread while it is made.
+    /// </summary>
+    public static async Task<Instance> CreateAsync(
+        Fleet fleet,
+        int index,
+        SecretsCacheOptions options,
+        Func<HttpClient, CancellationToken, Task<SecretProvider>> create,
+        SecretsCacheOptions? bypassOptions,
+        int maxConnections,
+        CancellationToken cancellationToken)
+    {
+        var http = new HttpClient(new SendCounter(fleet)
         {
             InnerHandler = new SocketsHttpHandler
             {
@@ -57,10 +77,15 @@ internal sealed class Instance : IDisposable
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        Provider = create(_http);
-        if (bypassOptions is not null)
+        try
         {
-            _bypass = new SecretProvider(bypassOptions, _http);
+            var provider = await create(http, cancellationToken);
+            return new Instance(fleet, index, options, http, provider, bypassOptions);
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
         }
     }
 
@@ -83,6 +108,80 @@ internal sealed class Instance : IDisposable
 
     /// <summary>Per secret: when a caller of this instance first read the rotated version (0: not yet).</summary>
     public long[] RotationSeenAt { get; }
+
+    /// <summary>
+    /// Per secret: when this instance would first have served the rotated version, by the rotation probe (0: not yet).
+    /// See <see cref="ProbeRotation"/>.
+    /// </summary>
+    public long[] ServesRotatedAt { get; }
+
+    /// <summary>Reads the rotation probe had to make (no fresh value in L1), and how many of them failed.</summary>
+    public (long Reads, long Errors) ProbeCounts => (Volatile.Read(ref _probeReads), Volatile.Read(ref _probeErrors));
+
+    /// <summary>
+    /// One pass of the rotation probe over this instance's secrets: what a read of each would be answered with now. A fresh
+    /// value in L1 (<see cref="SecretProvider.TryGetCached"/>: no I/O, no refresh started, no entry touched but its use) is
+    /// what the instance serves, so a rotated version there counts at this pass. Without a fresh value a read would wait on
+    /// a fetch (or be answered stale), so the probe makes that read and counts the moment it returns the rotated version.
+    /// At most one probe read per secret is in flight. Called by one thread at a time.
+    /// </summary>
+    /// <returns>How many of this instance's secrets it did not serve in their rotated version yet.</returns>
+    public int ProbeRotation(string?[] rotatedVersions)
+    {
+        var now = Stopwatch.GetTimestamp();
+        var left = 0;
+        for (var k = 0; k < _secrets; k++)
+        {
+            if (Volatile.Read(ref ServesRotatedAt[k]) != 0)
+            {
+                continue;
+            }
+
+            left++;
+            if (Volatile.Read(ref _probing[k]) != 0 || Volatile.Read(ref rotatedVersions[k]) is not { } version)
+            {
+                continue;
+            }
+
+            if (Provider.TryGetCached(_references[k], out var cached))
+            {
+                if (string.Equals(cached.VersionId, version, StringComparison.Ordinal))
+                {
+                    Volatile.Write(ref ServesRotatedAt[k], now);
+                }
+
+                continue;
+            }
+
+            Volatile.Write(ref _probing[k], 1);
+            Interlocked.Increment(ref _outstanding);
+            Interlocked.Increment(ref _probeReads);
+            _ = ProbeReadAsync(k, version);
+        }
+
+        return left;
+    }
+
+    private async Task ProbeReadAsync(int k, string version)
+    {
+        try
+        {
+            var secret = await Provider.GetAsync(_references[k]);
+            if (string.Equals(secret.VersionId, version, StringComparison.Ordinal))
+            {
+                Volatile.Write(ref ServesRotatedAt[k], Stopwatch.GetTimestamp());
+            }
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _probeErrors); // Not a caller's error; reported beside the spread.
+        }
+        finally
+        {
+            Volatile.Write(ref _probing[k], 0);
+            Interlocked.Decrement(ref _outstanding);
+        }
+    }
 
     /// <summary>Warms up, waits until every reference is held (or the deadline), then serves until <paramref name="stop"/>.</summary>
     public async Task RunAsync(long serveDeadline, CancellationToken stop)

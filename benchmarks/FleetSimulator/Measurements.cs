@@ -120,6 +120,9 @@ internal sealed class CallerStats
 
     public readonly ConcurrentDictionary<string, long> ErrorTypes = new(StringComparer.Ordinal);
 
+    /// <summary>The second level's events in this phase (L2 runs), by counter and tags; see <see cref="L2Telemetry"/>.</summary>
+    public readonly ConcurrentDictionary<string, long> L2Events = new(StringComparer.Ordinal);
+
     public void RecordError(Exception error, bool hadValue, bool parameter)
     {
         if (hadValue)

@@ -79,6 +79,12 @@ foreach (var (disabled, scenarios, l2) in runs)
     Console.WriteLine(I($"  collected {fleet.Timeline!.Collected:N0} backend requests{(fleet.Timeline.Lost > 0 ? I($" (WARNING: the request log window overflowed {fleet.Timeline.Lost} times)") : string.Empty)}; run took {fleet.TotalSeconds:0.0} s"));
     report.AppendLine(I($"## Run: {Settings.Describe(disabled, l2)}"));
     report.AppendLine();
+    if (l2)
+    {
+        report.AppendLine(I($"L2 settings: `OperationTimeout` {settings.RedisOperationTimeoutMs:0} ms, `RefreshAheadFraction` {settings.L2RefreshAhead}, `FleetRateLimits.FallbackFleetSize` {settings.EffectiveFallbackFleetSize}."));
+        report.AppendLine();
+    }
+
     var suffix = (l2 ? "-l2" : string.Empty) + (disabled == Mechanism.None ? string.Empty : "-no-" + Settings.Describe(disabled).Replace(" off", string.Empty, StringComparison.Ordinal).Replace(", ", "-", StringComparison.Ordinal));
     var csv = $"timeline{suffix}.csv";
     await File.WriteAllTextAsync(Path.Combine(settings.OutDirectory, csv), TimelineCsv(fleet));

@@ -260,6 +260,12 @@ internal static class Report
             sb.AppendLine(I($"Caller errors by type: {r.ErrorTypes}."));
         }
 
+        if (!phase.Callers.L2Events.IsEmpty)
+        {
+            sb.AppendLine();
+            sb.AppendLine(I($"Second-level events (the Redis package's counters): {L2Telemetry.Describe(phase.Callers)}."));
+        }
+
         sb.AppendLine();
         sb.AppendLine(I($"Machine during this phase: this process used {phase.ProcessCores:0.00} of {Environment.ProcessorCount} cores on average; the machine's load average peaked at {phase.MaxLoadAverage:0.0}; the thread-pool queue peaked at {phase.MaxQueued:N0} work items."));
         if (phase.MaxQueued > 10_000)

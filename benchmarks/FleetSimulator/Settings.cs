@@ -81,8 +81,18 @@ internal sealed record Settings
     /// <summary>The Redis L2's per-call budget. The library default, 250 ms, was too low under this benchmark's load on a 2-core machine.</summary>
     public double RedisOperationTimeoutMs { get; init; } = 1_000;
 
-    /// <summary>Refresh-ahead fraction in L2 runs: the lease holder refreshes an entry at this fraction of its TTL.</summary>
-    public double L2RefreshAhead { get; init; } = 0.93;
+    /// <summary>
+    /// <c>FleetRateLimits.FallbackFleetSize</c> in L2 runs: the fleet size each instance's static share (used while Redis is
+    /// unreachable) assumes; 0 means twice <see cref="Instances"/>, the largest fleet the autoscale makes, as the sizing
+    /// guidance says. Each share is a token bucket refilled by its own timer at one token per 1 / share seconds, so the
+    /// library default (10) gives every instance a 2 ms timer: 500 of them in one process flood its thread pool.
+    /// </summary>
+    public int FallbackFleetSize { get; init; }
+
+    public int EffectiveFallbackFleetSize => FallbackFleetSize > 0 ? FallbackFleetSize : 2 * Instances;
+
+    /// <summary><c>RedisL2Options.RefreshAheadFraction</c> in L2 runs (the library's default): the fleet refreshes a shared entry at this fraction of its TTL.</summary>
+    public double L2RefreshAhead { get; init; } = 0.95;
 
     /// <summary>Run the baseline, then one run per mechanism switched off, and print them side by side.</summary>
     public bool Compare { get; init; }
@@ -94,7 +104,16 @@ internal sealed record Settings
 
     public int ParameterCount => Parameters >= 0 ? Parameters : Math.Max(1, Secrets / 10);
 
-    public double PhaseSeconds(Scenario scenario) => scenario == Scenario.Steady ? Math.Max(Seconds, SteadyTtls * TtlSeconds) : Seconds;
+    /// <summary>
+    /// A phase's length. Steady lasts <see cref="SteadyTtls"/> TTLs; the rotation at least a TTL and 4 s, so every value
+    /// fetched before the rotation (2 s into the phase) expires before the phase ends and the spread covers every secret.
+    /// </summary>
+    public double PhaseSeconds(Scenario scenario) => scenario switch
+    {
+        Scenario.Steady => Math.Max(Seconds, SteadyTtls * TtlSeconds),
+        Scenario.Rotation => Math.Max(Seconds, TtlSeconds + 4),
+        _ => Seconds,
+    };
 
     /// <summary>All phases of this run, back to back.</summary>
     public double TotalPhaseSeconds => Scenarios.Sum(PhaseSeconds);
@@ -130,6 +149,7 @@ internal sealed record Settings
                 "--l2-only" => s with { L2 = true },
                 "--redis-timeout-ms" => s with { RedisOperationTimeoutMs = Number() },
                 "--l2-refresh-ahead" => s with { L2RefreshAhead = Number() },
+                "--fallback-fleet-size" => s with { FallbackFleetSize = (int)Number() },
                 "--out" => s with { OutDirectory = Next() },
                 "--report" => s with { ReportPath = Next() },
                 _ => throw new ArgumentException($"Unknown option '{name}'. See docs/benchmarks.md."),

@@ -5,12 +5,12 @@ using SecretsCache.Benchmarks;
 // Memory per entry:         dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --memory
 // Worst insert, eviction:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --eviction
 // 1,000 cold callers:       dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --stampede
-// Size sweep, interleaved:  dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --sweep
+// Size sweep, interleaved, a hit piece by piece: dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --sweep
 // Miss beside bare POSTs:   dotnet run -c Release --project benchmarks/SecretsCache.Benchmarks -- --miss [--rounds 10] [--requests 300]
 switch (args.FirstOrDefault())
 {
     case "--sweep":
-        InterleavedSweep.Run();
+        HitBreakdown.Run();
         break;
     case "--memory":
         MemoryPerEntry.Run([10_000, 100_000]);

@@ -64,8 +64,27 @@ public sealed partial class RedisL2Options
     /// <summary>How long the other instances wait for the holder's result before fetching themselves. Default 2 seconds.</summary>
     public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How far apart the clocks of two instances may be. A backplane message or lease result is applied only within this much
+    /// of its send time, either way, and only once (its random id is remembered that long), so one that Redis, or a client
+    /// allowed to publish on the namespace's channels, delivers again is dropped. Raise it only for a fleet whose clocks are
+    /// not synchronized that closely (a message from an instance further off is dropped, with a warning). Between 1 second
+    /// and 10 minutes; default 30 seconds.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The budget of one Redis call; a slower call counts as a miss (and as a failure for the breaker). Default 250 ms.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// By what fraction of the TTL a value shared through Redis is refreshed, for the whole fleet, by the one instance that
+    /// takes its lease. It replaces <see cref="SecretsCacheOptions.RefreshAheadFraction"/> (and its random jitter) for shared
+    /// values: every instance derives the same moment from the key, between <c>2 × fraction − 1</c> and <c>fraction</c> of
+    /// the TTL, so keys fetched together do not come due together, and a secret costs about 1.08 AWS fetches per TTL at the
+    /// default whatever the fleet's size. Values read while Redis is down, and the key and password secrets, keep the
+    /// provider's own schedule. Above 0 and at most 1 (1: no refresh ahead); default 0.95.
+    /// </summary>
+    public double RefreshAheadFraction { get; set; } = 0.95;
 
     /// <summary>How long one connection attempt may take. Reconnecting is automatic. Default 5 seconds.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -140,7 +159,13 @@ public sealed partial class RedisL2Options
             errors.Add($"{nameof(LeaseWaitTimeout)} must be at most {nameof(LeaseDuration)}: a waiter would outwait a lease that no one holds.");
         }
 
+        RequireBetween(errors, MaxClockSkew, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), nameof(MaxClockSkew));
         RequireBetween(errors, OperationTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(OperationTimeout));
+        if (!(RefreshAheadFraction > 0 && RefreshAheadFraction <= 1))
+        {
+            errors.Add($"{nameof(RefreshAheadFraction)} must be above 0 and at most 1.");
+        }
+
         RequireBetween(errors, ConnectTimeout, TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(5), nameof(ConnectTimeout));
         FleetRateLimits.Validate(errors);
         CircuitBreaker.Validate(errors);

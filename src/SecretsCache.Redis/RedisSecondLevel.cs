@@ -47,6 +47,46 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
 
     public FleetRateLimiter FleetLimiter { get; }
 
+    /// <summary>Whether a fetch can use the fleet's lease now: connected, and subscribed to the lease holders' results.</summary>
+    public bool IsUp => !Connection.Watch.IsDown && LeaseResults.IsSubscribed;
+
+    /// <summary>
+    /// Waits until the connection is up, at most <paramref name="bound"/> (on the level's clock), woken by each reconnect, so
+    /// a wait costs nothing while Redis stays down; then, if the lease holders' results are not subscribed again yet, one
+    /// round trip on the subscriber connection, which StackExchange.Redis's own resubscription precedes. Whether it is up.
+    /// </summary>
+    public async ValueTask<bool> WaitUntilUpAsync(TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var time = Connection.Time;
+        var started = time.GetTimestamp();
+        while (Connection.Watch.IsDown)
+        {
+            var restored = Connection.Watch.NextRestore; // before the check: a reconnect in between completes it
+            var left = bound - time.GetElapsedTime(started);
+            if (!Connection.Watch.IsDown || left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            try
+            {
+                await restored.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+        }
+
+        if (!Connection.Watch.IsDown && !LeaseResults.IsSubscribed)
+        {
+            await Connection.Guard.RunAsync(
+                "subscriber_ping", Connection.Subscriber, static s => s.PingAsync(), cancellationToken).ConfigureAwait(false);
+        }
+
+        return IsUp;
+    }
+
     /// <summary>
     /// Connects and subscribes. <paramref name="keyProvider"/> reads <see cref="RedisL2Options.EncryptionKeySecret"/> and
     /// <see cref="RedisL2Options.PasswordSecret"/>: a provider without this second level, so the key never passes through Redis.
@@ -102,6 +142,7 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         }
 
         FleetLimiter.Dispose();
+        Connection.Watch.Dispose();
         Connection.Multiplexer.Dispose();
         Connection.Keys.Dispose();
         _metrics.Dispose();

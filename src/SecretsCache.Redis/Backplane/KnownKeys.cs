@@ -5,7 +5,9 @@ namespace SecretsCache.Redis.Backplane;
 /// <summary>
 /// The canonical keys this instance holds, by their HMAC under each key of the ring, so a message (which carries only
 /// HMACs) can be mapped back to the keys it concerns here. A hash that maps to nothing is a key this instance does not
-/// hold: there is nothing to update. The map for a key id is built on first use, so a rotation costs one pass.
+/// hold: there is nothing to update. The map for a key id is built on first use, so a rotation costs one pass. A key is
+/// kept only while the L1 holds it (<c>held</c>, asked under this lock): the L1 reports every entry it drops, so this set is
+/// bounded by <see cref="SecretsCacheOptions.MaxEntries"/>, and a key dropped while its fetch was starting is not kept.
 /// </summary>
 internal sealed class KnownKeys
 {
@@ -23,11 +25,20 @@ internal sealed class KnownKeys
         }
     }
 
-    public void Track(string canonicalKey)
+    public bool Contains(string canonicalKey)
     {
         lock (_keys)
         {
-            if (_keys.Add(canonicalKey))
+            return _keys.Contains(canonicalKey);
+        }
+    }
+
+    /// <summary>Keeps <paramref name="canonicalKey"/>, if <paramref name="held"/> says the L1 holds it (default: it does).</summary>
+    public void Track(string canonicalKey, Func<string, bool>? held = null)
+    {
+        lock (_keys)
+        {
+            if ((held is null || held(canonicalKey)) && _keys.Add(canonicalKey))
             {
                 foreach (var (key, byHash) in _byKeyId.Values)
                 {
@@ -37,11 +48,12 @@ internal sealed class KnownKeys
         }
     }
 
-    public void Untrack(string canonicalKey)
+    /// <summary>Forgets <paramref name="canonicalKey"/>, unless <paramref name="held"/> says the L1 holds it again (a new entry since).</summary>
+    public void Untrack(string canonicalKey, Func<string, bool>? held = null)
     {
         lock (_keys)
         {
-            if (_keys.Remove(canonicalKey))
+            if ((held is null || !held(canonicalKey)) && _keys.Remove(canonicalKey))
             {
                 foreach (var (key, byHash) in _byKeyId.Values)
                 {

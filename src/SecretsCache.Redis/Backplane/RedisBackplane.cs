@@ -12,18 +12,21 @@ internal sealed record BackplaneEvent(BackplaneKind Kind, IReadOnlyList<(string 
 
 /// <summary>
 /// Publishes version changes, invalidations and refreshes to every instance of the namespace (<c>sc:{ns}:bp</c>) and
-/// delivers theirs, so each updates its L1. Its own messages, forged ones and keys it does not hold are ignored. Publishing
-/// and subscribing never throw; a message under a key id this instance lacks makes it reload the key secret.
+/// delivers theirs, so each updates its L1. Its own messages, forged ones, replayed or stale ones (<see cref="MessageScreen"/>)
+/// and keys it does not hold are ignored. Publishing and subscribing never throw; a message under a key id this instance
+/// lacks makes it reload the key secret.
 /// </summary>
 internal sealed class RedisBackplane
 {
     private readonly RedisConnection _connection;
     private readonly KnownKeys _known = new();
+    private readonly MessageScreen _screen;
     private readonly RedisSubscription _subscription;
 
     public RedisBackplane(RedisConnection connection)
     {
         _connection = connection;
+        _screen = new MessageScreen(connection, "backplane");
         _subscription = new RedisSubscription(connection, connection.Names.BackplaneChannel, OnMessage, "backplane_subscribe");
     }
 
@@ -39,11 +42,23 @@ internal sealed class RedisBackplane
     /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
     public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
 
-    /// <summary>Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry).</summary>
-    public void Track(string canonicalKey) => _known.Track(canonicalKey);
+    /// <summary>How many message ids are remembered to refuse replays (at most <see cref="ReplayGuard.Capacity"/>).</summary>
+    public int RememberedMessages => _screen.Remembered;
 
-    /// <summary>The L1 dropped <paramref name="canonicalKey"/>: messages about it no longer concern this instance.</summary>
-    public void Untrack(string canonicalKey) => _known.Untrack(canonicalKey);
+    /// <summary>How many keys messages are resolved against (at most the L1's entries).</summary>
+    public int TrackedCount => _known.Count;
+
+    /// <summary>Whether messages about <paramref name="canonicalKey"/> reach this instance's L1.</summary>
+    public bool IsTracked(string canonicalKey) => _known.Contains(canonicalKey);
+
+    /// <summary>
+    /// Tells the backplane this instance holds <paramref name="canonicalKey"/> (its L1 has an entry); <paramref name="held"/>,
+    /// the L1's own answer, is asked under the backplane's lock, so a key the L1 dropped meanwhile is not kept.
+    /// </summary>
+    public void Track(string canonicalKey, Func<string, bool>? held = null) => _known.Track(canonicalKey, held);
+
+    /// <summary>The L1 dropped <paramref name="canonicalKey"/>: messages about it no longer concern this instance (unless <paramref name="held"/> says the L1 holds it again).</summary>
+    public void Untrack(string canonicalKey, Func<string, bool>? held = null) => _known.Untrack(canonicalKey, held);
 
     /// <summary>Publishes <paramref name="kind"/> for the keys (by HMAC) with their versions; false when Redis could not take it.</summary>
     public async ValueTask<bool> PublishAsync(BackplaneKind kind, IReadOnlyCollection<(string CanonicalKey, string? Version)> keys, CancellationToken cancellationToken = default)
@@ -61,7 +76,7 @@ internal sealed class RedisBackplane
             byte[] message;
             try
             {
-                message = BackplaneCodec.Encode(ring.Current, kind, InstanceId, chunk);
+                message = BackplaneCodec.Encode(ring.Current, kind, InstanceId, chunk, _connection.Time.GetUtcNow());
             }
             catch (ArgumentException)
             {
@@ -93,25 +108,19 @@ internal sealed class RedisBackplane
             return;
         }
 
-        var (message, rejection, keyId) = BackplaneCodec.Decode(ring, bytes);
-        if (message is null)
+        var (message, rejection, opened) = BackplaneCodec.Decode(ring, bytes);
+        if (message is not null && message.Sender == InstanceId)
         {
-            if (rejection == BackplaneRejection.UnknownKey)
-            {
-                _connection.Keys.OnUnknownKey(keyId); // Another instance already seals with a newer key.
-            }
+            return; // Its own (authentic) message, back from Redis: nothing to apply, no id to remember.
+        }
 
-            RedisLog.MessageRejected(_connection.Logger, rejection.ToString());
+        if (!_screen.Admit(rejection, opened))
+        {
             _connection.Metrics.Message("received", "rejected");
             return;
         }
 
-        if (message.Sender == InstanceId)
-        {
-            return;
-        }
-
-        _connection.Metrics.Message("received", KindTag(message.Kind));
+        _connection.Metrics.Message("received", KindTag(message!.Kind));
         var key = ring.Find(message.KeyId)!;
         _known.Prune(ring);
         var keys = new List<(string, string?)>(message.Items.Count);

@@ -38,11 +38,13 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.ThrowIfInvalid();
         _options = options;
+        RefreshAheadFraction = options.RefreshAheadFraction;
         _time = time ?? TimeProvider.System;
         _loggerFactory = loggerFactory;
         _meterFactory = meterFactory;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("SecretsCache.Redis");
         _exempt = [.. new[] { options.EncryptionKeySecret, options.PasswordSecret }.OfType<string>().Select(SecretReference.Parse)];
+        HeldByEngine = Holds;
     }
 
     /// <summary>The level, once connected (or connecting: StackExchange.Redis reconnects by itself); null before and after.</summary>
@@ -52,6 +54,12 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
     public Task Ready => _ready;
 
     public PendingRemovals Removals { get; } = new();
+
+    /// <summary><see cref="RedisL2Options.RefreshAheadFraction"/>, as validated when the provider was made.</summary>
+    public double RefreshAheadFraction { get; }
+
+    /// <summary>Whether the engine holds a key now (one delegate, made once): only then does the backplane keep it.</summary>
+    internal Func<string, bool> HeldByEngine { get; }
 
     public SecretsCacheRuntimeHooks Hooks() => new()
     {
@@ -84,6 +92,8 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
 
         Removals.Add(canonicalKey, RemoveAndAnnounceAsync(level, canonicalKey));
     }
+
+    void IEngineAnnouncements.Dropped(string canonicalKey) => _level?.Backplane.Untrack(canonicalKey, HeldByEngine);
 
     void IEngineAnnouncements.InvalidatedAll()
     {
@@ -126,8 +136,13 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
             _ => FleetQuota.SecretsManager,
         };
         var rate = FleetRateLimiter.QuotaOf(quota, _options.FleetRateLimits);
-        return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits));
+        return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits, _time));
     }
+
+    private bool Holds(string canonicalKey) => _engine is not { } engine || engine.Holds(canonicalKey);
+
+    /// <summary>How long the engine's value of <paramref name="canonicalKey"/> stays fresh from now; null before the engine is attached or when it holds none.</summary>
+    internal TimeSpan? FreshFor(string canonicalKey) => _engine?.FreshFor(canonicalKey);
 
     private void Start(SecretProvider provider)
     {

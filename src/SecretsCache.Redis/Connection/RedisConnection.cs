@@ -21,7 +21,9 @@ internal sealed class RedisConnection : IAsyncDisposable
         Metrics = metrics;
         Logger = logger;
         Names = new RedisNames(options.Namespace);
-        Guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger);
+        Watch = new ConnectionWatch(multiplexer);
+        Guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
+        Watch.Restored += Guard.Close;
     }
 
     public RedisL2Options Options { get; }
@@ -33,6 +35,9 @@ internal sealed class RedisConnection : IAsyncDisposable
     public ISubscriber Subscriber => Multiplexer.GetSubscriber();
 
     public RedisGuard Guard { get; }
+
+    /// <summary>Whether the connection is known to be down, and when it comes back.</summary>
+    public ConnectionWatch Watch { get; }
 
     public RedisNames Names { get; }
 
@@ -56,5 +61,9 @@ internal sealed class RedisConnection : IAsyncDisposable
         return new RedisConnection(options, multiplexer, keys, time, metrics, logger);
     }
 
-    public async ValueTask DisposeAsync() => await Multiplexer.DisposeAsync().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        Watch.Dispose();
+        await Multiplexer.DisposeAsync().ConfigureAwait(false);
+    }
 }

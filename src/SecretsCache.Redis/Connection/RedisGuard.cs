@@ -15,19 +15,27 @@ internal readonly record struct Guarded<T>(bool Ok, T? Value)
 /// <summary>
 /// Every Redis call of one connection goes through here: bounded by <see cref="RedisL2Options.OperationTimeout"/> and a Polly
 /// circuit breaker, so a failing, slow or absent Redis costs callers at most one timeout, then nothing while the breaker is
-/// open. Failures become <see cref="Guarded{T}.Failed"/>; only the caller's own cancellation is thrown.
+/// open. A call while the connection is known to be down is not sent at all (nor counted by the breaker), and the breaker
+/// closes when the connection is restored: the second level resumes with Redis, not a break later. Failures become
+/// <see cref="Guarded{T}.Failed"/>; only the caller's own cancellation is thrown.
 /// </summary>
 internal sealed class RedisGuard
 {
+    /// <summary>The <c>error.type</c> of a call skipped because the connection is known to be down.</summary>
+    public const string Disconnected = "Disconnected";
+
     private readonly ResiliencePipeline _pipeline;
     private readonly CircuitBreakerStateProvider _state = new();
+    private readonly CircuitBreakerManualControl _control = new();
+    private readonly Func<bool> _isDown;
     private readonly TimeSpan _timeout;
     private readonly TimeProvider _time;
     private readonly RedisL2Metrics _metrics;
     private readonly ILogger _logger;
 
-    public RedisGuard(RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger)
+    public RedisGuard(RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger, Func<bool>? isDown = null)
     {
+        _isDown = isDown ?? (static () => false);
         _timeout = timeout;
         _time = time;
         _metrics = metrics;
@@ -40,6 +48,7 @@ internal sealed class RedisGuard
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
                 StateProvider = _state,
+                ManualControl = _control,
                 // RedisException covers connection and server errors; RedisTimeoutException and our own timeout are TimeoutExceptions.
                 ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutException>(),
                 OnOpened = args =>
@@ -59,8 +68,25 @@ internal sealed class RedisGuard
     /// <summary>Whether the breaker is skipping Redis now.</summary>
     public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated;
 
-    public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken) =>
-        RunCoreAsync(operation, state, call, _pipeline, _timeout, cancellationToken);
+    /// <summary>Whether a call now would not reach Redis: the connection is known to be down, or the breaker is open.</summary>
+    public bool Skips => _isDown() || IsOpen;
+
+    public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_isDown())
+        {
+            _metrics.Error(operation, Disconnected);
+            RedisLog.CallFailed(_logger, operation, Disconnected);
+            return ValueTask.FromResult(Guarded<T>.Failed);
+        }
+
+        return RunCoreAsync(operation, state, call, _pipeline, _timeout, cancellationToken);
+    }
+
+    /// <summary>The connection is back: the breaker closes, whatever the outage made it count. In the background; never throws.</summary>
+    public void Close() =>
+        _ = _control.CloseAsync(CancellationToken.None).ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
 
     /// <summary>
     /// Like <see cref="RunAsync"/>, but the breaker neither stops nor counts the call, and its budget is <paramref name="timeout"/>

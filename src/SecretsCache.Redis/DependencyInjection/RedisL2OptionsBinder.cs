@@ -36,11 +36,41 @@ internal static class RedisL2OptionsBinder
         }
         catch (InvalidOperationException)
         {
-            // The binder's message quotes the value, which may be a password.
-            throw new SecretsConfigurationException($"'{section.Path}' holds a key that is not a Redis option, or a value that does not parse.");
+            // The binder's message quotes the value, which may be a password: each key is named by its path instead.
+            var problems = Problems(section);
+            throw new SecretsConfigurationException(problems.Count > 0
+                ? $"Invalid SecretsCache.Redis configuration: {string.Join(" ", problems)}"
+                : $"'{section.Path}' holds a key that is not a Redis option, or a value that does not parse.");
         }
 
         settings.ApplyTo(options);
+    }
+
+    /// <summary>Every key of <paramref name="section"/> that does not bind on its own, by path and never by value.</summary>
+    private static List<string> Problems(IConfigurationSection section)
+    {
+        var problems = new List<string>();
+        foreach (var (path, value) in section.AsEnumerable())
+        {
+            if (value is null || path.Length <= section.Path.Length)
+            {
+                continue;
+            }
+
+            try
+            {
+                new ConfigurationBuilder().AddInMemoryCollection([new(path[(section.Path.Length + 1)..], value)]).Build()
+                    .Bind(new RedisL2Settings(), static o => o.ErrorOnUnknownConfiguration = true);
+            }
+            catch (InvalidOperationException ex)
+            {
+                problems.Add(ex.InnerException is null
+                    ? $"'{path}' is not a Redis option (see docs/fleet.md)."
+                    : $"'{path}' does not parse as that option's type.");
+            }
+        }
+
+        return problems;
     }
 }
 
@@ -65,9 +95,13 @@ internal sealed class RedisL2Settings
 
     public TimeSpan? LeaseWaitTimeout { get; set; }
 
+    public TimeSpan? MaxClockSkew { get; set; }
+
     public TimeSpan? OperationTimeout { get; set; }
 
     public TimeSpan? ConnectTimeout { get; set; }
+
+    public double? RefreshAheadFraction { get; set; }
 
     public FleetRateLimitSettings FleetRateLimits { get; set; } = new();
 
@@ -84,8 +118,10 @@ internal sealed class RedisL2Settings
         o.KeyReloadInterval = KeyReloadInterval ?? o.KeyReloadInterval;
         o.LeaseDuration = LeaseDuration ?? o.LeaseDuration;
         o.LeaseWaitTimeout = LeaseWaitTimeout ?? o.LeaseWaitTimeout;
+        o.MaxClockSkew = MaxClockSkew ?? o.MaxClockSkew;
         o.OperationTimeout = OperationTimeout ?? o.OperationTimeout;
         o.ConnectTimeout = ConnectTimeout ?? o.ConnectTimeout;
+        o.RefreshAheadFraction = RefreshAheadFraction ?? o.RefreshAheadFraction;
         FleetRateLimits.ApplyTo(o.FleetRateLimits);
         CircuitBreaker.ApplyTo(o.CircuitBreaker);
     }

@@ -34,7 +34,7 @@ internal sealed class RedisL2Metrics : IDisposable
 
         Hits = _meter.CreateCounter<long>("secretscache.l2.hits", "{read}", "Reads answered by the Redis second level.");
         Misses = _meter.CreateCounter<long>("secretscache.l2.misses", "{read}", "Reads the second level could not answer, by reason (absent, expired, forged, unknown_key, malformed, version_mismatch, unavailable).");
-        Errors = _meter.CreateCounter<long>("secretscache.l2.errors", "{call}", "Redis calls that failed, timed out or were skipped by the open breaker, by operation and error.type.");
+        Errors = _meter.CreateCounter<long>("secretscache.l2.errors", "{call}", "Redis calls that failed, timed out, were skipped by the open breaker or while disconnected (error.type Disconnected), by operation and error.type.");
         BackplaneMessages = _meter.CreateCounter<long>("secretscache.backplane.messages", "{message}", "Backplane messages sent and received, by direction and kind (received ones that were rejected have kind 'rejected').");
         LeaseWaits = _meter.CreateCounter<long>("secretscache.lease.waits", "{wait}", "Reads that waited for another instance's fetch, by outcome.");
         FleetWaits = _meter.CreateCounter<long>("secretscache.fleet_limiter.waits", "{wait}", "Requests that waited because the fleet-wide bucket was empty, by quota.");
@@ -75,11 +75,13 @@ internal sealed class RedisL2Metrics : IDisposable
         }
     }
 
-    public void Error(string operation, Exception error)
+    public void Error(string operation, Exception error) => Error(operation, error.GetType().Name);
+
+    public void Error(string operation, string errorType)
     {
         if (Errors.Enabled)
         {
-            var tags = new TagList { { Operation, operation }, { ErrorType, error.GetType().Name } };
+            var tags = new TagList { { Operation, operation }, { ErrorType, errorType } };
             Errors.Add(1, in tags);
         }
     }

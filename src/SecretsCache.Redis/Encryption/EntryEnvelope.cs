@@ -40,6 +40,14 @@ internal readonly record struct OpenResult(L2Entry? Entry, OpenFailure Failure, 
 internal static class EntryEnvelope
 {
     public const byte Format = 1;
+
+    /// <summary>
+    /// The longest envelope written or read: 512 KiB, twice the largest a secret can make (a 65,536-character SecretString
+    /// in UTF-8, a 2,048-character name and ARN, 20 stages). Redis is read only up to here, so a huge value planted under an
+    /// entry's name costs a bounded read and is a miss; a longer secret (a custom source) is not cached in Redis.
+    /// </summary>
+    public const int MaxLength = 512 * 1024;
+
     private const int NonceSize = 12, TagSize = 16, FixedHeader = 1 + 8 + NonceSize + 8 + 8 + 1;
     private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v1/entry");
 
@@ -55,6 +63,11 @@ internal static class EntryEnvelope
         try
         {
             var headerLength = FixedHeader + version.Length;
+            if ((long)headerLength + plaintext.Length + TagSize > MaxLength)
+            {
+                throw new ArgumentException($"An entry is longer than {MaxLength} bytes.", nameof(entry));
+            }
+
             var output = new byte[headerLength + plaintext.Length + TagSize];
             var span = output.AsSpan();
             span[0] = Format;
@@ -83,7 +96,7 @@ internal static class EntryEnvelope
     /// </summary>
     public static OpenResult Open(KeyRing ring, string @namespace, string canonicalKey, ReadOnlySpan<byte> envelope, DateTimeOffset now, string? expectedVersion = null)
     {
-        if (envelope.Length < FixedHeader + TagSize || envelope[0] != Format)
+        if (envelope.Length is < FixedHeader + TagSize or > MaxLength || envelope[0] != Format)
         {
             return OpenResult.Fail(OpenFailure.Malformed);
         }

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using SecretsCache.Redis.Composition;
 using SecretsCache.Resilience;
 
@@ -10,7 +9,7 @@ namespace SecretsCache.Redis.FleetLimit;
 /// level falls back to its own static share whenever Redis cannot answer). Every request sent to AWS passes here, retries
 /// included.
 /// </summary>
-internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota, double fleetRate, RateLimiter staticShare) : ICallLimiter, IDisposable
+internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota, double fleetRate, ClientRateLimiter staticShare) : ICallLimiter, IDisposable
 {
     /// <summary>The fleet's rate: what one instance may get when the others are idle.</summary>
     public double RequestsPerSecond => fleetRate;
@@ -18,7 +17,7 @@ internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota,
     public bool HasTokenNow =>
         fleet.Level?.FleetLimiter[quota] is { FallingBack: false } limiter
             ? !limiter.LastFoundEmpty
-            : staticShare.GetStatistics()?.CurrentAvailablePermits > 0;
+            : staticShare.HasTokenNow;
 
     public async ValueTask AcquireAsync(string? reference, CancellationToken cancellationToken)
     {
@@ -33,10 +32,13 @@ internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota,
             return;
         }
 
-        using var lease = await staticShare.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        if (!lease.IsAcquired)
+        try
         {
-            throw Throttled(reference);
+            await staticShare.AcquireAsync(reference, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SecretThrottledException)
+        {
+            throw Throttled(reference); // its queue is full
         }
     }
 

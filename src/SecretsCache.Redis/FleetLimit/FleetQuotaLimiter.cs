@@ -1,6 +1,6 @@
-using System.Threading.RateLimiting;
 using SecretsCache.Redis.Connection;
 using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Resilience;
 using StackExchange.Redis;
 
 namespace SecretsCache.Redis.FleetLimit;
@@ -19,7 +19,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private readonly FleetBucketSize _size;
     private readonly long _lifetimeTicks;
     private readonly int _maxBlock;
-    private readonly RateLimiter _fallback;
+    private readonly ClientRateLimiter _fallback;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _roundTrip = new(1, 1);
     private readonly object _lock = new();
@@ -28,9 +28,10 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private long _expiresAt;
     private int _demand;
     private bool _fallingBack;
+    private bool _answered; // under the round trip: Redis has answered once, so the share sat unused (full) meanwhile
     private bool _lastFoundEmpty;
 
-    public FleetQuotaLimiter(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, RateLimiter fallback)
+    public FleetQuotaLimiter(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, ClientRateLimiter fallback)
     {
         _connection = connection;
         _quota = quota;
@@ -43,6 +44,12 @@ internal sealed class FleetQuotaLimiter : IDisposable
     }
 
     public FleetBucketSize Size => _size;
+
+    /// <summary>Whether this instance's static share (which decides while Redis cannot answer) has a token now.</summary>
+    internal bool FallbackHasTokenNow => _fallback.HasTokenNow;
+
+    /// <summary>The static share's refill period.</summary>
+    internal TimeSpan FallbackPeriod => _fallback.Period;
 
     /// <summary>Whether the last round trip found the fleet's bucket empty (a hint for choosing between batch and single reads).</summary>
     public bool LastFoundEmpty => Volatile.Read(ref _lastFoundEmpty);
@@ -94,7 +101,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
             var want = Math.Clamp(Volatile.Read(ref _demand), 1, _maxBlock);
             var sentAt = _time.GetTimestamp();
-            var grant = _connection.Guard.IsOpen
+            var grant = _connection.Guard.Skips
                 ? default
                 : await _connection.Guard.RunAsync(
                     "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want),
@@ -106,6 +113,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
             }
 
             Volatile.Write(ref _fallingBack, false);
+            _answered = true;
             Volatile.Write(ref _lastFoundEmpty, grant.Value.Granted == 0);
             if (grant.Value.Granted > 0)
             {
@@ -163,11 +171,27 @@ internal sealed class FleetQuotaLimiter : IDisposable
         if (!Volatile.Read(ref _fallingBack))
         {
             Volatile.Write(ref _fallingBack, true);
+            if (_answered)
+            {
+                // Unused while Redis answered, the share is full: emptied, its first token at a random moment within one
+                // refill period, so a fleet that loses Redis at once does not send every instance's burst together.
+#pragma warning disable CA5394 // Jitter, not security.
+                _fallback.StartEmpty(Random.Shared.NextDouble());
+#pragma warning restore CA5394
+            }
+
             RedisLog.FleetFallback(_connection.Logger, _quota);
         }
 
         RedisL2Metrics.Add(_connection.Metrics.FleetFallbacks, RedisL2Metrics.Quota, _quota);
-        using var lease = await _fallback.AcquireAsync(1, cancellationToken).ConfigureAwait(false);
-        return new FleetPermit(lease.IsAcquired ? FleetPermitSource.Fallback : FleetPermitSource.Rejected, _time.GetTimestamp());
+        try
+        {
+            await _fallback.AcquireAsync(null, cancellationToken).ConfigureAwait(false);
+            return new FleetPermit(FleetPermitSource.Fallback, _time.GetTimestamp());
+        }
+        catch (SecretThrottledException)
+        {
+            return new FleetPermit(FleetPermitSource.Rejected, _time.GetTimestamp()); // its queue is full
+        }
     }
 }

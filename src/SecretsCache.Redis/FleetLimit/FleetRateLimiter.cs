@@ -1,5 +1,5 @@
-using System.Threading.RateLimiting;
 using SecretsCache.Redis.Connection;
+using SecretsCache.Resilience;
 
 namespace SecretsCache.Redis.FleetLimit;
 
@@ -12,7 +12,7 @@ internal sealed class FleetRateLimiter : IDisposable
 {
     private readonly FleetQuotaLimiter?[] _limiters;
 
-    public FleetRateLimiter(RedisConnection connection, RedisFleetRateLimitOptions options, Func<FleetQuota, RateLimiter>? fallback = null)
+    public FleetRateLimiter(RedisConnection connection, RedisFleetRateLimitOptions options)
     {
         var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
             options.FallbackFleetSize,
@@ -21,9 +21,9 @@ internal sealed class FleetRateLimiter : IDisposable
             Positive(options.ParameterStoreRequestsPerSecond));
         _limiters =
         [
-            Create(connection, "sm", options.SecretsManagerRequestsPerSecond, options, fallback?.Invoke(FleetQuota.SecretsManager) ?? StaticShare(shares.SecretsManagerRequestsPerSecond, options)),
-            Create(connection, "sm-batch", options.SecretsManagerBatchRequestsPerSecond, options, fallback?.Invoke(FleetQuota.SecretsManagerBatch) ?? StaticShare(shares.SecretsManagerBatchRequestsPerSecond, options)),
-            Create(connection, "ssm", options.ParameterStoreRequestsPerSecond, options, fallback?.Invoke(FleetQuota.ParameterStore) ?? StaticShare(shares.ParameterStoreRequestsPerSecond, options)),
+            Create(connection, "sm", options.SecretsManagerRequestsPerSecond, options, StaticShare(shares.SecretsManagerRequestsPerSecond, options, connection.Time)),
+            Create(connection, "sm-batch", options.SecretsManagerBatchRequestsPerSecond, options, StaticShare(shares.SecretsManagerBatchRequestsPerSecond, options, connection.Time)),
+            Create(connection, "ssm", options.ParameterStoreRequestsPerSecond, options, StaticShare(shares.ParameterStoreRequestsPerSecond, options, connection.Time)),
         ];
     }
 
@@ -52,7 +52,7 @@ internal sealed class FleetRateLimiter : IDisposable
     };
 
     /// <summary>This instance's static share of <paramref name="quota"/> (the quota over <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>), as a bucket.</summary>
-    internal static RateLimiter StaticShareOf(FleetQuota quota, RedisFleetRateLimitOptions options)
+    internal static ClientRateLimiter StaticShareOf(FleetQuota quota, RedisFleetRateLimitOptions options, TimeProvider time)
     {
         var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
             options.FallbackFleetSize,
@@ -64,21 +64,22 @@ internal sealed class FleetRateLimiter : IDisposable
             FleetQuota.SecretsManagerBatch => shares.SecretsManagerBatchRequestsPerSecond,
             FleetQuota.ParameterStore => shares.ParameterStoreRequestsPerSecond,
             _ => shares.SecretsManagerRequestsPerSecond,
-        }, options);
+        }, options, time);
     }
 
-    /// <summary>A token bucket at this instance's share, burst included (at least one request), refilled one token at a time.</summary>
-    internal static RateLimiter StaticShare(double perSecond, RedisFleetRateLimitOptions options) => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-    {
-        TokenLimit = (int)Math.Clamp(Math.Floor(perSecond * options.BurstSeconds), 1, int.MaxValue),
-        TokensPerPeriod = 1,
-        ReplenishmentPeriod = TimeSpan.FromMilliseconds(Math.Ceiling(1_000 / perSecond)),
-        AutoReplenishment = true,
-        QueueLimit = 10_000,
-        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-    });
+    /// <summary>
+    /// A token bucket at this instance's share, burst included (at least one request), on the provider's clock (the core's
+    /// client-side bucket). It starts full, as the core's buckets with a burst do; a fallback that begins after Redis answered
+    /// empties it first (<see cref="ClientRateLimiter.StartEmpty"/>), since a fleet that loses Redis at once would otherwise
+    /// send every instance's burst in the same second.
+    /// </summary>
+    internal static ClientRateLimiter StaticShare(double perSecond, RedisFleetRateLimitOptions options, TimeProvider time) => new(
+        "Secrets Manager or Parameter Store (fleet fallback)",
+        perSecond,
+        new RateLimitOptions { BurstSeconds = options.BurstSeconds, Behavior = RateLimitBehavior.Wait, QueueLimit = 10_000 },
+        time);
 
-    private static FleetQuotaLimiter? Create(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, RateLimiter fallback)
+    private static FleetQuotaLimiter? Create(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, ClientRateLimiter fallback)
     {
         if (perSecond <= 0)
         {

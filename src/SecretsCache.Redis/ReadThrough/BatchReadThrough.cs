@@ -24,7 +24,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
 
         foreach (var i in shared)
         {
-            level.Backplane.Track(references[i].CanonicalText);
+            level.Backplane.Track(references[i].CanonicalText, owner.Fleet.HeldByEngine);
         }
 
         await Task.WhenAll(shared.Select(i => owner.Fleet.Removals.WaitAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);

@@ -13,8 +13,11 @@ namespace SecretsCache.Redis.ReadThrough;
 /// Why the engine fetches decides what may answer (<see cref="FetchReason"/>): a refresh-ahead takes only an entry newer than
 /// the one it holds (else it refreshes the entry for the fleet, as lease holder); a forced refresh (rotation, an
 /// authentication failure, <c>RefreshAsync</c>) goes to AWS and overwrites the entry. A version seen to change at AWS, and
-/// every forced refresh, is published on the backplane. The encryption key and password secrets never pass through here.
-/// Until the level is up (connecting, or the key secret not read yet), this is the AWS source.
+/// every forced refresh, is published on the backplane. A refresh-ahead that comes due while Redis is known to be down
+/// waits for it to come back (for at most half of what is left of the value's freshness), so that after a restart one
+/// instance per key fetches instead of every instance; the held value is served meanwhile. The encryption key and password
+/// secrets never pass through here. Until the level is up (connecting, or the key secret not read yet), this is the AWS
+/// source.
 /// </summary>
 internal sealed class SecondLevelSource : ISecretSource, IDisposable
 {
@@ -41,8 +44,14 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
 
         var key = reference.CanonicalText;
         var ttl = TtlOf(key);
-        level.Backplane.Track(key);
+        level.Backplane.Track(key, _fleet.HeldByEngine);
         await _fleet.Removals.WaitAsync(key, cancellationToken).ConfigureAwait(false);
+        if (reason == FetchReason.RefreshAhead && current is not null && level.Connection.Watch.IsDown)
+        {
+            // Nobody waits on a refresh-ahead and the value is still fresh: without Redis every instance would fetch it.
+            await level.WaitUntilUpAsync(RefreshDeferral(current, _fleet.FreshFor(key), ttl, level.Connection.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+        }
+
         if (reason == FetchReason.Forced)
         {
             var fetched = await _inner.FetchAsync(reference, current, reason, cancellationToken).ConfigureAwait(false);
@@ -91,6 +100,17 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
     /// </summary>
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
 
+    /// <summary>
+    /// A value of a key the fleet shares, while Redis is up, refreshes on the fleet's schedule
+    /// (<see cref="RedisL2Options.RefreshAheadFraction"/>, a point its key gives, with no random jitter): the same moment on every instance, so one of them takes
+    /// the lease and fetches, and the others read what it wrote. Jitter would undo that: the fleet would refresh when its
+    /// earliest instance does, more often the larger it grows.
+    /// </summary>
+    public double? SharedRefreshAheadFraction(SecretReference reference) =>
+        _fleet.Level is { } level && level.Connection.Multiplexer.IsConnected && !_fleet.IsExempt(reference)
+            ? _fleet.RefreshAheadFraction
+            : _inner.SharedRefreshAheadFraction(reference);
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         if (_fleet.Level is not { } level)
@@ -116,6 +136,24 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
 
     internal TimeSpan TtlOf(string canonicalKey) =>
         _cache.TtlByKey.Count != 0 && _cache.TtlByKey.TryGetValue(canonicalKey, out var configured) ? configured : _cache.DefaultTtl;
+
+    /// <summary>
+    /// How long a refresh-ahead of <paramref name="current"/> may wait for Redis: half of the time the value the engine holds
+    /// stays fresh (<paramref name="freshFor"/>, which knows the schedule it was given; without it, the TTL less the largest
+    /// jitter, from its AWS fetch), and half of the fetch's budget, so the fetch itself still has the other half before the
+    /// value expires or the fetch times out.
+    /// </summary>
+    internal TimeSpan RefreshDeferral(Secret current, TimeSpan? freshFor, TimeSpan ttl, DateTimeOffset now)
+    {
+        if (current.FetchedAt == default && freshFor is null)
+        {
+            return TimeSpan.Zero;
+        }
+
+        var fresh = freshFor ?? current.FetchedAt + (ttl * (1 - _cache.TtlJitter)) - now;
+        var wait = TimeSpan.FromTicks(Math.Min(fresh.Ticks, _cache.FetchTimeout.Ticks) / 2);
+        return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+    }
 
     /// <summary>
     /// What the second level should hold after a fetch: AWS's answer, or, when AWS only confirmed the value held (the source

@@ -85,7 +85,8 @@ internal sealed class RedisL2Store(RedisConnection connection)
 
     /// <summary>
     /// Deletes every entry of the namespace (an InvalidateAll): entries are named by HMAC, so they are found by SCAN of the
-    /// namespace's entry prefix on each primary. Bounded by the connect timeout; false when Redis could not do it all.
+    /// namespace's entry prefix on each primary. Bounded by the connect timeout; false (and a warning) when Redis could not
+    /// do it all: down, too slow, or an ACL without SCAN.
     /// </summary>
     public async ValueTask<bool> RemoveAllAsync(CancellationToken cancellationToken = default)
     {
@@ -117,6 +118,11 @@ internal sealed class RedisL2Store(RedisConnection connection)
             },
             connection.Options.ConnectTimeout,
             cancellationToken).ConfigureAwait(false);
+        if (!removed.Ok)
+        {
+            RedisLog.RemoveAllFailed(connection.Logger);
+        }
+
         return removed.Ok;
     }
 
@@ -133,10 +139,11 @@ internal sealed class RedisL2Store(RedisConnection connection)
             names[i] = connection.Names.Entry(RedisNames.Hash(ring.All[i], canonicalKey));
         }
 
-        // One GET per key name, pipelined (not MGET, whose keys would have to share a cluster slot).
+        // One GETRANGE per key name, pipelined (not MGET, whose keys would have to share a cluster slot): at most one byte
+        // more than the longest envelope is read, so whatever is planted under the name, the read is bounded.
         var values = await connection.Guard.RunAsync(
             ReadOperation, (db: connection.Database, names),
-            static s => Task.WhenAll(s.names.Select(n => s.db.StringGetAsync(n))),
+            static s => Task.WhenAll(s.names.Select(n => s.db.StringGetRangeAsync(n, 0, EntryEnvelope.MaxLength))),
             cancellationToken).ConfigureAwait(false);
         if (!values.Ok)
         {
@@ -147,9 +154,9 @@ internal sealed class RedisL2Store(RedisConnection connection)
         var reason = L2MissReason.Absent;
         foreach (var value in values.Value!)
         {
-            if (value.IsNull)
+            if (value.IsNullOrEmpty)
             {
-                continue;
+                continue; // GETRANGE answers an absent key with an empty string
             }
 
             var opened = EntryEnvelope.Open(ring, connection.Namespace, canonicalKey, (byte[])value!, now, expectedVersion);

@@ -10,6 +10,13 @@ internal interface IEngineAnnouncements
 
     /// <summary><see cref="CacheEngine.InvalidateAll"/> ran.</summary>
     void InvalidatedAll();
+
+    /// <summary>
+    /// <paramref name="canonicalKey"/>'s entry left this L1 (evicted by the size bound, invalidated here or by an announcement):
+    /// what a backplane keeps for it can go. Called after the entry is out of the index, so <see cref="CacheEngine.Holds"/>
+    /// already answers false unless a new entry for the key was made since.
+    /// </summary>
+    void Dropped(string canonicalKey);
 }
 
 /// <summary>
@@ -82,6 +89,22 @@ internal sealed partial class CacheEngine
             Fire(entry.Key, changes);
         }
     }
+
+    /// <summary>How long the value this L1 holds for <paramref name="canonicalKey"/> stays fresh from now (zero once expired); null when it holds none.</summary>
+    public TimeSpan? FreshFor(string canonicalKey)
+    {
+        if (!_entries.TryGetValue(canonicalKey, out var entry) || !entry.IsKey(canonicalKey) || entry.Value is not { } value)
+        {
+            return null;
+        }
+
+        var left = value.ExpiresAt - _clock.Now();
+        return left > 0 ? _policy.Duration(left) : TimeSpan.Zero;
+    }
+
+    /// <summary>Whether this L1 has an entry for <paramref name="canonicalKey"/> now (fetched, or being fetched).</summary>
+    public bool Holds(string canonicalKey) =>
+        _entries.TryGetValue(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && !entry.Evicted;
 
     /// <summary>Applies another instance's <see cref="InvalidateAll"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidateAll() => RemoveAll();

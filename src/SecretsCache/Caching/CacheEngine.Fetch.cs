@@ -1,5 +1,6 @@
 using System.Runtime.ExceptionServices;
 using SecretsCache.Diagnostics;
+using SecretsCache.Resilience;
 using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
@@ -80,13 +81,12 @@ internal sealed partial class CacheEngine
         Exception? error = null;
         try
         {
-            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            using var deadline = new DeadlineToken(_options.FetchTimeout, _time, _disposed.Token);
             try
             {
-                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, reason, linked.Token).ConfigureAwait(false);
+                result = await _source.FetchAsync(entry.Reference, entry.Value?.Secret, reason, deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.TimedOut(_disposed.Token))
             {
                 error = new SecretServiceUnavailableException(
                     $"Fetching '{entry.Key}' did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout if AWS is slow but answering.", entry.Key, TimeoutCodes.FetchTimeout);
@@ -170,7 +170,7 @@ internal sealed partial class CacheEngine
         var unchanged = previous is not null && ReferenceEquals(previous.Secret, secret);
         // Counted from the AWS fetch (CacheEngine.Announced.cs), not from now: a value a second level kept is already that old.
         var fetched = unchanged ? now : FetchedTicks(secret, now);
-        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(fetched, TtlOf(entry), _random());
+        var (refreshAt, expiresAt, staleUntil) = Schedule(entry, fetched);
         var fetchedAt = unchanged ? previous!.FetchedAt : fetched;
         entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
         entry.Failure = null;
@@ -181,6 +181,12 @@ internal sealed partial class CacheEngine
             AnnounceVersionChange(entry, previous.Secret, secret); // CacheEngine.Changes.cs
         }
     }
+
+    /// <summary>When a value of <paramref name="entry"/> fetched at <paramref name="fetched"/> is refreshed, expires and stops being servable stale.</summary>
+    private (long RefreshAt, long ExpiresAt, long StaleUntil) Schedule(CacheEntry entry, long fetched) =>
+        _source.SharedRefreshAheadFraction(entry.Reference) is { } shared
+            ? _policy.ScheduleShared(fetched, TtlOf(entry), shared, CachePolicy.KeyDraw(entry.Key))
+            : _policy.Schedule(fetched, TtlOf(entry), _random());
 
     private void RecordFailure(CacheEntry entry, Exception error, long now)
     {

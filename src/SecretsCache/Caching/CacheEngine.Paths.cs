@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using SecretsCache.Diagnostics;
 using SecretsCache.References;
+using SecretsCache.Resilience;
 
 namespace SecretsCache.Caching;
 
@@ -32,14 +33,13 @@ internal sealed partial class CacheEngine
         try
         {
             await Task.Yield(); // Leave GetOrAdd before doing I/O.
-            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            using var deadline = new DeadlineToken(_options.FetchTimeout, _time, _disposed.Token);
             IReadOnlyList<Secret> secrets;
             try
             {
-                secrets = await _source.FetchPathAsync(path, recursive, linked.Token).ConfigureAwait(false);
+                secrets = await _source.FetchPathAsync(path, recursive, deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.TimedOut(_disposed.Token))
             {
                 throw new SecretServiceUnavailableException(
                     $"Listing the Parameter Store path '{path}' did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout for a longer listing.",

@@ -64,7 +64,7 @@ internal sealed partial class CacheEngine
                     }
                     else
                     {
-                        var (refreshAt, expiresAt, staleUntil) = _policy.Schedule(fetchedAt, TtlOf(entry), _random());
+                        var (refreshAt, expiresAt, staleUntil) = Schedule(entry, fetchedAt);
                         entry.Value = value with { FetchedAt = fetchedAt, RefreshAt = refreshAt, ExpiresAt = expiresAt, StaleUntil = staleUntil };
                         rescheduled++;
                     }

@@ -1,4 +1,5 @@
 using SecretsCache.Diagnostics;
+using SecretsCache.Resilience;
 using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
@@ -104,13 +105,12 @@ internal sealed partial class CacheEngine
         Exception? batchError = null;
         try
         {
-            using var timeout = new CancellationTokenSource(_options.FetchTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _disposed.Token);
+            using var deadline = new DeadlineToken(_options.FetchTimeout, _time, _disposed.Token);
             try
             {
-                outcomes = await _source.FetchManyAsync(claimed.Select(c => c.Entry.Reference).ToList(), linked.Token).ConfigureAwait(false);
+                outcomes = await _source.FetchManyAsync(claimed.Select(c => c.Entry.Reference).ToList(), deadline.Token).ConfigureAwait(false);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_disposed.IsCancellationRequested)
+            catch (OperationCanceledException) when (deadline.TimedOut(_disposed.Token))
             {
                 batchError = new SecretServiceUnavailableException(
                     $"Warm-up of {claimed.Count} references did not finish within FetchTimeout ({_options.FetchTimeout.TotalSeconds:0.###} s); raise FetchTimeout for a longer warm-up list.", null, TimeoutCodes.FetchTimeout);

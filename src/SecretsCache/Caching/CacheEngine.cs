@@ -25,6 +25,7 @@ internal sealed partial class CacheEngine : IDisposable
     private readonly CachePolicy _policy;
     private readonly EngineClock _clock;
     private readonly CancellationTokenSource _disposed = new();
+    private volatile bool _isDisposed; // the hit's check: a field of the engine itself, one load less than _disposed's state
 
     // One index: each entry under its canonical key, and under every other reference text already seen (its aliases, at
     // most CacheEntry.MaxAliases), so a hit is one lookup and parses nothing. An alias is never another entry's canonical
@@ -141,6 +142,7 @@ internal sealed partial class CacheEngine : IDisposable
     {
         if (!_disposed.IsCancellationRequested)
         {
+            _isDisposed = true;
             _disposed.Cancel();
             _disposed.Dispose();
         }
@@ -214,7 +216,7 @@ internal sealed partial class CacheEngine : IDisposable
     private CacheEntry Resolve(string text)
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
-        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this); // Before the fast path: a disposed cache serves no hits.
+        ObjectDisposedException.ThrowIf(_isDisposed, this); // Before the fast path: a disposed cache serves no hits.
         if (_entries.TryGetValue(text, out var entry) && !entry.Evicted)
         {
             return entry;
@@ -306,12 +308,22 @@ internal sealed partial class CacheEngine : IDisposable
                 side.Changes = null;
             }
 
-            foreach (var alias in entry.Aliases())
+            // Without an iterator: an invalidation or eviction allocates nothing for the aliases.
+            if (entry.FirstAlias is { } first)
             {
-                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(first, entry));
+            }
+
+            if (entry.MoreAliases is { } more)
+            {
+                foreach (var alias in more)
+                {
+                    _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                }
             }
         }
 
+        _announcements?.Dropped(entry.Key); // CacheEngine.Announced.cs: a backplane forgets the key, so it stays within MaxEntries.
         return true;
     }
 }

@@ -133,22 +133,11 @@ internal sealed class CacheEntry
         return true;
     }
 
-    /// <summary>The texts other than <see cref="Key"/> that reach this entry. Under <see cref="Gate"/>.</summary>
-    public IEnumerable<string> Aliases()
-    {
-        if (_alias is not null)
-        {
-            yield return _alias;
-        }
+    /// <summary>The first text other than <see cref="Key"/> that reaches this entry, if any. Under <see cref="Gate"/>.</summary>
+    public string? FirstAlias => _alias;
 
-        if (_side?.MoreAliases is { } more)
-        {
-            foreach (var alias in more)
-            {
-                yield return alias;
-            }
-        }
-    }
+    /// <summary>The texts beyond <see cref="FirstAlias"/> that reach this entry, if any. Under <see cref="Gate"/>.</summary>
+    public List<string>? MoreAliases => _side?.MoreAliases;
 
     private EntrySide CreateSide()
     {

@@ -176,7 +176,16 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
     /// in [0, 1)), and a staggered share starts empty again, as at construction, so environments restored together do not
     /// refill in the same millisecond. A bucket that is not staggered keeps the tokens it holds.
     /// </summary>
-    public void RestartPhase(double random)
+    public void RestartPhase(double random) => RestartPhase(random, empty: Staggered);
+
+    /// <summary>
+    /// Spends every token and restarts the refills at a random point within one period from now (<paramref name="random"/>
+    /// in [0, 1)): a share left unused for a while is full, and a fleet that starts using its shares at once (a fleet-wide
+    /// limiter's fallback when Redis goes) would send every instance's burst in the same moment.
+    /// </summary>
+    public void StartEmpty(double random) => RestartPhase(random, empty: true);
+
+    private void RestartPhase(double random, bool empty)
     {
         if (_bucket is null)
         {
@@ -194,7 +203,7 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
             StartDelay = Period * random;
             _firstRefill = now + Timestamps(StartDelay);
             _refilled = 0;
-            while (Staggered && StartDelay > TimeSpan.Zero)
+            while (empty && (StartDelay > TimeSpan.Zero || !Staggered))
             {
                 var lease = _bucket.AttemptAcquire(1); // never a waiter's continuation here: only a release runs those
                 if (!lease.IsAcquired)

@@ -25,6 +25,14 @@ internal interface ISecretSource
     /// </summary>
     bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => false;
 
+    /// <summary>
+    /// For a value of <paramref name="reference"/> this source shares with other instances (a second level), the fraction of
+    /// the TTL by which it is refreshed: every instance derives the same refresh point from it and the key (no random
+    /// jitter), so the fleet's single-flight makes it one fetch; null (the default) for a value of this instance alone, which
+    /// takes the engine's jittered schedule.
+    /// </summary>
+    double? SharedRefreshAheadFraction(SecretReference reference) => null;
+
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 

@@ -14,12 +14,8 @@ public sealed class RetryBudgetTests
     [Fact]
     public async Task An_attempt_AWS_never_answers_ends_at_the_retry_budget_with_a_typed_error_and_no_retry()
     {
-        var awsClock = new SignallingTimeProvider(TimeProvider.System.GetUtcNow()); // frozen: the latency never ends by itself
-        await using var aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { TimeProvider = awsClock });
-        aws.CreateSecret("app/slow", "slow-value");
-        aws.Faults.Latency = TimeSpan.FromMinutes(10);
-        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // signatures stay inside the emulator's window
-        var options = new SecretsCacheOptions().UseEmulator(aws);
+        await using var aws = await HangingAws.StartAsync("app/slow", "slow-value");
+        var (awsClock, clock, options) = (aws.AwsClock, aws.Clock, aws.Options());
         options.Retry.MaxRetryAttempts = 5;
         options.Retry.TotalTimeout = TimeSpan.FromSeconds(2);
         options.Aws.AttemptTimeout = TimeSpan.FromSeconds(10);

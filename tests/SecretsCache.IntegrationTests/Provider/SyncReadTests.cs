@@ -83,12 +83,8 @@ public sealed class SyncReadTests(AwsFixture fixture) : ProviderTestBase(fixture
     [Fact]
     public async Task A_miss_AWS_does_not_answer_within_FetchTimeout_throws_the_fetch_timeout_error_from_a_single_threaded_context()
     {
-        var awsClock = new SignallingTimeProvider(TimeProvider.System.GetUtcNow()); // frozen: the latency never ends by itself
-        await using var aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { TimeProvider = awsClock });
-        aws.CreateSecret("app/slow", "slow-value");
-        aws.Faults.Latency = TimeSpan.FromMinutes(10);
-        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // signatures stay inside the emulator's window
-        var options = new SecretsCacheOptions().UseEmulator(aws);
+        await using var aws = await HangingAws.StartAsync("app/slow", "slow-value");
+        var (awsClock, clock, options) = (aws.AwsClock, aws.Clock, aws.Options());
         options.FetchTimeout = TimeSpan.FromSeconds(5);
         options.Aws.AttemptTimeout = TimeSpan.FromMinutes(1);
         options.Retry.TotalTimeout = TimeSpan.FromMinutes(1);

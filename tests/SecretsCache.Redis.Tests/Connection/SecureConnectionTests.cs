@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using SecretsCache.Redis.Backplane;
@@ -20,11 +22,17 @@ public sealed class SecureConnectionTests
     private readonly byte[] _key = Levels.NewKey();
 
     /// <summary>The ACL of docs/fleet.md: the namespace's keys and channels, and the commands the second level sends.</summary>
-    internal static string[] AclFor(string user, string password, string @namespace) =>
+    internal static string[] AclFor(string user, string password, string @namespace, params string[] without) =>
     [
         "SETUSER", user, "reset", "on", ">" + password, $"~sc:{@namespace}:*", $"&sc:{@namespace}:*", "-@all",
-        "+get", "+set", "+psetex", "+del", "+publish", "+subscribe", "+unsubscribe", "+evalsha", "+eval", "+hmget", "+hset", "+pexpire",
-        "+time", "+ping", "+echo", "+info", "+client|setname", "+client|id", "+cluster|nodes", "+cluster|slots", "+config|get", "+hello",
+        .. DocumentedCommands.Except(without).Select(c => "+" + c),
+    ];
+
+    /// <summary>The commands docs/fleet.md lists, word for word.</summary>
+    internal static readonly string[] DocumentedCommands =
+    [
+        "get", "getrange", "set", "psetex", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire",
+        "time", "ping", "echo", "info", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "config|get", "hello",
     ];
 
     [RedisFact]
@@ -60,6 +68,40 @@ public sealed class SecureConnectionTests
         Assert.Equal(BackplaneKind.Changed, (await RedisBackplaneTests.NextAsync(received)).Kind);
         var log = await AclLogAsync(admin);
         Assert.True(log.Length == 0, log);
+    }
+
+    [RedisFact]
+    public async Task With_the_documented_ACL_InvalidateAll_removes_every_entry_and_without_SCAN_it_warns_at_once_instead_of_hanging()
+    {
+        await using var server = await RedisServer.StartNewAsync(s => s.AdminPassword = "admin-" + Guid.NewGuid().ToString("N"));
+        await using var admin = await server.ConnectAdminAsync();
+        await admin.GetServers()[0].ExecuteAsync("ACL", AclFor("orders-app", "pw-orders", "orders"));
+        await admin.GetServers()[0].ExecuteAsync("ACL", AclFor("billing-app", "pw-billing", "billing", without: "scan"));
+        using var logs = new FakeLoggerProvider();
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs));
+        await using var orders = await Levels.CreateAsync(server, "orders", _key, o => (o.User, o.Password) = ("orders-app", "pw-orders"), loggers: loggers);
+        await using var billing = await Levels.CreateAsync(server, "billing", _key, o => (o.User, o.Password) = ("billing-app", "pw-billing"), loggers: loggers);
+        foreach (var level in new[] { orders, billing })
+        {
+            Assert.True(await level.Store.WriteAsync(Key, Levels.Secret("app/db", "v", "version-1-000000000000000000000000", TimeProvider.System.GetUtcNow()), Ttl));
+            Assert.True(await level.Store.WriteAsync("sm:app/other", Levels.Secret("app/other", "v", "version-1-000000000000000000000000", TimeProvider.System.GetUtcNow()), Ttl));
+        }
+
+        Assert.True(await orders.Store.RemoveAllAsync(), await AclLogAsync(admin) + string.Join(" | ", logs.Collector.GetSnapshot().Select(l => l.Message)));
+        Assert.Equal(L2MissReason.Absent, (await orders.Store.ReadAsync(Key)).Reason);
+        Assert.Equal(L2MissReason.Absent, (await orders.Store.ReadAsync("sm:app/other")).Reason);
+        Assert.DoesNotContain(logs.Collector.GetSnapshot(), l => l.Id.Id == 111);
+
+        var started = TimeProvider.System.GetTimestamp();
+        Assert.False(await billing.Store.RemoveAllAsync());
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(5), "a refused SCAN must not wait out the connect timeout");
+        var warning = Assert.Single(logs.Collector.GetSnapshot(), l => l.Id.Id == 111);
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("SCAN", warning.Message, StringComparison.Ordinal);
+        // Per-key invalidation needs only DEL, so it still works; the entries InvalidateAll could not find are still there.
+        Assert.True((await billing.Store.ReadAsync("sm:app/other")).IsHit);
+        Assert.True(await billing.Store.RemoveAsync(Key));
+        Assert.Equal(L2MissReason.Absent, (await billing.Store.ReadAsync(Key)).Reason);
     }
 
     private static async Task<string> AclLogAsync(ConnectionMultiplexer admin)

@@ -41,6 +41,35 @@ public sealed class EntryEnvelopeTests
     }
 
     [Fact]
+    public void The_largest_secret_AWS_allows_seals_within_the_bound_and_a_longer_one_is_refused()
+    {
+        // 65,536 characters of three UTF-8 bytes each, the longest name and ARN, 20 stages of 256 characters.
+        var largest = new Secret(new string('n', 2_048), new string('\u20AC', 65_536))
+        {
+            Arn = new string('a', 2_048),
+            VersionId = new string('v', 64),
+            VersionStages = [.. Enumerable.Range(0, 20).Select(i => new string((char)('A' + i), 256))],
+            FetchedAt = Fetched,
+        };
+        var envelope = EntryEnvelope.Seal(Ring.Current, Ns, Key, Entry(largest));
+
+        Assert.InRange(envelope.Length, 1, EntryEnvelope.MaxLength);
+        Assert.Equal(largest.GetString(), EntryEnvelope.Open(Ring, Ns, Key, envelope, Fetched).Entry!.Secret.GetString());
+        var tooLong = new Secret("app/huge", new string('x', EntryEnvelope.MaxLength)) { FetchedAt = Fetched };
+        Assert.Throws<ArgumentException>(() => EntryEnvelope.Seal(Ring.Current, Ns, Key, Entry(tooLong)));
+    }
+
+    [Fact]
+    public void Bytes_longer_than_the_longest_envelope_are_malformed_before_any_decryption()
+    {
+        var envelope = new byte[EntryEnvelope.MaxLength + 1];
+        envelope[0] = EntryEnvelope.Format;
+        BinaryPrimitives.WriteUInt64BigEndian(envelope.AsSpan(1), Ring.Current.Id); // a key this instance has
+
+        Assert.Equal(OpenFailure.Malformed, EntryEnvelope.Open(Ring, Ns, Key, envelope, Fetched).Failure);
+    }
+
+    [Fact]
     public void A_binary_secret_and_a_parameter_round_trip()
     {
         var binary = new Secret("app/cert", new byte[] { 0, 1, 2, 255, 128 }) { VersionId = "v-binary-000000000000000000000000001", FetchedAt = Fetched };

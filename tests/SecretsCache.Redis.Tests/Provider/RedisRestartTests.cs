@@ -1,3 +1,7 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Tests.Support;
 using SecretsCache.Testing;
 using StackExchange.Redis;
@@ -79,19 +83,163 @@ public sealed class RedisRestartTests : IAsyncLifetime
         Assert.Equal(calls, _aws.Requests.Count(GetSecretValue));
     }
 
-    /// <summary>Completes when every level's connection is restored (StackExchange.Redis's ConnectionRestored), registered before the kill.</summary>
-    internal static Task Restored(params RedisSecondLevel[] levels) => Task.WhenAll(levels.Select(level =>
+    [RedisFact]
+    public async Task Refreshes_due_while_Redis_is_down_wait_for_it_so_the_fleet_fetches_each_key_once_and_nobody_waits_on_the_dead_Redis()
     {
-        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        level.Connection.Multiplexer.ConnectionRestored += (_, e) =>
+        string[] keys = ["app/a", "app/b"];
+        foreach (var key in keys)
         {
-            if (e.ConnectionType == ConnectionType.Interactive)
+            _aws.CreateSecret(key, key + "-v1");
+        }
+
+        _aws.CreateSecret("app/cold", "cold");
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // near the real time: the emulator checks signatures' dates
+        var fleet = new SecretProvider[4];
+        for (var i = 0; i < fleet.Length; i++)
+        {
+            fleet[i] = await _fleet.StartAsync(o => o.DefaultTtl = TimeSpan.FromMinutes(1), time: time, meters: meters);
+        }
+
+        foreach (var provider in fleet)
+        {
+            foreach (var key in keys)
             {
-                restored.TrySetResult();
+                Assert.Equal(key + "-v1", await provider.GetStringAsync(key));
             }
-        };
-        return restored.Task;
-    }));
+        }
+
+        Assert.Equal(keys.Length, _aws.Requests.Count(GetSecretValue)); // one fetch per key, the rest from Redis
+        var warmedAt = time.GetUtcNow();
+        var levels = fleet.Select(FleetProviders.LevelOf).ToArray();
+        var restored = Restored(levels);
+        var failed = Failed(levels);
+        await _server.KillAsync();
+        await failed.WaitAsync(Bound);
+
+        // A key no one holds goes to AWS at once, within the static share: the dead Redis costs it nothing (the clock moves
+        // only by the share's refill periods, far less than a Redis timeout).
+        using var fetched = new MetricCollector<double>(meters, SecretsCacheTelemetry.MeterName, "secretscache.fetch.duration");
+        Assert.Equal("cold", await ReadWhileFallingBackAsync(fleet[0], "app/cold", time));
+
+        // Every value is in its refresh-ahead window (shared entries: from 0.90-0.95 of the 60 s TTL, by key), none has
+        // expired: each read answers from L1 at once and starts a refresh in the background.
+        time.Advance(TimeSpan.FromSeconds(57.5) - (time.GetUtcNow() - warmedAt));
+        foreach (var provider in fleet)
+        {
+            foreach (var key in keys)
+            {
+                var read = provider.GetAsync(key);
+                Assert.True(read.IsCompletedSuccessfully);
+                Assert.Equal(key + "-v1", (await read).GetString());
+            }
+        }
+
+        var duringOutage = _aws.Requests.Count(GetSecretValue);
+        await _server.StartAsync(); // same port, empty
+        await restored.WaitAsync(Bound);
+        await fetched.WaitForMeasurementsAsync(1 + (fleet.Length * keys.Length), Bound);
+
+        // Through the fleet's lease once Redis is back: one AWS fetch per key, not one per instance and key.
+        Assert.Equal(keys.Length, _aws.Requests.Count(GetSecretValue) - duringOutage);
+        // Every instance holds the refreshed value: past the old value's TTL it is still fresh, and nothing more is fetched.
+        // (A read joins a refresh still storing its outcome, so it cannot race it.)
+        time.Advance(TimeSpan.FromSeconds(10));
+        foreach (var provider in fleet)
+        {
+            foreach (var key in keys)
+            {
+                Assert.Equal(key + "-v1", await provider.GetStringAsync(key));
+            }
+        }
+
+        Assert.Equal(duringOutage + keys.Length, _aws.Requests.Count(GetSecretValue));
+    }
+
+    [RedisFact]
+    public async Task Once_Redis_is_back_the_fleet_uses_it_at_once_instead_of_waiting_out_a_breaker_the_outage_opened()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _aws.CreateSecret($"app/s{i}", $"value-{i}");
+        }
+
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var fleet = new SecretProvider[3];
+        for (var i = 0; i < fleet.Length; i++)
+        {
+            fleet[i] = await _fleet.StartAsync(time: time);
+        }
+
+        var levels = fleet.Select(FleetProviders.LevelOf).ToArray();
+        var restored = Restored(levels);
+        var failed = Failed(levels);
+        await _server.KillAsync();
+        await failed.WaitAsync(Bound);
+
+        // Misses while Redis is down: each goes to AWS (and, before the fix, opened the level's breaker for 5 s of a clock
+        // that stands still here).
+        foreach (var provider in fleet)
+        {
+            Assert.Equal("value-0", await ReadWhileFallingBackAsync(provider, "app/s0", time));
+            Assert.Equal("value-1", await ReadWhileFallingBackAsync(provider, "app/s1", time));
+        }
+
+        await _server.StartAsync();
+        await restored.WaitAsync(Bound);
+        await Task.WhenAll(levels.Select(Levels.SubscribedAsync));
+        var before = _aws.Requests.Count(GetSecretValue);
+
+        foreach (var provider in fleet)
+        {
+            Assert.Equal("value-2", await provider.GetStringAsync("app/s2"));
+        }
+
+        Assert.Equal(1, _aws.Requests.Count(GetSecretValue) - before); // the first fetched and wrote Redis; the others read it
+    }
+
+    /// <summary>
+    /// A read that goes to AWS while Redis is down: the fleet limiter's static share starts empty when the fallback begins, so
+    /// the stopped clock is moved on by refill periods until the read has its token (bounded in steps and time).
+    /// </summary>
+    private static async Task<string> ReadWhileFallingBackAsync(SecretProvider provider, string key, FakeTimeProvider time)
+    {
+        var read = provider.GetStringAsync(key).AsTask();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                return await read.WaitAsync(TimeSpan.FromMilliseconds(200));
+            }
+            catch (TimeoutException)
+            {
+                time.Advance(TimeSpan.FromMilliseconds(20)); // one refill of a 500/s share (the default fallback fleet of 10)
+            }
+        }
+
+        return await read.WaitAsync(Bound);
+    }
+
+    /// <summary>Completes when every level has seen its connection fail (StackExchange.Redis's ConnectionFailed), registered before the kill.</summary>
+    internal static Task Failed(params RedisSecondLevel[] levels) => WhenEach(levels, static (m, handler) => m.ConnectionFailed += handler);
+
+    /// <summary>Completes when every level's connection is restored (StackExchange.Redis's ConnectionRestored), registered before the kill.</summary>
+    internal static Task Restored(params RedisSecondLevel[] levels) => WhenEach(levels, static (m, handler) => m.ConnectionRestored += handler);
+
+    private static Task WhenEach(RedisSecondLevel[] levels, Action<IConnectionMultiplexer, EventHandler<ConnectionFailedEventArgs>> subscribe) =>
+        Task.WhenAll(levels.Select(level =>
+        {
+            var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            subscribe(level.Connection.Multiplexer, (_, e) =>
+            {
+                if (e.ConnectionType == ConnectionType.Interactive)
+                {
+                    seen.TrySetResult();
+                }
+            });
+            return seen.Task;
+        }));
 
     /// <summary>Retries a condition that holds once the breaker's pause is over; bounded in count and time.</summary>
     private static async Task EventuallyAsync(Func<Task<bool>> condition)

@@ -37,6 +37,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
 
         Assert.Equal(ns, first.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName).Namespace);
         Assert.Equal(TimeSpan.FromSeconds(3), fleetA.Level!.Connection.Options.LeaseWaitTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), fleetA.Level.Connection.Options.MaxClockSkew);
         Assert.Equal("shared", await a.GetStringAsync("app/db"));
         Assert.Equal("shared", await b.GetStringAsync("app/db"));
         Assert.Equal(1, _aws.Requests.Count("secretsmanager.GetSecretValue"));
@@ -61,6 +62,62 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
         Assert.DoesNotContain("c2VjcmV0", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Pasword")] // a misspelt option holding a password
+    [InlineData("LeaseDuration")]
+    [InlineData("OperationTimeout")]
+    [InlineData("MaxClockSkew")]
+    [InlineData("FleetRateLimits:MaxBlock")]
+    [InlineData("FleetRateLimits:BurstSeconds")]
+    [InlineData("CircuitBreaker:FailureRatio")]
+    [InlineData("CircuitBreaker:Unknown")]
+    public void A_value_that_does_not_bind_is_a_configuration_error_naming_its_key_and_never_quoting_it(string key)
+    {
+        const string Canary = "pw-canary-7f3a9";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SecretsCache:Redis:Configuration"] = "127.0.0.1:1",
+            ["SecretsCache:Redis:Namespace"] = "app",
+            ["SecretsCache:Redis:" + key] = Canary,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSecretsCacheRedis().BuildServiceProvider();
+
+        var error = Assert.Throws<SecretsConfigurationException>(() => services.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName));
+
+        Assert.Contains("SecretsCache:Redis:" + key, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(Canary, error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("FleetRateLimits:MaxBlock", "99999999999999999999")]
+    [InlineData("LeaseDuration", "-00:00:01")]
+    [InlineData("FleetRateLimits:SecretsManagerRequestsPerSecond", "NaN")]
+    [InlineData("FleetRateLimits:BurstSeconds", "Infinity")]
+    [InlineData("KeyReloadInterval", "10675199.02:48:05.4775807")]
+    [InlineData("MaxClockSkew", "00:00:00.5")]
+    [InlineData("MaxClockSkew", "-00:00:30")]
+    public void An_out_of_range_value_fails_with_a_typed_error_naming_the_option(string key, string value)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SecretsCache:Redis:Configuration"] = "127.0.0.1:1",
+            ["SecretsCache:Redis:Namespace"] = "app",
+            ["SecretsCache:Redis:EncryptionKeySecret"] = "redis/key",
+            ["SecretsCache:Redis:" + key] = value,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddSecretsCacheRedis().BuildServiceProvider();
+
+        var error = Record.Exception(() => services.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName));
+
+        var message = Assert.IsAssignableFrom<Exception>(error) switch
+        {
+            OptionsValidationException validation => string.Join(" ", validation.Failures),
+            SecretsConfigurationException configuration2 => configuration2.Message,
+            var other => throw new Xunit.Sdk.XunitException($"{other.GetType().Name}: not a typed configuration error"),
+        };
+        Assert.Contains(key.Split(':')[^1], message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Invalid_options_fail_validation_with_every_problem_named()
     {
@@ -80,6 +137,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
             ["SecretsCache:Redis:Configuration"] = server.Configuration,
             ["SecretsCache:Redis:Namespace"] = ns,
             ["SecretsCache:Redis:LeaseWaitTimeout"] = "00:00:03",
+            ["SecretsCache:Redis:MaxClockSkew"] = "00:01:00",
         }).Build();
         return new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)

@@ -93,6 +93,35 @@ public sealed class RedisL2StoreTests(RedisServer server)
     }
 
     [RedisFact]
+    public async Task A_huge_value_planted_under_an_entry_name_is_read_only_to_the_bound_and_is_a_miss()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
+        await using var admin = await server.ConnectAdminAsync();
+        var ring = level.Connection.Keys.Ring!;
+        var name = level.Connection.Names.Entry(RedisNames.Hash(ring.Current, Key));
+        var planted = new byte[16 * 1024 * 1024];
+        planted[0] = EntryEnvelope.Format;
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(planted.AsSpan(1), ring.Current.Id);
+        await admin.GetDatabase().StringSetAsync(name, planted);
+
+        var read = await level.Store.ReadAsync(Key);
+
+        Assert.Equal(L2MissReason.Malformed, read.Reason); // not opened (nor authenticated): too long to be an envelope
+        Assert.Equal(planted.Length, await admin.GetDatabase().StringLengthAsync(name));
+    }
+
+    [RedisFact]
+    public async Task A_secret_too_long_for_an_envelope_is_not_written()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
+
+        var written = await level.Store.WriteAsync(Key, Levels.Secret("app/db", new string('x', EntryEnvelope.MaxLength), "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5));
+
+        Assert.False(written);
+        Assert.Equal(L2MissReason.Absent, (await level.Store.ReadAsync(Key)).Reason);
+    }
+
+    [RedisFact]
     public async Task Entries_written_before_a_key_rotation_are_read_with_the_previous_key_and_new_ones_with_the_current()
     {
         var newKey = Levels.NewKey();

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace SecretsCache.Aws.Contracts;
 
 // Wire shapes of the Secrets Manager operations this library calls. Member names are the service model's (service-2.json);
@@ -24,6 +26,7 @@ internal sealed class GetSecretValueResponse
 
     public byte[]? SecretBinary { get; init; }
 
+    [JsonConverter(typeof(StringListConverter))]
     public List<string>? VersionStages { get; init; }
 
     public double? CreatedDate { get; init; }

@@ -170,7 +170,7 @@ internal sealed partial class AwsJsonClient : IDisposable
         var correctedSkew = false;
         while (true)
         {
-            using var attempt = new AttemptToken(_options.AttemptTimeout, _time, cancellationToken);
+            using var attempt = new DeadlineToken(_options.AttemptTimeout, _time, cancellationToken);
             using var message = BuildRequest(call, credentials);
             var (response, body) = await ExchangeAsync(call, message, attempt.Token, cancellationToken).ConfigureAwait(false);
             using (response)
