@@ -181,7 +181,7 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
                 {
                     if (!IsExempt(SecretReference.Parse(key)))
                     {
-                        level.Backplane.Track(key);
+                        level.Backplane.Track(key, HeldByEngine);
                     }
                 }
 

@@ -6,7 +6,8 @@ namespace SecretsCache.Composition;
 /// The source of a provider built before the packages that decorate it are known: a configuration source builds its
 /// provider before the DI container exists, and the container's contributions (SecretsCache.Redis's second level) are
 /// attached when the container adopts it (<see cref="SecretsCacheRuntime.Attach"/>). Until then it is the AWS source; a
-/// fetch already under way finishes on the source it started on.
+/// fetch already under way finishes on the source it started on. Every <see cref="ISecretSource"/> member is forwarded to
+/// <see cref="Current"/>, those with a default implementation included (an interface default is not forwarded by itself).
 /// </summary>
 internal sealed class AttachableSource(ISecretSource aws) : ISecretSource, IDisposable
 {
@@ -25,6 +26,8 @@ internal sealed class AttachableSource(ISecretSource aws) : ISecretSource, IDisp
         _current.FetchAsync(reference, current, reason, cancellationToken);
 
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _current.CannotAnswerWithin(reference, wait);
+
+    public double? SharedRefreshAheadFraction(SecretReference reference) => _current.SharedRefreshAheadFraction(reference);
 
     public ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken) =>
         _current.FetchManyAsync(references, cancellationToken);
