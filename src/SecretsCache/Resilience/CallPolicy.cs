@@ -27,7 +27,7 @@ internal sealed class CallPolicy : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RateLimitSettings _rates;
-    private readonly Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
+    private Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
     private readonly Random? _random;
     private readonly ConcurrentDictionary<(CallBudget, string), (ClientRateLimiter Local, ICallLimiter Limiter)> _limiters = new();
     private readonly List<(ClientRateLimiter Local, ICallLimiter Limiter)> _made = [];
@@ -116,6 +116,54 @@ internal sealed class CallPolicy : IDisposable
                 onOpened: () => Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds),
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
+
+    /// <summary>
+    /// Gives a policy built without replacement one (a provider composed late, <see cref="SecretsCacheRuntime.Attach"/>): the
+    /// limiters made so far are replaced now, those made later when they are made. A request that holds the local bucket
+    /// already finishes with it. If a replacement throws, the ones made so far are disposed and nothing changes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The policy has a replacement already.</exception>
+    public void ReplaceLimiters(Func<CallBudget, ICallLimiter, ICallLimiter> replace)
+    {
+        ArgumentNullException.ThrowIfNull(replace);
+        lock (_limiterGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_replaceLimiter is not null)
+            {
+                throw new InvalidOperationException("The limiters were replaced already.");
+            }
+
+            var replaced = new List<((CallBudget, string) Key, ClientRateLimiter Local, ICallLimiter Limiter)>(_limiters.Count);
+            try
+            {
+                foreach (var (key, (local, _)) in _limiters)
+                {
+                    replaced.Add((key, local, replace(key.Item1, local)));
+                }
+            }
+            catch
+            {
+                foreach (var (_, local, limiter) in replaced)
+                {
+                    if (!ReferenceEquals(limiter, local))
+                    {
+                        (limiter as IDisposable)?.Dispose();
+                    }
+                }
+
+                throw;
+            }
+
+            foreach (var (key, local, limiter) in replaced)
+            {
+                _made[_made.FindIndex(m => ReferenceEquals(m.Local, local))] = (local, limiter);
+                _limiters[key] = (local, limiter);
+            }
+
+            _replaceLimiter = replace;
+        }
+    }
 
     /// <summary>
     /// After a snapshot restore: every local bucket restarts its refills at a fresh random phase (a staggered share starts
