@@ -91,6 +91,9 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
     /// </summary>
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
 
+    /// <summary>The AWS source's, for the same reason as <see cref="CannotAnswerWithin"/>.</summary>
+    public Task? NextOutage(SecretReference reference) => _inner.NextOutage(reference);
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         if (_fleet.Level is not { } level)
