@@ -29,6 +29,8 @@ internal sealed class AttachableSource(ISecretSource aws) : ISecretSource, IDisp
 
     public double? SharedRefreshAheadFraction(SecretReference reference) => _current.SharedRefreshAheadFraction(reference);
 
+    public Task? NextOutage(SecretReference reference) => _current.NextOutage(reference);
+
     public ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken) =>
         _current.FetchManyAsync(references, cancellationToken);
 

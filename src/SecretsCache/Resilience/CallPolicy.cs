@@ -29,6 +29,7 @@ internal sealed class CallPolicy : IDisposable
     private readonly RateLimitSettings _rates;
     private Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
     private readonly Random? _random;
+    private readonly Action<AwsService, string>? _breakerOpened;
     private readonly ConcurrentDictionary<(CallBudget, string), (ClientRateLimiter Local, ICallLimiter Limiter)> _limiters = new();
     private readonly List<(ClientRateLimiter Local, ICallLimiter Limiter)> _made = [];
     private readonly object _limiterGate = new();
@@ -41,11 +42,19 @@ internal sealed class CallPolicy : IDisposable
     /// local bucket. It is asked once per budget and region, when the region is first called; the configured region's
     /// buckets (<see cref="AwsOptions.Region"/>) are made here, so a replacement that fails, fails the construction.
     /// The buckets' phases and the retry jitter come from <paramref name="random"/> (the provider's, which a snapshot restore
-    /// seeds again; <see cref="Random.Shared"/> when <see langword="null"/>).
+    /// seeds again; <see cref="Random.Shared"/> when <see langword="null"/>). <paramref name="breakerOpened"/> is told the
+    /// service and region of each breaker that opens.
     /// </summary>
-    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null, Random? random = null)
+    public CallPolicy(
+        SecretsCacheSettings settings,
+        TimeProvider time,
+        ILogger logger,
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null,
+        Random? random = null,
+        Action<AwsService, string>? breakerOpened = null)
     {
         _random = random;
+        _breakerOpened = breakerOpened;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -113,7 +122,11 @@ internal sealed class CallPolicy : IDisposable
                 policy._time,
                 random: policy._random is { } random ? random.NextDouble : null,
                 breakerState: new CircuitBreakerStateProvider(),
-                onOpened: () => Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds),
+                onOpened: () =>
+                {
+                    Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds);
+                    policy._breakerOpened?.Invoke(service, region);
+                },
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
 
