@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything (warnings are errors) and runs every test suite, each test project on net10.0 and net8.0 (net8.0
-# self-contained on the .NET 8 runtime pack), and the package tests, whose build packs the three packages (dotnet pack,
+# self-contained on the .NET 8 runtime pack), and the package tests, whose build packs the four packages (dotnet pack,
 # warnings are errors) and reads them back. CI runs exactly this (see .ci/run), with CI=true: a ContinuousIntegrationBuild.
 set -euo pipefail
 cd "$(dirname "$0")"

@@ -429,6 +429,18 @@ internal sealed class Instance : IDisposable
         if (stale)
         {
             stats.StaleLatency.RecordTicks(ticks);
+            if (ticks > CallerStats.SlowStaleTicks && _fleet.Timeline is { } timeline)
+            {
+                var second = (Stopwatch.GetTimestamp() - timeline.StartTimestamp) / Stopwatch.Frequency;
+                if (second is >= 0 and < CallerStats.TrackedSeconds)
+                {
+                    Interlocked.Increment(ref stats.SlowStaleBySecond[second]);
+                    if (ticks > CallerStats.StaleFallbackTicks)
+                    {
+                        Interlocked.Increment(ref stats.FallbackStaleBySecond[second]);
+                    }
+                }
+            }
         }
     }
 

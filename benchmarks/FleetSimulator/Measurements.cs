@@ -103,6 +103,20 @@ internal sealed class CallerStats
     /// </summary>
     public readonly LatencyHistogram StaleLatency = new();
 
+    /// <summary>
+    /// Stale-value reads (<see cref="StaleLatency"/>) slower than <see cref="SlowStaleTicks"/>, by the second of the run in
+    /// which they ended, and of those the ones slower than <see cref="StaleFallbackTicks"/> (about the library's default
+    /// <c>StaleFallbackTimeout</c>): when in an outage the slow ones happen.
+    /// </summary>
+    public readonly long[] SlowStaleBySecond = new long[TrackedSeconds];
+
+    /// <inheritdoc cref="SlowStaleBySecond"/>
+    public readonly long[] FallbackStaleBySecond = new long[TrackedSeconds];
+
+    public const int TrackedSeconds = 600;
+    public static readonly long SlowStaleTicks = Stopwatch.Frequency / 10;
+    public static readonly long StaleFallbackTicks = Stopwatch.Frequency * 9 / 10;
+
     /// <summary>Latency of secret reads the L1 could not answer at once (misses: served by the L2 or by AWS).</summary>
     public readonly LatencyHistogram MissLatency = new();
 

@@ -67,6 +67,10 @@ internal sealed record ScenarioResult(
 
 internal static class Report
 {
+    private static string SlowStaleSeconds(CallerStats callers) => string.Join(", ", Enumerable.Range(0, CallerStats.TrackedSeconds)
+        .Where(second => Volatile.Read(ref callers.SlowStaleBySecond[second]) > 0)
+        .Select(second => I($"t = {second} s: {callers.SlowStaleBySecond[second]:N0} ({callers.FallbackStaleBySecond[second]:N0})")));
+
     private static readonly (string Label, int[] Operations, string Color, string? Quota)[] Rows =
     [
         ("GetSecretValue + DescribeSecret", [0, 1], "#1f77b4", "SecretsManagerQuota"),
@@ -254,6 +258,12 @@ internal static class Report
         sb.AppendLine("| Caller reads | Achieved reads/s | Errors, stale value existed | Errors, cold (no value yet) | Secret reads p50 | p99 | max | Parameter reads p99 | max | Secret L1 misses | miss p50 | miss p99 | Reads holding a value: count, p99 | of which holding an expired (stale) value: count, p99 | Cold reads: count, p99 |");
         sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         sb.AppendLine(I($"| {r.Reads:N0} | {r.AchievedReadsPerSecond:N0} | {r.ErrorsWithStale:N0} | {r.ErrorsCold:N0} | {Ms(r.P50)} | {Ms(r.P99)} | {Ms(r.Max)} | {Ms(r.ParameterP99)} | {Ms(r.ParameterMax)} | {r.Misses:N0} | {Ms(r.MissP50)} | {Ms(r.MissP99)} | {r.HeldReads:N0}, {Ms(r.HeldP99)} | {r.StaleReads:N0}, {Ms(r.StaleP99)} | {r.ColdReads:N0}, {Ms(r.ColdP99)} |"));
+        if (SlowStaleSeconds(phase.Callers) is { Length: > 0 } slow)
+        {
+            sb.AppendLine();
+            sb.AppendLine(I($"Stale-value reads slower than 100 ms, by the second of the run they ended in (of them slower than 900 ms): {slow}."));
+        }
+
         if (r.ErrorTypes.Length > 0)
         {
             sb.AppendLine();

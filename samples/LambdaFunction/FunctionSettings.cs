@@ -1,4 +1,3 @@
-using Amazon.Runtime;
 using SecretsCache;
 
 namespace LambdaFunction;
@@ -27,14 +26,10 @@ public static class FunctionSettings
             StaleFallbackTimeout = TimeSpan.FromMilliseconds(200),
         };
         options.Aws.ServiceUrl = Environment.GetEnvironmentVariable(ServiceUrlVariable) is { Length: > 0 } url ? url : null;
-        // The environment's credentials (the execution role's, in Lambda) are read once here rather than through the full chain.
-        if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is { Length: > 0 } key
-            && Environment.GetEnvironmentVariable("AWS_SECRET_ACCESS_KEY") is { Length: > 0 } secret)
-        {
-            var token = Environment.GetEnvironmentVariable("AWS_SESSION_TOKEN");
-            options.Aws.Credentials = string.IsNullOrEmpty(token) ? new BasicAWSCredentials(key, secret) : new SessionAWSCredentials(key, secret, token);
-        }
-
+        // Aws.Credentials stays unset: the provider reads the execution role's keys from the environment itself (without
+        // building the whole chain), and reads them again after a snapshot restore (OnSnapshotRestored), when Lambda has put
+        // new ones there. Keys copied into Aws.Credentials here would be static: the restored environment would sign with
+        // the snapshot's expired session.
         return options;
     }
 }

@@ -64,6 +64,15 @@ public sealed partial class RedisL2Options
     /// <summary>How long the other instances wait for the holder's result before fetching themselves. Default 2 seconds.</summary>
     public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How far apart the clocks of two instances may be. A backplane message or lease result is applied only within this much
+    /// of its send time, either way, and only once (its random id is remembered that long), so one that Redis, or a client
+    /// allowed to publish on the namespace's channels, delivers again is dropped. Raise it only for a fleet whose clocks are
+    /// not synchronized that closely (a message from an instance further off is dropped, with a warning). Between 1 second
+    /// and 10 minutes; default 30 seconds.
+    /// </summary>
+    public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The budget of one Redis call; a slower call counts as a miss (and as a failure for the breaker). Default 250 ms.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
@@ -150,6 +159,7 @@ public sealed partial class RedisL2Options
             errors.Add($"{nameof(LeaseWaitTimeout)} must be at most {nameof(LeaseDuration)}: a waiter would outwait a lease that no one holds.");
         }
 
+        RequireBetween(errors, MaxClockSkew, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10), nameof(MaxClockSkew));
         RequireBetween(errors, OperationTimeout, TimeSpan.FromMilliseconds(1), TimeSpan.FromMinutes(1), nameof(OperationTimeout));
         if (!(RefreshAheadFraction > 0 && RefreshAheadFraction <= 1))
         {

@@ -86,6 +86,8 @@ public sealed class SecretProvider : ISecretProvider, IProviderRuntime, IDisposa
 
     RotationState IProviderRuntime.Rotation => _runtime.Rotation;
 
+    Random IProviderRuntime.Random => _runtime.Random;
+
     SecretsCacheHealth? IProviderRuntime.GetHealth() => GetHealth();
 
     /// <summary>Counts fresh, expired, stale-served and failing entries, for health checks. Never includes names or values.</summary>

@@ -85,11 +85,49 @@ public sealed partial class DependencyTests
         Assert.Matches(HostingPackage(), "Microsoft.Extensions.Options.DataAnnotations");
     }
 
-    private static HashSet<string> AssemblyReferences(byte[] assembly)
+    // SecretsCache.Redis, exactly: a dependency added, dropped or moved to another version shows here in review. The net8.0
+    // group keeps the 8.0.x Microsoft.Extensions and System pins of the other packages (see the test below for why).
+    [Theory]
+    [InlineData("net8.0", "Microsoft.Extensions.Configuration 8.0.0", "Microsoft.Extensions.Configuration.Binder 8.0.2", "Microsoft.Extensions.Options 8.0.2")]
+    [InlineData("net10.0", "Microsoft.Extensions.Configuration 10.0.14", "Microsoft.Extensions.Configuration.Binder 10.0.14", "Microsoft.Extensions.Options 10.0.14")]
+    public void The_Redis_package_declares_exactly_the_core_StackExchange_Redis_Polly_and_its_platform_packages(string target, params string[] platform)
+    {
+        using var package = Packed.Open("SecretsCache.Redis");
+        var version = package.Element("version");
+
+        var declared = package.Dependencies(target).Select(d => $"{d.Id} {d.Version}").Order(StringComparer.Ordinal);
+
+        string[] expected = [$"SecretsCache {version}", "StackExchange.Redis 3.4.35", "Polly.Core 8.9.1", .. platform];
+        Assert.Equal(expected.Order(StringComparer.Ordinal), declared);
+    }
+
+    // StackExchange.Redis 3.4.35 asks for Microsoft.Extensions.Logging.Abstractions 10.0.13 on net8.0 too (and that for
+    // DependencyInjection.Abstractions and System.Diagnostics.DiagnosticSource 10.x), so a net8.0 app with SecretsCache.Redis
+    // gets those three at 10.x whatever this package declares, and the net8.0 assembly is compiled against them. Those, and only those, may be above 8.0 in
+    // the net8.0 assembly's references; what the package declares itself stays at 8.0.x, so Options, Binder, Primitives and
+    // Configuration.Abstractions are not raised for a net8.0 app (they run on the 10.x abstractions, which are compatible).
+    [Fact]
+    public void The_Redis_net8_assembly_references_above_8_only_what_StackExchange_Redis_brings_at_10()
+    {
+        using var package = Packed.Open("SecretsCache.Redis");
+
+        var above = AssemblyReferenceVersions(package.Read("lib/net8.0/SecretsCache.Redis.dll"))
+            .Where(r => (r.Name.StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) || r.Name.StartsWith("System.", StringComparison.Ordinal)) && r.Version.Major > 8)
+            .Select(r => r.Name)
+            .Order(StringComparer.Ordinal)
+            .ToList();
+
+        Assert.Subset(new HashSet<string>(["Microsoft.Extensions.DependencyInjection.Abstractions", "Microsoft.Extensions.Logging.Abstractions", "System.Diagnostics.DiagnosticSource"]), new HashSet<string>(above));
+        Assert.Contains("Microsoft.Extensions.Logging.Abstractions", above); // the check above saw what it is about
+    }
+
+    private static HashSet<string> AssemblyReferences(byte[] assembly) => [.. AssemblyReferenceVersions(assembly).Select(r => r.Name)];
+
+    private static List<(string Name, Version Version)> AssemblyReferenceVersions(byte[] assembly)
     {
         using var pe = new PEReader(new MemoryStream(assembly));
         var reader = pe.GetMetadataReader();
-        return [.. reader.AssemblyReferences.Select(h => reader.GetString(reader.GetAssemblyReference(h).Name))];
+        return [.. reader.AssemblyReferences.Select(h => reader.GetAssemblyReference(h)).Select(r => (reader.GetString(r.Name), r.Version))];
     }
 
     // "8.0.3" means at least 8.0.3; a range "[8.0.3, 9.0.0)" starts at its lower bound.

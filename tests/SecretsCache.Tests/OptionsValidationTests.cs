@@ -66,6 +66,8 @@ public sealed class OptionsValidationTests
         { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = 60.001 },
         { "RateLimits.BurstSeconds", o => o.RateLimits.BurstSeconds = double.NaN },
         { "RateLimits.QueueLimit", o => o.RateLimits.QueueLimit = -1 },
+        { "RateLimits.Behavior must be Wait or FailFast.", o => o.RateLimits.Behavior = (RateLimitBehavior)2 }, // set in code: no binder saw it
+        { "RateLimits.Behavior", o => o.RateLimits.Behavior = (RateLimitBehavior)(-1) },
         { "Snapshot.MaxAgeAfterRestore", o => o.Snapshot.MaxAgeAfterRestore = TimeSpan.FromTicks(-1) },
         { "Aws.FailoverRegions[0]", o => o.Aws.FailoverRegions.Add("not a region") },
         {

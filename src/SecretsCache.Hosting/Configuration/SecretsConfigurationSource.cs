@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using SecretsCache.Composition;
 using SecretsCache.Hosting.DependencyInjection;
 
 namespace SecretsCache.Hosting.Configuration;
@@ -19,7 +20,8 @@ internal sealed class SecretsConfigurationSource(SecretsConfigurationOptions opt
         var cacheOptions = new SecretsCacheOptions();
         BindFromBuiltSoFar(builder, cacheOptions);
         Options.ConfigureProvider?.Invoke(cacheOptions);
-        var owned = new SecretProvider(cacheOptions, timeProvider: Options.TimeProvider);
+        // Attachable: the container that adopts it composes its contributions (the Redis second level) into it then.
+        var owned = ProviderComposition.CreateAttachable(cacheOptions, Options.TimeProvider);
         return new SecretsConfigurationProvider(Options, owned, owned);
     }
 

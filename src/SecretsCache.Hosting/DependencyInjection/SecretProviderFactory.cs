@@ -15,9 +15,16 @@ internal static class SecretProviderFactory
 
     public static SecretProvider Create(IServiceProvider services, string name)
     {
-        if (Adoptable(services, name) is { } built)
+        if (Adoptable(services, name) is { } configured)
         {
-            return built;
+            // Configuration built it before the container existed: what the container adds for this name (the Redis second
+            // level) is composed into it now, before the container owns it.
+            if (Hooks(services, name) is { } late)
+            {
+                ProviderComposition.Attach(configured.Owned!, late);
+            }
+
+            return configured.Adopt()!;
         }
 
         var options = services.GetRequiredService<IOptionsMonitor<SecretsCacheOptions>>().Get(name);
@@ -26,11 +33,7 @@ internal static class SecretProviderFactory
         // The factory hands CreateClient the same handler chain as CreateHandler, so what is checked here is what sends.
         ThrowIfFollowsRedirects(services.GetRequiredService<IHttpMessageHandlerFactory>().CreateHandler(clientName), clientName);
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(clientName);
-        // What packages built on the core (SecretsCache.Redis) registered for this provider's name.
-        var hooks = ProviderComposition.Combine(services.GetServices<ISecretsCacheRuntimeContributor>()
-            .Where(c => string.Equals(c.ProviderName, name, StringComparison.Ordinal))
-            .Select(c => c.CreateHooks(services))
-            .ToList());
+        var hooks = Hooks(services, name);
         return ProviderComposition.Create(
             options,
             http,
@@ -44,10 +47,11 @@ internal static class SecretProviderFactory
     /// The provider a configuration source (<c>AddSecretsCache</c> on the configuration builder) built from this registration's
     /// section, if the container's configuration holds one: the container adopts it, so a host has one cache and one set of
     /// token buckets (the quota share <see cref="RateLimitOptions.ShareAcross"/> computed is not spent twice). Its options are
-    /// the ones configuration bound; the registration's are still validated at start-up. The container becomes its one owner:
+    /// the ones configuration bound; the registration's are still validated at start-up. What the container registered for the
+    /// name (<c>AddSecretsCacheRedis</c>) is attached to it when it is adopted. The container becomes its one owner:
     /// it disposes the provider (which stops the configuration's reload timer), and the configuration no longer does.
     /// </summary>
-    private static SecretProvider? Adoptable(IServiceProvider services, string name)
+    private static SecretsConfigurationProvider? Adoptable(IServiceProvider services, string name)
     {
         if (services.GetService<IConfiguration>() is not IConfigurationRoot root)
         {
@@ -58,8 +62,15 @@ internal static class SecretProviderFactory
             ? SecretsCacheServiceCollectionExtensions.DefaultSectionName
             : SecretsCacheServiceCollectionExtensions.DefaultSectionName + ":" + name;
         return root.Providers.OfType<SecretsConfigurationProvider>()
-            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase))?.Adopt();
+            .FirstOrDefault(p => p.Owned is not null && string.Equals(p.SectionName, section, StringComparison.OrdinalIgnoreCase));
     }
+
+    /// <summary>What packages built on the core (SecretsCache.Redis) registered for this provider's name; null when nothing.</summary>
+    private static SecretsCacheRuntimeHooks? Hooks(IServiceProvider services, string name) =>
+        ProviderComposition.Combine(services.GetServices<ISecretsCacheRuntimeContributor>()
+            .Where(c => string.Equals(c.ProviderName, name, StringComparison.Ordinal))
+            .Select(c => c.CreateHooks(services))
+            .ToList());
 
     public static void AddHttpClient(IServiceCollection services, string name)
     {

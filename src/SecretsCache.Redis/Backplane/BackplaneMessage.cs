@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 using System.Text;
 using SecretsCache.Redis.Encryption;
 
@@ -27,32 +26,23 @@ internal readonly record struct BackplaneItem(byte[] Hash, string? Version);
 /// <summary>A decoded, authenticated message.</summary>
 internal sealed record BackplaneMessage(BackplaneKind Kind, Guid Sender, ulong KeyId, IReadOnlyList<BackplaneItem> Items);
 
-/// <summary>Why a received message was dropped.</summary>
-internal enum BackplaneRejection
-{
-    None,
-    Malformed,
-    UnknownKey,
-    Forged,
-}
-
 /// <summary>
-/// The wire format: format (1) | kind (1) | sender instance id (16) | key id (8) | item count (2) | items (hash 32, version
-/// length 1, version) | tag (16: HMAC-SHA256 under the message key, truncated). Keys travel as HMACs and versions as ids:
-/// no name and no value is ever in a message. The tag keeps anyone without the key from forging invalidations.
+/// The wire format: a <see cref="SealedMessage"/> (format, kind as its type, key id, send time, message id, ..., tag) whose
+/// body is the sender instance id (16) | item count (2) | items (hash 32, version length 1, version). Keys travel as HMACs and
+/// versions as ids: no name and no value is ever in a message. The tag keeps anyone without the key from forging one; the
+/// send time and id let receivers refuse one delivered again.
 /// </summary>
 internal static class BackplaneCodec
 {
-    public const byte Format = 1;
     public const int MaxItems = 256;
-    private const int HashSize = 32, TagSize = 16, Header = 1 + 1 + 16 + 8 + 2;
+    private const int HashSize = 32, BodyHeader = 16 + 2;
 
     /// <summary>The longest message: <see cref="MaxItems"/> items with the longest version ids. A longer one is dropped unread.</summary>
-    public const int MaxLength = Header + (MaxItems * (HashSize + 1 + byte.MaxValue)) + TagSize;
-    private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v1/backplane");
+    public const int MaxLength = SealedMessage.Overhead + BodyHeader + (MaxItems * (HashSize + 1 + byte.MaxValue));
+    private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/backplane");
     private static readonly UTF8Encoding StrictUtf8 = new(false, true);
 
-    public static byte[] Encode(RingKey key, BackplaneKind kind, Guid sender, IReadOnlyList<BackplaneItem> items)
+    public static byte[] Encode(RingKey key, BackplaneKind kind, Guid sender, IReadOnlyList<BackplaneItem> items, DateTimeOffset sentAt)
     {
         if (items.Count > MaxItems)
         {
@@ -65,14 +55,11 @@ internal static class BackplaneCodec
             throw new ArgumentException("A key hash or version id is out of range.", nameof(items));
         }
 
-        var output = new byte[Header + versions.Sum(v => HashSize + 1 + v.Length) + TagSize];
-        var span = output.AsSpan();
-        span[0] = Format;
-        span[1] = (byte)kind;
-        sender.TryWriteBytes(span.Slice(2, 16));
-        BinaryPrimitives.WriteUInt64BigEndian(span[18..], key.Id);
-        BinaryPrimitives.WriteUInt16BigEndian(span[26..], (ushort)items.Count);
-        var at = Header;
+        var body = new byte[BodyHeader + versions.Sum(v => HashSize + 1 + v.Length)];
+        var span = body.AsSpan();
+        sender.TryWriteBytes(span[..16]);
+        BinaryPrimitives.WriteUInt16BigEndian(span[16..], (ushort)items.Count);
+        var at = BodyHeader;
         for (var i = 0; i < items.Count; i++)
         {
             items[i].Hash.CopyTo(span[at..]);
@@ -81,49 +68,43 @@ internal static class BackplaneCodec
             at += HashSize + 1 + versions[i].Length;
         }
 
-        Tag(key, span[..at], span[at..]);
-        return output;
+        return SealedMessage.Seal(key, Label, (byte)kind, sentAt, body);
     }
 
-    /// <summary>Decodes and authenticates a message from Redis; every byte is hostile, and nothing here throws.</summary>
-    public static (BackplaneMessage? Message, BackplaneRejection Rejection, ulong KeyId) Decode(KeyRing ring, ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Decodes and authenticates a message from Redis; every byte is hostile, and nothing here throws. Whether it is fresh and
+    /// new is the receiver's <see cref="MessageScreen"/> to tell, from <c>Opened</c>.
+    /// </summary>
+    public static (BackplaneMessage? Message, MessageRejection Rejection, OpenedMessage Opened) Decode(KeyRing ring, ReadOnlySpan<byte> data)
     {
-        // The length first: a flood of huge messages costs a comparison each, not an HMAC over each.
-        if (data.Length is < Header + TagSize or > MaxLength || data[0] != Format || data[1] is < 1 or > 4)
+        var rejection = SealedMessage.Open(ring, Label, data, MaxLength, out var opened);
+        if (rejection != MessageRejection.None)
         {
-            return (null, BackplaneRejection.Malformed, 0);
+            return (null, rejection, opened);
         }
 
-        var keyId = BinaryPrimitives.ReadUInt64BigEndian(data[18..]);
-        if (ring.Find(keyId) is not { } key)
+        var body = SealedMessage.Body(data);
+        var kind = (BackplaneKind)opened.Type;
+        if (body.Length < BodyHeader || opened.Type is < 1 or > 4)
         {
-            return (null, BackplaneRejection.UnknownKey, keyId);
+            return (null, MessageRejection.Malformed, opened);
         }
 
-        Span<byte> expected = stackalloc byte[TagSize];
-        Tag(key, data[..^TagSize], expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected, data[^TagSize..]))
-        {
-            return (null, BackplaneRejection.Forged, keyId);
-        }
-
-        var count = BinaryPrimitives.ReadUInt16BigEndian(data[26..]);
-        var kind = (BackplaneKind)data[1];
+        var count = BinaryPrimitives.ReadUInt16BigEndian(body[16..]);
         if (count > MaxItems || (kind == BackplaneKind.InvalidatedAll) != (count == 0))
         {
-            return (null, BackplaneRejection.Malformed, keyId);
+            return (null, MessageRejection.Malformed, opened);
         }
 
         var items = new BackplaneItem[count];
-        var body = data[Header..^TagSize];
-        var at = 0;
+        var at = BodyHeader;
         try
         {
             for (var i = 0; i < count; i++)
             {
                 if (body.Length - at < HashSize + 1 || body.Length - at - HashSize - 1 < body[at + HashSize])
                 {
-                    return (null, BackplaneRejection.Malformed, keyId);
+                    return (null, MessageRejection.Malformed, opened);
                 }
 
                 var versionLength = body[at + HashSize];
@@ -134,21 +115,11 @@ internal static class BackplaneCodec
         }
         catch (DecoderFallbackException)
         {
-            return (null, BackplaneRejection.Malformed, keyId);
+            return (null, MessageRejection.Malformed, opened);
         }
 
         return at != body.Length
-            ? (null, BackplaneRejection.Malformed, keyId)
-            : (new BackplaneMessage(kind, new Guid(data.Slice(2, 16)), keyId, items), BackplaneRejection.None, keyId);
-    }
-
-    private static void Tag(RingKey key, ReadOnlySpan<byte> message, Span<byte> tag)
-    {
-        Span<byte> full = stackalloc byte[32];
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key.MessageKey);
-        hmac.AppendData(Label);
-        hmac.AppendData(message);
-        hmac.GetHashAndReset(full);
-        full[..TagSize].CopyTo(tag);
+            ? (null, MessageRejection.Malformed, opened)
+            : (new BackplaneMessage(kind, new Guid(body[..16]), opened.KeyId, items), MessageRejection.None, opened);
     }
 }

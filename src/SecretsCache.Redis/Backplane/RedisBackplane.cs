@@ -12,18 +12,21 @@ internal sealed record BackplaneEvent(BackplaneKind Kind, IReadOnlyList<(string 
 
 /// <summary>
 /// Publishes version changes, invalidations and refreshes to every instance of the namespace (<c>sc:{ns}:bp</c>) and
-/// delivers theirs, so each updates its L1. Its own messages, forged ones and keys it does not hold are ignored. Publishing
-/// and subscribing never throw; a message under a key id this instance lacks makes it reload the key secret.
+/// delivers theirs, so each updates its L1. Its own messages, forged ones, replayed or stale ones (<see cref="MessageScreen"/>)
+/// and keys it does not hold are ignored. Publishing and subscribing never throw; a message under a key id this instance
+/// lacks makes it reload the key secret.
 /// </summary>
 internal sealed class RedisBackplane
 {
     private readonly RedisConnection _connection;
     private readonly KnownKeys _known = new();
+    private readonly MessageScreen _screen;
     private readonly RedisSubscription _subscription;
 
     public RedisBackplane(RedisConnection connection)
     {
         _connection = connection;
+        _screen = new MessageScreen(connection, "backplane");
         _subscription = new RedisSubscription(connection, connection.Names.BackplaneChannel, OnMessage, "backplane_subscribe");
     }
 
@@ -38,6 +41,9 @@ internal sealed class RedisBackplane
 
     /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
     public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
+
+    /// <summary>How many message ids are remembered to refuse replays (at most <see cref="ReplayGuard.Capacity"/>).</summary>
+    public int RememberedMessages => _screen.Remembered;
 
     /// <summary>How many keys messages are resolved against (at most the L1's entries).</summary>
     public int TrackedCount => _known.Count;
@@ -70,7 +76,7 @@ internal sealed class RedisBackplane
             byte[] message;
             try
             {
-                message = BackplaneCodec.Encode(ring.Current, kind, InstanceId, chunk);
+                message = BackplaneCodec.Encode(ring.Current, kind, InstanceId, chunk, _connection.Time.GetUtcNow());
             }
             catch (ArgumentException)
             {
@@ -102,25 +108,19 @@ internal sealed class RedisBackplane
             return;
         }
 
-        var (message, rejection, keyId) = BackplaneCodec.Decode(ring, bytes);
-        if (message is null)
+        var (message, rejection, opened) = BackplaneCodec.Decode(ring, bytes);
+        if (message is not null && message.Sender == InstanceId)
         {
-            if (rejection == BackplaneRejection.UnknownKey)
-            {
-                _connection.Keys.OnUnknownKey(keyId); // Another instance already seals with a newer key.
-            }
+            return; // Its own (authentic) message, back from Redis: nothing to apply, no id to remember.
+        }
 
-            RedisLog.MessageRejected(_connection.Logger, rejection.ToString());
+        if (!_screen.Admit(rejection, opened))
+        {
             _connection.Metrics.Message("received", "rejected");
             return;
         }
 
-        if (message.Sender == InstanceId)
-        {
-            return;
-        }
-
-        _connection.Metrics.Message("received", KindTag(message.Kind));
+        _connection.Metrics.Message("received", KindTag(message!.Kind));
         var key = ring.Find(message.KeyId)!;
         _known.Prune(ring);
         var keys = new List<(string, string?)>(message.Items.Count);

@@ -176,6 +176,15 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
                 level.Backplane.Received += OnReceived;
                 _engine!.Announcements = this;
                 _level = level;
+                // Keys read before the level was up (from AWS): the fleet's announcements about them apply here too.
+                foreach (var key in _engine.HeldKeys())
+                {
+                    if (!IsExempt(SecretReference.Parse(key)))
+                    {
+                        level.Backplane.Track(key, HeldByEngine);
+                    }
+                }
+
                 return;
             }
         }

@@ -95,6 +95,8 @@ internal sealed class RedisL2Settings
 
     public TimeSpan? LeaseWaitTimeout { get; set; }
 
+    public TimeSpan? MaxClockSkew { get; set; }
+
     public TimeSpan? OperationTimeout { get; set; }
 
     public TimeSpan? ConnectTimeout { get; set; }
@@ -116,6 +118,7 @@ internal sealed class RedisL2Settings
         o.KeyReloadInterval = KeyReloadInterval ?? o.KeyReloadInterval;
         o.LeaseDuration = LeaseDuration ?? o.LeaseDuration;
         o.LeaseWaitTimeout = LeaseWaitTimeout ?? o.LeaseWaitTimeout;
+        o.MaxClockSkew = MaxClockSkew ?? o.MaxClockSkew;
         o.OperationTimeout = OperationTimeout ?? o.OperationTimeout;
         o.ConnectTimeout = ConnectTimeout ?? o.ConnectTimeout;
         o.RefreshAheadFraction = RefreshAheadFraction ?? o.RefreshAheadFraction;

@@ -23,8 +23,8 @@ internal static partial class RedisLog
     [LoggerMessage(106, LogLevel.Information, "Encryption keys loaded: current {KeyId:x16}, {PreviousCount} previous")]
     public static partial void KeysLoaded(ILogger logger, ulong keyId, int previousCount);
 
-    [LoggerMessage(107, LogLevel.Debug, "A backplane message was rejected ({Reason})")]
-    public static partial void MessageRejected(ILogger logger, string reason);
+    [LoggerMessage(107, LogLevel.Debug, "A {Channel} message was rejected ({Reason})")]
+    public static partial void MessageRejected(ILogger logger, string channel, string reason);
 
     [LoggerMessage(108, LogLevel.Error, "A backplane subscriber failed")]
     public static partial void SubscriberFailed(ILogger logger, Exception exception);
@@ -37,4 +37,13 @@ internal static partial class RedisLog
 
     [LoggerMessage(111, LogLevel.Warning, "InvalidateAll could not remove every entry of the second level (Redis failed, was too slow, or its ACL refuses SCAN: see docs/fleet.md); what is left is read until it expires")]
     public static partial void RemoveAllFailed(ILogger logger);
+
+    [LoggerMessage(112, LogLevel.Warning, "A {Channel} message sent {OffsetSeconds:0.#} s from this instance's clock was dropped (MaxClockSkew is {MaxClockSkewSeconds:0.#} s): the instances' clocks differ by more than that, or Redis delivered an old message again. Logged at most every 5 minutes")]
+    public static partial void StaleMessage(ILogger logger, string channel, double offsetSeconds, double maxClockSkewSeconds);
+
+    [LoggerMessage(113, LogLevel.Warning, "More than {Capacity} {Channel} messages arrived within MaxClockSkew: the oldest are refused as possible replays until the rate falls. Logged at most every 5 minutes")]
+    public static partial void CrowdedMessages(ILogger logger, string channel, int capacity);
+
+    [LoggerMessage(114, LogLevel.Warning, "A {Channel} message of the first format (an instance of an earlier SecretsCache.Redis build) was dropped: instances of the two builds do not hear each other until every instance runs the new one (docs/fleet.md). Logged at most every 5 minutes")]
+    public static partial void FirstFormatMessage(ILogger logger, string channel);
 }

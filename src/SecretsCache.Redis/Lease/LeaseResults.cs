@@ -1,5 +1,6 @@
+using System.Text;
 using SecretsCache.Redis.Connection;
-using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Encryption;
 using StackExchange.Redis;
 
 namespace SecretsCache.Redis.Lease;
@@ -18,21 +19,24 @@ internal enum LeaseOutcome : byte
 }
 
 /// <summary>
-/// The lease holders' results, on one channel per namespace (<c>sc:{ns}:done</c>), subscribed once per connection.
-/// A message is a format byte, the outcome and the key's HMAC: no name, no value. A forged message can only end a wait
-/// early, and a waiter that then finds no entry fetches itself, within the rate limit.
+/// The lease holders' results, on one channel per namespace (<c>sc:{ns}:done</c>), subscribed once per connection. A
+/// waiter does more than wake up on one: "failed", or "fetched" with no entry to read, sends it to AWS itself. So a result
+/// is a <see cref="SealedMessage"/> (outcome as its type, the key's HMAC as its body: no name, no value) and is applied only
+/// if authentic, fresh and new (<see cref="MessageScreen"/>); a forged or replayed one is dropped and the wait goes on.
 /// </summary>
 internal sealed class LeaseResults
 {
+    private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize;
+    private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
     private readonly RedisConnection _connection;
-    private const byte Format = 1;
-    private const int MessageLength = 2 + 32;
     private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock: waits are rare (contention only).
+    private readonly MessageScreen _screen;
     private readonly RedisSubscription _subscription;
 
     public LeaseResults(RedisConnection connection)
     {
         _connection = connection;
+        _screen = new MessageScreen(connection, "lease result");
         _subscription = new RedisSubscription(connection, _connection.Names.LeaseResultChannel, OnMessage, "lease_subscribe");
     }
 
@@ -74,12 +78,33 @@ internal sealed class LeaseResults
         return wait;
     }
 
+    /// <summary>A result as it goes to Redis: <paramref name="outcome"/> for the key <paramref name="hash"/> names, sealed under <paramref name="key"/>.</summary>
+    public static byte[] Encode(RingKey key, LeaseOutcome outcome, byte[] hash, DateTimeOffset sentAt) =>
+        hash.Length == HashSize ? SealedMessage.Seal(key, Label, (byte)outcome, sentAt, hash) : throw new ArgumentException("A key hash is 32 bytes.", nameof(hash));
+
+    /// <summary>Decodes and authenticates a result from Redis; every byte is hostile, and nothing here throws.</summary>
+    public static (LeaseOutcome Outcome, byte[]? Hash, MessageRejection Rejection, OpenedMessage Opened) Decode(KeyRing ring, ReadOnlySpan<byte> data)
+    {
+        var rejection = SealedMessage.Open(ring, Label, data, MessageLength, out var opened);
+        if (rejection == MessageRejection.None && (data.Length != MessageLength || opened.Type is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed)))
+        {
+            rejection = MessageRejection.Malformed;
+        }
+
+        return rejection == MessageRejection.None
+            ? ((LeaseOutcome)opened.Type, SealedMessage.Body(data).ToArray(), rejection, opened)
+            : (LeaseOutcome.TimedOut, null, rejection, opened);
+    }
+
+    /// <summary>Announces <paramref name="outcome"/> for the key <paramref name="hash"/> names; false when there is no key yet or Redis could not take it.</summary>
     public async ValueTask<bool> PublishAsync(byte[] hash, LeaseOutcome outcome, CancellationToken cancellationToken = default)
     {
-        var message = new byte[MessageLength];
-        message[0] = Format;
-        message[1] = (byte)outcome;
-        hash.CopyTo(message, 2);
+        if (_connection.Keys.Ring is not { } ring)
+        {
+            return false;
+        }
+
+        var message = Encode(ring.Current, outcome, hash, _connection.Time.GetUtcNow());
         var published = await _connection.Guard.RunAsync(
             "lease_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.LeaseResultChannel, message),
             static s => s.subscriber.PublishAsync(s.channel, s.message),
@@ -100,18 +125,21 @@ internal sealed class LeaseResults
 
     private void OnMessage(RedisValue value)
     {
-        // Every byte from Redis is hostile: exactly the length and format, a known outcome, or dropped.
-        var bytes = (byte[]?)value;
-        if (bytes is not { Length: MessageLength } || bytes[0] != Format || bytes[1] is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed))
+        if (_connection.Keys.Ring is not { } ring || (byte[]?)value is not { } bytes)
         {
-            RedisLog.MessageRejected(_connection.Logger, "lease result");
+            return;
+        }
+
+        var (outcome, hash, rejection, opened) = Decode(ring, bytes);
+        if (!_screen.Admit(rejection, opened))
+        {
             return;
         }
 
         LeaseWait[] waits;
         lock (_waiting)
         {
-            if (!_waiting.TryGetValue(Convert.ToBase64String(bytes, 2, 32), out var list))
+            if (!_waiting.TryGetValue(Convert.ToBase64String(hash!), out var list))
             {
                 return;
             }
@@ -121,7 +149,7 @@ internal sealed class LeaseResults
 
         foreach (var wait in waits)
         {
-            wait.Complete((LeaseOutcome)bytes[1]);
+            wait.Complete(outcome);
         }
     }
 }

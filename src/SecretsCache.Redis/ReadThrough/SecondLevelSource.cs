@@ -111,6 +111,9 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
             ? _fleet.RefreshAheadFraction
             : _inner.SharedRefreshAheadFraction(reference);
 
+    /// <summary>The AWS source's, for the same reason as <see cref="CannotAnswerWithin"/>.</summary>
+    public Task? NextOutage(SecretReference reference) => _inner.NextOutage(reference);
+
     public async ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken)
     {
         if (_fleet.Level is not { } level)

@@ -65,6 +65,22 @@ internal sealed partial class CacheEngine
         return true;
     }
 
+    /// <summary>
+    /// The canonical keys that hold a value now: a backplane that comes up after they were read (reads go to AWS until the
+    /// second level is connected, or attached to a provider configuration built) learns them here, so the fleet's
+    /// announcements about them apply.
+    /// </summary>
+    public IEnumerable<string> HeldKeys()
+    {
+        foreach (var (key, entry) in _entries)
+        {
+            if (entry.IsKey(key) && !entry.Evicted && entry.Value is not null)
+            {
+                yield return key;
+            }
+        }
+    }
+
     /// <summary>Applies another instance's <see cref="Invalidate"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidation(string canonicalKey)
     {

@@ -166,25 +166,10 @@ internal sealed partial class CacheEngine : IDisposable
 
         SecretsCacheMetrics.Add(_metrics.Misses, in entry.Tags);
         var fetch = GetOrStartFetch(entry, force: false);
-        if (value is not null && now < value.StaleUntil && !fetch.IsCompleted)
+        if (value is not null && now < value.StaleUntil && !fetch.IsCompleted
+            && await StaleBeforeRefreshAsync(entry, fetch, cancellationToken).ConfigureAwait(false)) // CacheEngine.Outage.cs
         {
-            if (AnswersStaleAtOnce(entry)) // CacheEngine.Outage.cs
-            {
-                return ServeStale(entry, value, now);
-            }
-
-            if (_options.StaleFallbackTimeout < _options.FetchTimeout)
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                var delay = Task.Delay(_options.StaleFallbackTimeout, _time, timeout.Token);
-                var first = await Task.WhenAny(fetch, delay).ConfigureAwait(false);
-                await timeout.CancelAsync().ConfigureAwait(false);
-                if (first != fetch)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    return ServeStale(entry, value, _clock.Now());
-                }
-            }
+            return ServeStale(entry, value, _clock.Now());
         }
 
         try

@@ -19,6 +19,9 @@ internal interface IProviderRuntime
     /// <summary>The rotation pins of this provider, one set per provider.</summary>
     RotationState Rotation { get; }
 
+    /// <summary>The provider's randomness (rotation re-check jitter), which a snapshot restore seeds again.</summary>
+    Random Random { get; }
+
     /// <summary>The value-free cache snapshot, or null when the provider keeps none.</summary>
     SecretsCacheHealth? GetHealth();
 }
@@ -27,7 +30,7 @@ internal static class ProviderRuntime
 {
     /// <summary>
     /// The provider's runtime; for any other <see cref="ISecretProvider"/>: <see cref="TimeProvider.System"/>, no logging, no
-    /// health snapshot, and rotation pins kept for that provider instance for as long as it lives.
+    /// health snapshot, <see cref="System.Random.Shared"/>, and rotation pins kept for that provider instance for as long as it lives.
     /// </summary>
     public static IProviderRuntime Of(ISecretProvider provider) =>
         provider as IProviderRuntime ?? Foreign.GetValue(provider, static _ => new ForeignRuntime());
@@ -41,6 +44,8 @@ internal static class ProviderRuntime
         public ILogger Logger => Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
 
         public RotationState Rotation { get; } = new();
+
+        public Random Random => Random.Shared;
 
         public SecretsCacheHealth? GetHealth() => null;
     }

@@ -5,9 +5,9 @@ namespace SecretsCache.Composition;
 /// <summary>
 /// The one validation of the options. What an attribute on an option can say (a range, a required value) is checked by the
 /// validators the <c>[OptionsValidator]</c> source generator writes from those attributes (no reflection, so trimming and
-/// Native AOT keep it); this class adds only what attributes cannot say: rules across options, the failover region names and
-/// the <see cref="SecretsCacheOptions.TtlByReference"/> keys, which are references. Every message starts with the option's
-/// path (<c>Retry.MaxDelay</c>) and never holds its value.
+/// Native AOT keep it); this class adds only what attributes cannot say: rules across options, the failover region names,
+/// the <see cref="SecretsCacheOptions.TtlByReference"/> keys, which are references, and that an enum holds a named value.
+/// Every message starts with the option's path (<c>Retry.MaxDelay</c>) and never holds its value.
 /// </summary>
 internal static class OptionsValidation
 {
@@ -37,6 +37,12 @@ internal static class OptionsValidation
         if (options.MaxFailureBackoff < options.FailureBackoff)
         {
             errors.Add($"{nameof(SecretsCacheOptions.MaxFailureBackoff)} must be at least {nameof(SecretsCacheOptions.FailureBackoff)}.");
+        }
+
+        if (!Enum.IsDefined(options.RateLimits.Behavior))
+        {
+            // An enum accepts any number (a cast in code, a number in configuration); only its named values are behaviours.
+            errors.Add($"RateLimits.{nameof(RateLimitOptions.Behavior)} must be {string.Join(" or ", Enum.GetNames<RateLimitBehavior>())}.");
         }
 
         errors.AddRange(Resilience.RegionFailover.Validate(options.Aws.Region, options.Aws.FailoverRegions));

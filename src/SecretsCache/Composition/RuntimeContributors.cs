@@ -37,6 +37,21 @@ internal static class ProviderComposition
         return provider;
     }
 
+    /// <summary>
+    /// A provider whose hooks come later (<see cref="Attach"/>): a configuration source builds it before the container, whose
+    /// contributions (the Redis second level) are known only when the container adopts it.
+    /// </summary>
+    public static SecretProvider CreateAttachable(SecretsCacheOptions options, TimeProvider? timeProvider) =>
+        new(SecretsCacheRuntime.Create(options, httpClient: null, loggerFactory: null, timeProvider, meterFactory: null, attachable: true));
+
+    /// <summary>Composes <paramref name="hooks"/> into a provider made by <see cref="CreateAttachable"/>, then calls their <see cref="SecretsCacheRuntimeHooks.Created"/>.</summary>
+    /// <exception cref="InvalidOperationException">The provider was not made attachable, or was attached to already.</exception>
+    public static void Attach(SecretProvider provider, SecretsCacheRuntimeHooks hooks)
+    {
+        provider.Runtime.Attach(hooks);
+        hooks.Created?.Invoke(provider);
+    }
+
     /// <summary>One set of hooks doing what each of <paramref name="hooks"/> does, in order; null when there are none.</summary>
     public static SecretsCacheRuntimeHooks? Combine(IReadOnlyList<SecretsCacheRuntimeHooks> hooks)
     {

@@ -25,12 +25,15 @@ namespace SecretsCache.Composition;
 internal sealed class SecretsCacheRuntime : IDisposable
 {
     private readonly AwsJsonClient? _client;
+    private readonly ISecretSource _source;
+    private readonly object _attachGate = new();
+    private bool _attached;
 
     private SecretsCacheRuntime(
         SecretsCacheSettings settings, ISecretSource source, TimeProvider time, ILogger logger, IMeterFactory? meterFactory, Func<double>? random, ReseedableRandom entropy, AwsJsonClient? client)
     {
         Settings = settings;
-        Source = source;
+        _source = source;
         Time = time;
         Logger = logger;
         Random = entropy;
@@ -47,8 +50,8 @@ internal sealed class SecretsCacheRuntime : IDisposable
 
     public SecretsCacheSettings Settings { get; }
 
-    /// <summary>The outermost source the engine reads (the AWS source, or a decorator of it).</summary>
-    public ISecretSource Source { get; }
+    /// <summary>The outermost source the engine reads (the AWS source, or a decorator of it, attached late or not).</summary>
+    public ISecretSource Source => _source is AttachableSource attachable ? attachable.Current : _source;
 
     public CacheEngine Engine { get; }
 
@@ -71,7 +74,8 @@ internal sealed class SecretsCacheRuntime : IDisposable
         IMeterFactory? meterFactory,
         SecretsCacheRuntimeHooks? hooks = null,
         Random? seeded = null,
-        Func<ValueTask<Amazon.Runtime.AWSCredentials>>? defaultCredentials = null)
+        Func<ValueTask<Amazon.Runtime.AWSCredentials>>? defaultCredentials = null,
+        bool attachable = false)
     {
         var settings = SecretsCacheSettings.From(options); // before anything exists, so invalid options leave nothing behind
         var entropy = new ReseedableRandom(seeded);
@@ -83,6 +87,11 @@ internal sealed class SecretsCacheRuntime : IDisposable
         var client = new AwsJsonClient(settings, httpClient, time, logger: logger, replaceLimiter: replaceLimiter, random: entropy, defaultCredentials: defaultCredentials);
         ISecretSource source = new AwsSecretSource(client, time, settings, logger);
         source = hooks?.DecorateSource?.Invoke(source, settings) ?? source;
+        if (attachable && hooks is null)
+        {
+            source = new AttachableSource(source);
+        }
+
         return new SecretsCacheRuntime(settings, source, time, logger, meterFactory, random: null, entropy, client);
     }
 
@@ -114,7 +123,7 @@ internal sealed class SecretsCacheRuntime : IDisposable
     }
 
     private readonly CancellationTokenSource _disposing = new();
-    private int _disposed;
+    private bool _disposed;
 
     /// <summary>
     /// Cancelled when the provider is disposed, before anything is released: what uses the provider on its own schedule (the
@@ -122,19 +131,54 @@ internal sealed class SecretsCacheRuntime : IDisposable
     /// </summary>
     public CancellationToken Disposing => _disposing.Token;
 
+    /// <summary>
+    /// Composes <paramref name="hooks"/> into a runtime created attachable and without hooks (a configuration source's, which
+    /// the container adopts): the limiters made so far and from now on are replaced, and the decorated source goes in front of
+    /// the AWS source. Fetches already under way finish as they started. Once per runtime, and not after disposal.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The runtime was not created attachable, or hooks were attached already.</exception>
+    public void Attach(SecretsCacheRuntimeHooks hooks)
+    {
+        ArgumentNullException.ThrowIfNull(hooks);
+        lock (_attachGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_source is not AttachableSource attachable || _client is null || _attached)
+            {
+                throw new InvalidOperationException("Only a provider built without hooks, to be adopted, can have hooks attached, and only once.");
+            }
+
+            _attached = true;
+            if (hooks.ReplaceLimiter is { } replace)
+            {
+                _client.Policy.ReplaceLimiters((budget, local) => replace(budget, local, Settings));
+            }
+
+            if (hooks.DecorateSource is { } decorate)
+            {
+                attachable.Attach(decorate(attachable.Current, Settings));
+            }
+        }
+    }
+
     /// <summary>Idempotent.</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        lock (_attachGate) // so a decorator attached now is not left undisposed
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
         }
 
         // Not disposed: Disposing stays readable, and a cancelled source without a timer holds nothing.
         _disposing.Cancel();
         Engine.Dispose();
         Metrics.Dispose();
-        (Source as IDisposable)?.Dispose();
+        (_source as IDisposable)?.Dispose();
     }
 
     private static ILogger LoggerOf(ILoggerFactory? loggerFactory) => (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<SecretProvider>();
@@ -156,8 +200,10 @@ internal sealed class SecretsCacheRuntimeHooks
     public Func<CallBudget, ICallLimiter, SecretsCacheSettings, ICallLimiter>? ReplaceLimiter { get; init; }
 
     /// <summary>
-    /// Called once the provider is built, before it is handed out: a backplane attaches to its engine
-    /// (<see cref="SecretsCacheRuntime.Engine"/>), a second level starts connecting. If it throws, the provider is disposed.
+    /// Called once the provider is built, before it is handed out (or, for a provider configuration built and the container
+    /// adopted, once the hooks are attached: <see cref="SecretsCacheRuntime.Attach"/>): a backplane attaches to its engine
+    /// (<see cref="SecretsCacheRuntime.Engine"/>), a second level starts connecting. If it throws while the provider is being
+    /// built, the provider is disposed.
     /// </summary>
     public Action<SecretProvider>? Created { get; init; }
 }

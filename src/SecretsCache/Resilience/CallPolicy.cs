@@ -27,8 +27,9 @@ internal sealed class CallPolicy : IDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly RateLimitSettings _rates;
-    private readonly Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
+    private Func<CallBudget, ICallLimiter, ICallLimiter>? _replaceLimiter;
     private readonly Random? _random;
+    private readonly Action<AwsService, string>? _breakerOpened;
     private readonly ConcurrentDictionary<(CallBudget, string), (ClientRateLimiter Local, ICallLimiter Limiter)> _limiters = new();
     private readonly List<(ClientRateLimiter Local, ICallLimiter Limiter)> _made = [];
     private readonly object _limiterGate = new();
@@ -41,11 +42,19 @@ internal sealed class CallPolicy : IDisposable
     /// local bucket. It is asked once per budget and region, when the region is first called; the configured region's
     /// buckets (<see cref="AwsOptions.Region"/>) are made here, so a replacement that fails, fails the construction.
     /// The buckets' phases and the retry jitter come from <paramref name="random"/> (the provider's, which a snapshot restore
-    /// seeds again; <see cref="Random.Shared"/> when <see langword="null"/>).
+    /// seeds again; <see cref="Random.Shared"/> when <see langword="null"/>). <paramref name="breakerOpened"/> is told the
+    /// service and region of each breaker that opens.
     /// </summary>
-    public CallPolicy(SecretsCacheSettings settings, TimeProvider time, ILogger logger, Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null, Random? random = null)
+    public CallPolicy(
+        SecretsCacheSettings settings,
+        TimeProvider time,
+        ILogger logger,
+        Func<CallBudget, ICallLimiter, ICallLimiter>? replaceLimiter = null,
+        Random? random = null,
+        Action<AwsService, string>? breakerOpened = null)
     {
         _random = random;
+        _breakerOpened = breakerOpened;
         _settings = settings;
         _time = time;
         _logger = logger;
@@ -113,9 +122,61 @@ internal sealed class CallPolicy : IDisposable
                 policy._time,
                 random: policy._random is { } random ? random.NextDouble : null,
                 breakerState: new CircuitBreakerStateProvider(),
-                onOpened: () => Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds),
+                onOpened: () =>
+                {
+                    Log.CircuitOpened(policy._logger, name, region, retry.BreakDuration.TotalSeconds);
+                    policy._breakerOpened?.Invoke(service, region);
+                },
                 onClosed: () => Log.CircuitClosed(policy._logger, name, region));
         }, this);
+
+    /// <summary>
+    /// Gives a policy built without replacement one (a provider composed late, <see cref="SecretsCacheRuntime.Attach"/>): the
+    /// limiters made so far are replaced now, those made later when they are made. A request that holds the local bucket
+    /// already finishes with it. If a replacement throws, the ones made so far are disposed and nothing changes.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The policy has a replacement already.</exception>
+    public void ReplaceLimiters(Func<CallBudget, ICallLimiter, ICallLimiter> replace)
+    {
+        ArgumentNullException.ThrowIfNull(replace);
+        lock (_limiterGate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_replaceLimiter is not null)
+            {
+                throw new InvalidOperationException("The limiters were replaced already.");
+            }
+
+            var replaced = new List<((CallBudget, string) Key, ClientRateLimiter Local, ICallLimiter Limiter)>(_limiters.Count);
+            try
+            {
+                foreach (var (key, (local, _)) in _limiters)
+                {
+                    replaced.Add((key, local, replace(key.Item1, local)));
+                }
+            }
+            catch
+            {
+                foreach (var (_, local, limiter) in replaced)
+                {
+                    if (!ReferenceEquals(limiter, local))
+                    {
+                        (limiter as IDisposable)?.Dispose();
+                    }
+                }
+
+                throw;
+            }
+
+            foreach (var (key, local, limiter) in replaced)
+            {
+                _made[_made.FindIndex(m => ReferenceEquals(m.Local, local))] = (local, limiter);
+                _limiters[key] = (local, limiter);
+            }
+
+            _replaceLimiter = replace;
+        }
+    }
 
     /// <summary>
     /// After a snapshot restore: every local bucket restarts its refills at a fresh random phase (a staggered share starts

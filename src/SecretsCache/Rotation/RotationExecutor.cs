@@ -99,8 +99,9 @@ internal static class RotationExecutor
     {
         private readonly TimeProvider _time = runtime.Time;
         private readonly ILogger _logger = runtime.Logger;
+        // The provider's own generator, not Random.Shared: a snapshot restore seeds it again, so restored environments re-check apart.
 #pragma warning disable CA5394 // Jitter, not security.
-        private readonly Func<double> _random = options.Random ?? Random.Shared.NextDouble;
+        private readonly Func<double> _random = options.Random ?? runtime.Random.NextDouble;
 #pragma warning restore CA5394
         private readonly List<Secret> _tried = [];
         private int _attempts = 1;

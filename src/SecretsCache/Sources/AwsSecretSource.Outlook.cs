@@ -16,12 +16,7 @@ internal sealed partial class AwsSecretSource
     /// </summary>
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait)
     {
-        string primary;
-        try
-        {
-            primary = reference.Region ?? _client.DefaultRegion;
-        }
-        catch (SecretsConfigurationException)
+        if (PrimaryRegion(reference) is not { } primary)
         {
             return false; // the read itself will say so
         }
@@ -46,5 +41,52 @@ internal sealed partial class AwsSecretSource
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// Completes at the next outage of the read's service in its own region or, for a Secrets Manager read, in any of its
+    /// failover regions: whether that leaves no region to answer is for <see cref="CannotAnswerWithin"/> to say.
+    /// </summary>
+    public Task? NextOutage(SecretReference reference)
+    {
+        if (PrimaryRegion(reference) is not { } primary)
+        {
+            return null;
+        }
+
+        if (reference.Store == SecretStore.ParameterStore)
+        {
+            return _client.NextOutage(AwsService.ParameterStore, primary);
+        }
+
+        var own = _client.NextOutage(AwsService.SecretsManager, primary);
+        var failovers = RegionFailover.After(primary, _failoverRegions);
+        if (own is null || failovers.Count == 0)
+        {
+            return own;
+        }
+
+        var any = new List<Task>(failovers.Count + 1) { own };
+        foreach (var region in failovers)
+        {
+            if (_client.NextOutage(AwsService.SecretsManager, region) is { } next)
+            {
+                any.Add(next);
+            }
+        }
+
+        return Task.WhenAny(any);
+    }
+
+    private string? PrimaryRegion(SecretReference reference)
+    {
+        try
+        {
+            return reference.Region ?? _client.DefaultRegion;
+        }
+        catch (SecretsConfigurationException)
+        {
+            return null;
+        }
     }
 }

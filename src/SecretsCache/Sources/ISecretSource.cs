@@ -33,6 +33,14 @@ internal interface ISecretSource
     /// </summary>
     double? SharedRefreshAheadFraction(SecretReference reference) => null;
 
+    /// <summary>
+    /// Completes when the source next learns of an outage in a region the read of <paramref name="reference"/> may go to, so
+    /// that <see cref="CannotAnswerWithin"/> may have turned true; null when the source cannot tell (the default). A reader
+    /// holding a stale value waits on it beside the refresh, then asks <see cref="CannotAnswerWithin"/> again. Asked before
+    /// <see cref="CannotAnswerWithin"/>, so an outage learnt in between completes it.
+    /// </summary>
+    Task? NextOutage(SecretReference reference) => null;
+
     /// <summary>Fetches many references in as few calls as the backend allows. The outcomes line up with <paramref name="references"/>.</summary>
     ValueTask<IReadOnlyList<FetchOutcome>> FetchManyAsync(IReadOnlyList<SecretReference> references, CancellationToken cancellationToken);
 

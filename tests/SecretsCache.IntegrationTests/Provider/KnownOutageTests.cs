@@ -12,7 +12,7 @@ namespace SecretsCache.IntegrationTests.Provider;
 /// emulator on one manual clock: "at once" means the read completed before anything moved the clock. No retries
 /// (<see cref="RetryOptions.MaxRetryAttempts"/> 0), so each failing read is exactly one attempt.
 /// </summary>
-public sealed class KnownOutageTests(MultiRegionAwsFixture fixture) : ProviderTestBase(fixture), IClassFixture<MultiRegionAwsFixture>
+public sealed partial class KnownOutageTests(MultiRegionAwsFixture fixture) : ProviderTestBase(fixture), IClassFixture<MultiRegionAwsFixture>
 {
     private static readonly TimeSpan Ttl = TimeSpan.FromSeconds(2); // under BreakDuration (5 s), for as long as a recorded outage counts
     private static readonly TimeSpan Latency = TimeSpan.FromSeconds(3); // the emulator's wait: no other timer is due at exactly 3 s

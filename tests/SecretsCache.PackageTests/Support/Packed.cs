@@ -7,7 +7,7 @@ namespace SecretsCache.PackageTests.Support;
 /// <summary>The packages this build packed (see the project file), and what the build knew about itself.</summary>
 internal static class Packed
 {
-    public static readonly string[] Ids = ["SecretsCache", "SecretsCache.Hosting", "SecretsCache.Testing"];
+    public static readonly string[] Ids = ["SecretsCache", "SecretsCache.Hosting", "SecretsCache.Redis", "SecretsCache.Testing"];
 
     public static readonly string[] TargetFrameworks = ["net8.0", "net10.0"];
 

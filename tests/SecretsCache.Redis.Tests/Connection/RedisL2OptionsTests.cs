@@ -21,6 +21,7 @@ public sealed class RedisL2OptionsTests
     [InlineData("EncryptionKey")]
     [InlineData("LeaseWaitTimeout")]
     [InlineData("OperationTimeout")]
+    [InlineData("MaxClockSkew")]
     [InlineData("FleetRateLimits.ParameterStoreRequestsPerSecond")]
     [InlineData("FleetRateLimits.MaxBlock")]
     [InlineData("CircuitBreaker.MinimumThroughput")]
@@ -34,6 +35,7 @@ public sealed class RedisL2OptionsTests
             case "EncryptionKey": options.EncryptionKey = new byte[31]; break;
             case "LeaseWaitTimeout": options.LeaseWaitTimeout = options.LeaseDuration + TimeSpan.FromSeconds(1); break;
             case "OperationTimeout": options.OperationTimeout = TimeSpan.Zero; break;
+            case "MaxClockSkew": options.MaxClockSkew = TimeSpan.FromMilliseconds(999); break;
             case "FleetRateLimits.ParameterStoreRequestsPerSecond": options.FleetRateLimits.ParameterStoreRequestsPerSecond = 1; break;
             case "FleetRateLimits.MaxBlock": options.FleetRateLimits.MaxBlock = 0; break;
             case "CircuitBreaker.MinimumThroughput": options.CircuitBreaker.MinimumThroughput = 1; break;
@@ -43,6 +45,21 @@ public sealed class RedisL2OptionsTests
 
         Assert.Single(errors);
         Assert.StartsWith(setting, errors[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(1.0, true)]
+    [InlineData(600.0, true)]
+    [InlineData(0.999, false)]
+    [InlineData(600.001, false)]
+    [InlineData(-30.0, false)]
+    public void MaxClockSkew_is_between_one_second_and_ten_minutes(double seconds, bool valid)
+    {
+        var options = Valid();
+        options.MaxClockSkew = TimeSpan.FromSeconds(seconds);
+
+        Assert.Equal(valid, options.Validate().Count == 0);
+        Assert.Equal(TimeSpan.FromSeconds(30), new RedisL2Options().MaxClockSkew);
     }
 
     [Fact]

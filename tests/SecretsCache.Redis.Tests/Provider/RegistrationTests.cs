@@ -37,6 +37,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
 
         Assert.Equal(ns, first.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName).Namespace);
         Assert.Equal(TimeSpan.FromSeconds(3), fleetA.Level!.Connection.Options.LeaseWaitTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(1), fleetA.Level.Connection.Options.MaxClockSkew);
         Assert.Equal("shared", await a.GetStringAsync("app/db"));
         Assert.Equal("shared", await b.GetStringAsync("app/db"));
         Assert.Equal(1, _aws.Requests.Count("secretsmanager.GetSecretValue"));
@@ -65,6 +66,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
     [InlineData("Pasword")] // a misspelt option holding a password
     [InlineData("LeaseDuration")]
     [InlineData("OperationTimeout")]
+    [InlineData("MaxClockSkew")]
     [InlineData("FleetRateLimits:MaxBlock")]
     [InlineData("FleetRateLimits:BurstSeconds")]
     [InlineData("CircuitBreaker:FailureRatio")]
@@ -92,6 +94,8 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
     [InlineData("FleetRateLimits:SecretsManagerRequestsPerSecond", "NaN")]
     [InlineData("FleetRateLimits:BurstSeconds", "Infinity")]
     [InlineData("KeyReloadInterval", "10675199.02:48:05.4775807")]
+    [InlineData("MaxClockSkew", "00:00:00.5")]
+    [InlineData("MaxClockSkew", "-00:00:30")]
     public void An_out_of_range_value_fails_with_a_typed_error_naming_the_option(string key, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -133,6 +137,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
             ["SecretsCache:Redis:Configuration"] = server.Configuration,
             ["SecretsCache:Redis:Namespace"] = ns,
             ["SecretsCache:Redis:LeaseWaitTimeout"] = "00:00:03",
+            ["SecretsCache:Redis:MaxClockSkew"] = "00:01:00",
         }).Build();
         return new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)

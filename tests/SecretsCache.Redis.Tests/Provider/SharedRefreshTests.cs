@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Tests.Support;
-using SecretsCache.Tests.Support;
 
 namespace SecretsCache.Redis.Tests.Provider;
 
@@ -48,9 +47,7 @@ public sealed class SharedRefreshTests(RedisServer server) : FleetProviderTests(
         }
 
         // Had the instances refreshed at 50 s, on their own schedules, their values would be fresh now and v2 would not come.
-        Eventually.True(
-            () => providers.All(p => p.TryGetCached("app/db", out var held) && held.GetString() == "v2"),
-            "every instance holds v2");
+        await Wait.UntilAsync(() => providers.All(p => p.TryGetCached("app/db", out var held) && held.GetString() == "v2"));
         Assert.Equal(2, SecretsManagerCalls());
     }
 

@@ -257,3 +257,15 @@ public sealed class RedisFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A theory that needs redis-server: skipped only when SECRETSCACHE_SKIP_REDIS=1.</summary>
+public sealed class RedisTheoryAttribute : TheoryAttribute
+{
+    public RedisTheoryAttribute()
+    {
+        if (RedisServer.Skipped)
+        {
+            Skip = $"{RedisServer.SkipVariable}=1";
+        }
+    }
+}

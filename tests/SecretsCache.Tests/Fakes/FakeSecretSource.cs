@@ -29,6 +29,11 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
 
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => CannotAnswer?.Invoke(reference, wait) ?? false;
 
+    /// <summary>What <see cref="NextOutage"/> says (null: the source cannot tell).</summary>
+    public Func<SecretReference, Task?>? Outages { get; set; }
+
+    public Task? NextOutage(SecretReference reference) => Outages?.Invoke(reference);
+
     /// <summary>When true, each fetch yields to the thread pool before answering, so it completes on another thread.</summary>
     public bool AnswerAsynchronously { get; set; }
 

@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using SecretsCache.Aws.Endpoints;
+using SecretsCache.Composition;
 using SecretsCache.Resilience;
 
 namespace SecretsCache.Tests.Resilience;
@@ -96,6 +98,63 @@ public sealed class KnownOutageSignalTests
 
         health.Record(AwsService.SecretsManager, "us-east-1", new SecretServiceUnavailableException("too large", null, RetryPipelineFactory.ResponseTooLarge));
         Assert.False(health.LastAttemptFailed(AwsService.SecretsManager, "us-east-1")); // a replica would answer as large: not an outage
+    }
+
+    [Fact]
+    public void NextOutage_completes_at_the_next_outage_of_its_service_and_region_only_and_is_then_replaced()
+    {
+        var health = new ServiceHealth(_clock, TimeSpan.FromSeconds(5));
+        var outage = new SecretServiceUnavailableException("503", null, "ServiceUnavailable");
+        var next = health.NextOutage(AwsService.SecretsManager, "us-east-1");
+        Assert.Same(next, health.NextOutage(AwsService.SecretsManager, "us-east-1")); // one task, shared by every waiter
+
+        health.Record(AwsService.SecretsManager, "us-east-1", null);
+        health.Record(AwsService.SecretsManager, "us-east-1", new SecretThrottledException("slow down", null, "ThrottlingException"));
+        health.Record(AwsService.SecretsManager, "us-east-1", new SecretAccessDeniedException("no", null, "AccessDeniedException"));
+        health.Record(AwsService.SecretsManager, "us-east-1", new SecretServiceUnavailableException("too large", null, RetryPipelineFactory.ResponseTooLarge));
+        health.Record(AwsService.SecretsManager, "us-east-1", new OperationCanceledException());
+        health.Record(AwsService.SecretsManager, "eu-west-1", outage);
+        health.Record(AwsService.ParameterStore, "us-east-1", outage);
+        Assert.False(next.IsCompleted); // answers, cancellations and other services or regions say nothing of this one
+
+        health.Record(AwsService.SecretsManager, "us-east-1", outage);
+        Assert.True(next.IsCompletedSuccessfully);
+        Assert.True(health.LastAttemptFailed(AwsService.SecretsManager, "us-east-1")); // recorded before the waiters wake
+
+        var after = health.NextOutage(AwsService.SecretsManager, "us-east-1");
+        Assert.NotSame(next, after);
+        Assert.False(after.IsCompleted);
+    }
+
+    [Fact]
+    public async Task NextOutage_completes_when_the_breaker_of_its_service_and_region_opens()
+    {
+        var health = new ServiceHealth(_clock, TimeSpan.FromSeconds(5));
+        var opened = new List<(AwsService, string)>();
+        var options = new SecretsCacheOptions();
+        options.Retry.MaxRetryAttempts = 0;
+        using var policy = new CallPolicy(SecretsCacheSettings.From(options), _clock, NullLogger.Instance, breakerOpened: (service, region) =>
+        {
+            opened.Add((service, region));
+            health.BreakerOpened(service, region);
+        });
+        var next = health.NextOutage(AwsService.SecretsManager, "us-east-1");
+        var other = health.NextOutage(AwsService.SecretsManager, "eu-west-1");
+
+        // Outages the health never hears of (as a call outside the AWS client): only the breaker's opening reaches it.
+        var pipeline = policy.Pipeline(AwsService.SecretsManager, "us-east-1");
+        for (var i = 0; i < Defaults.BreakerMinimumThroughput - 1; i++)
+        {
+            await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => pipeline.ExecuteAsync<int>(_ => throw new SecretServiceUnavailableException("503", null, "ServiceUnavailable")).AsTask());
+        }
+
+        Assert.False(next.IsCompleted);
+        await Assert.ThrowsAsync<SecretServiceUnavailableException>(() => pipeline.ExecuteAsync<int>(_ => throw new SecretServiceUnavailableException("503", null, "ServiceUnavailable")).AsTask());
+
+        Assert.False(pipeline.BreakerClosed);
+        Assert.Equal([(AwsService.SecretsManager, "us-east-1")], opened);
+        Assert.True(next.IsCompletedSuccessfully);
+        Assert.False(other.IsCompleted);
     }
 
     private sealed class OpaqueLimiter : ICallLimiter

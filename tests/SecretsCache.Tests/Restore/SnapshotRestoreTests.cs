@@ -201,6 +201,27 @@ public sealed class SnapshotRestoreTests
         other.OnSnapshotRestored(); // the default implementation: nothing to do, nothing thrown
     }
 
+    // The rotation re-check pause is jittered from the provider's generator: two providers from one snapshot state pause alike
+    // (Random.Shared would not put them in lockstep, nor could a restore seed it again), and apart once the hook ran.
+    [Fact]
+    public async Task Rotation_recheck_jitter_comes_from_the_provider_randomness_which_the_hook_seeds_again()
+    {
+        using var first = Restorable.Create(seed: 7);
+        using var second = Restorable.Create(seed: 7);
+
+        var before = (await first.RecheckPauseAsync(), await second.RecheckPauseAsync());
+        Assert.Equal(before.Item1, before.Item2);
+
+        first.Provider.OnSnapshotRestored();
+        second.Provider.OnSnapshotRestored();
+        var after = (await first.RecheckPauseAsync(), await second.RecheckPauseAsync());
+        Assert.NotEqual(after.Item1, after.Item2);
+        foreach (var pause in new[] { before.Item1, after.Item1, after.Item2 })
+        {
+            Assert.InRange(pause, Restorable.RecheckDelay / 2, Restorable.RecheckDelay); // equal jitter: half fixed, half random
+        }
+    }
+
     /// <summary>A provider over a fake source whose randomness starts from <c>seed</c>; TTL 10 min, jitter 0.5, no refresh-ahead.</summary>
     private sealed class Restorable : IDisposable
     {
@@ -236,6 +257,32 @@ public sealed class SnapshotRestoreTests
                 Source.Set(Key(i), "value-" + i);
                 await Provider.GetStringAsync(Key(i)); // one after another: the draws come in one order
             }
+        }
+
+        public static readonly TimeSpan RecheckDelay = TimeSpan.FromSeconds(4);
+
+        /// <summary>
+        /// Runs ExecuteAsync with an operation every version fails, and returns the pause before its first re-check: the one
+        /// timer it waits on. Then cancels it.
+        /// </summary>
+        public async Task<TimeSpan> RecheckPauseAsync()
+        {
+            Source.Set("app/db", "pw");
+            using var stop = new CancellationTokenSource();
+            var options = new RotationOptions
+            {
+                IsAuthenticationFailure = static e => e is UnauthorizedAccessException,
+                RecheckDelay = RecheckDelay,
+                MaxRecheckDelay = RecheckDelay,
+                TryPendingVersion = false,
+                TimeBudget = TimeSpan.FromMinutes(5),
+            };
+            var run = Provider.ExecuteAsync<int>("app/db", static (_, _) => throw new UnauthorizedAccessException(), options, stop.Token).AsTask();
+            Eventually.True(() => Time.TimersDueWithin(RecheckDelay) == 1, "the re-check to wait on the clock");
+            var pause = Time.NextTimerDue!.Value;
+            await stop.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
+            return pause;
         }
 
         public long[] Schedules(int count) => [.. Enumerable.Range(0, count).Select(i => Value(i).ExpiresAt)];

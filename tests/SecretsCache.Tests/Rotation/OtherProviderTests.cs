@@ -117,6 +117,8 @@ public sealed class OtherProviderTests : IDisposable
 
             public RotationState Rotation => Runtime.Rotation;
 
+            public Random Random => Runtime.Random;
+
             public SecretsCacheHealth? GetHealth() => Runtime.GetHealth();
         }
     }

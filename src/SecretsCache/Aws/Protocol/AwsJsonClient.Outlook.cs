@@ -43,6 +43,26 @@ internal sealed partial class AwsJsonClient
         }
     }
 
+    /// <summary>
+    /// Completes at the next outage recorded for <paramref name="service"/> in <paramref name="region"/> (an attempt that
+    /// failed as one, or its breaker opening), when <see cref="Outlook"/> may have turned to <see cref="RegionOutlook.Failing"/>;
+    /// null when the question itself fails (the call will say why). Ask it before <see cref="Outlook"/>, so an outage recorded
+    /// in between is not missed.
+    /// </summary>
+    public Task? NextOutage(AwsService service, string region)
+    {
+        try
+        {
+            return _health.NextOutage(service, Endpoint(service, region).SigningRegion);
+        }
+#pragma warning disable CA1031 // A hint only, as in Outlook.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            return null;
+        }
+    }
+
     /// <summary>One attempt, its outcome recorded for <see cref="Outlook"/>.</summary>
     private async ValueTask<TResponse> RecordedAttemptAsync<TResponse>(Call<TResponse> call, ResilienceContext context)
     {

@@ -65,9 +65,9 @@ internal sealed partial class AwsJsonClient : IDisposable
         _http = httpClient ?? CreateDefaultHttpClient();
         _ownsHttp = httpClient is null;
         _credentials = new AwsCredentialsSource(options.Aws.Credentials, options.Aws.Profile, options.Aws.ProfilesLocation, defaultCredentials, _environment);
-        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random);
         var breakDuration = options.Retry.BreakDuration;
         _health = new ServiceHealth(timeProvider, breakDuration > TimeSpan.Zero ? breakDuration : Defaults.BreakDuration);
+        _policy = new CallPolicy(options, timeProvider, logger ?? NullLogger.Instance, replaceLimiter, random, _health.BreakerOpened);
     }
 
     /// <summary>The region used for references that do not name one.</summary>
