@@ -115,9 +115,26 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         var metrics = new RedisL2Metrics(meterFactory);
         var connection = await RedisConnection.ConnectAsync(options, keys, password, time, metrics, logger).ConfigureAwait(false);
         var level = new RedisSecondLevel(connection, metrics);
+        await SubscriptionConnectedAsync(connection, cancellationToken).ConfigureAwait(false);
         await level.Backplane.SubscribeAsync(cancellationToken).ConfigureAwait(false);
         await level.LeaseResults.SubscribeAsync(cancellationToken).ConfigureAwait(false);
         return level;
+    }
+
+    /// <summary>
+    /// Waits, at most <see cref="RedisL2Options.ConnectTimeout"/>, for the subscription connection when the interactive one is
+    /// up. The connect returns before it (the configuration channel is off, so nothing waits for it there), and a SUBSCRIBE
+    /// sent before it fails at once: the level would start without its lease results and backplane, and count two errors.
+    /// Real time, as the connect itself: the provider's clock may be a test's, which nothing moves here.
+    /// </summary>
+    private static async Task SubscriptionConnectedAsync(RedisConnection connection, CancellationToken cancellationToken)
+    {
+        var started = TimeProvider.System.GetTimestamp();
+        while (!connection.Watch.IsDown && !connection.Subscriber.IsConnected()
+            && TimeProvider.System.GetElapsedTime(started) < connection.Options.ConnectTimeout)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(5), TimeProvider.System, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     public async ValueTask DisposeAsync()

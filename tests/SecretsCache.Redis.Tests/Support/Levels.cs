@@ -14,7 +14,9 @@ internal static class Levels
 
     public static RedisL2Options Options(string configuration, string @namespace, byte[] key, Action<RedisL2Options>? configure = null)
     {
-        var options = new RedisL2Options { Configuration = configuration, Namespace = @namespace, EncryptionKey = key };
+        // A generous call budget: on a loaded CI machine (both target frameworks' suites at once) a call to a healthy local
+        // Redis can take longer than the 250 ms default, and a timed-out call is a miss. Tests of slow or dead Redis set their own.
+        var options = new RedisL2Options { Configuration = configuration, Namespace = @namespace, EncryptionKey = key, OperationTimeout = TimeSpan.FromSeconds(5) };
         configure?.Invoke(options);
         return options;
     }
