@@ -28,10 +28,21 @@ public sealed class RedisFleetRateLimitOptions
     public TimeSpan BlockLifetime { get; set; } = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
-    /// The fleet size assumed while Redis is unreachable: each instance then falls back to its static share of each quota,
-    /// by <see cref="RateLimitOptions.ShareAcross"/>'s rule. Default 10; set it to the fleet's largest size.
+    /// The fleet size assumed while Redis is unreachable by an instance that has not seen the fleet in Redis yet (it started
+    /// with Redis down): each instance then falls back to its static share of each quota, by
+    /// <see cref="RateLimitOptions.ShareAcross"/>'s rule. Once Redis has answered, the fleet's size is learnt instead (each
+    /// instance counts the others in Redis every 5 s), and the share is cut for the largest size seen in the last minute
+    /// times <see cref="FallbackGrowthMargin"/>; for its first 15 s an instance takes the larger of that and this value, as
+    /// it has not seen the instances started after it. Default 10.
     /// </summary>
     public int FallbackFleetSize { get; set; } = 10;
+
+    /// <summary>
+    /// Room for the fleet to grow while Redis is unreachable: the static share is cut for the observed fleet size times this
+    /// (see <see cref="FallbackFleetSize"/>). Default 2, a fleet that doubles during an outage; 1 uses the whole quota when
+    /// the fleet stays as it was. Between 1 and 100.
+    /// </summary>
+    public double FallbackGrowthMargin { get; set; } = 2;
 
     internal void Validate(List<string> errors)
     {
@@ -52,6 +63,11 @@ public sealed class RedisFleetRateLimitOptions
         if (FallbackFleetSize < 1)
         {
             errors.Add("FleetRateLimits.FallbackFleetSize must be at least 1.");
+        }
+
+        if (double.IsNaN(FallbackGrowthMargin) || FallbackGrowthMargin is < 1 or > 100)
+        {
+            errors.Add("FleetRateLimits.FallbackGrowthMargin must be between 1 and 100.");
         }
     }
 

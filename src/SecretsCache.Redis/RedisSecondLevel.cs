@@ -115,9 +115,22 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         var metrics = new RedisL2Metrics(meterFactory);
         var connection = await RedisConnection.ConnectAsync(options, keys, password, time, metrics, logger).ConfigureAwait(false);
         var level = new RedisSecondLevel(connection, metrics);
-        await SubscriptionConnectedAsync(connection, cancellationToken).ConfigureAwait(false);
-        await level.Backplane.SubscribeAsync(cancellationToken).ConfigureAwait(false);
-        await level.LeaseResults.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await SubscriptionConnectedAsync(connection, cancellationToken).ConfigureAwait(false);
+            await level.Backplane.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            await level.LeaseResults.SubscribeAsync(cancellationToken).ConfigureAwait(false);
+            if (level.FleetLimiter.Presence is { } presence)
+            {
+                await presence.RefreshAsync(cancellationToken).ConfigureAwait(false); // then every FleetPresence.Interval
+            }
+        }
+        catch
+        {
+            level.Dispose(); // cancelled while being made: its connection and timers go with it
+            throw;
+        }
+
         return level;
     }
 

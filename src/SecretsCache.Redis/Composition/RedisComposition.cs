@@ -136,7 +136,7 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
             _ => FleetQuota.SecretsManager,
         };
         var rate = FleetRateLimiter.QuotaOf(quota, _options.FleetRateLimits);
-        return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits, _time));
+        return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits, _options.FleetRateLimits.FallbackFleetSize, _time));
     }
 
     private bool Holds(string canonicalKey) => _engine is not { } engine || engine.Holds(canonicalKey);

@@ -142,6 +142,8 @@ internal sealed class RedisL2Settings
 
         public int? FallbackFleetSize { get; set; }
 
+        public double? FallbackGrowthMargin { get; set; }
+
         public void ApplyTo(RedisFleetRateLimitOptions o)
         {
             o.SecretsManagerRequestsPerSecond = SecretsManagerRequestsPerSecond ?? o.SecretsManagerRequestsPerSecond;
@@ -151,6 +153,7 @@ internal sealed class RedisL2Settings
             o.MaxBlock = MaxBlock ?? o.MaxBlock;
             o.BlockLifetime = BlockLifetime ?? o.BlockLifetime;
             o.FallbackFleetSize = FallbackFleetSize ?? o.FallbackFleetSize;
+            o.FallbackGrowthMargin = FallbackGrowthMargin ?? o.FallbackGrowthMargin;
         }
     }
 

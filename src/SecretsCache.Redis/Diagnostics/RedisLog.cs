@@ -29,8 +29,8 @@ internal static partial class RedisLog
     [LoggerMessage(108, LogLevel.Error, "A backplane subscriber failed")]
     public static partial void SubscriberFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(109, LogLevel.Warning, "Redis is unreachable: the fleet-wide limit for {Quota} falls back to this instance's static share")]
-    public static partial void FleetFallback(ILogger logger, string quota);
+    [LoggerMessage(109, LogLevel.Warning, "Redis is unreachable: the fleet-wide limit for {Quota} falls back to this instance's static share, the quota over a fleet of {FleetSize}")]
+    public static partial void FleetFallback(ILogger logger, string quota, int fleetSize);
 
     [LoggerMessage(110, LogLevel.Error, "The Redis second level could not be made ({ErrorType}); this provider reads AWS without it")]
     public static partial void LevelFailed(ILogger logger, string errorType);

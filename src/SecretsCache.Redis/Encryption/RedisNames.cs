@@ -36,6 +36,9 @@ internal sealed class RedisNames
 
     public RedisKey Bucket(string quota) => Prefix + "rl:" + quota;
 
+    /// <summary>The sorted set of the fleet's instances (random ids, scored by when each last said it was there).</summary>
+    public RedisKey Presence => Prefix + "fleet";
+
     private static string Base64Url(ReadOnlySpan<byte> hash) =>
         Convert.ToBase64String(hash).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

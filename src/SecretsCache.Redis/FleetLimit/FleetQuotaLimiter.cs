@@ -10,7 +10,9 @@ namespace SecretsCache.Redis.FleetLimit;
 /// trip in flight for this instance (callers queue behind it): it asks for as many tokens as callers wait, up to
 /// <see cref="RedisFleetRateLimitOptions.MaxBlock"/>. Tokens not spent within the block lifetime, counted from when the
 /// round trip was sent, are dropped. An empty bucket says how long until the next token, and the round trip waits that
-/// long before asking again. When Redis cannot answer, the static share decides.
+/// long before asking again. When Redis cannot answer, the static share decides: the quota over the fleet size this
+/// instance saw while Redis answered (<see cref="FleetPresence.FallbackSize"/>). A share cut for another size replaces the
+/// bucket when a fallback needs it, the new one empty (no burst on replacement).
 /// </summary>
 internal sealed class FleetQuotaLimiter : IDisposable
 {
@@ -19,7 +21,9 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private readonly FleetBucketSize _size;
     private readonly long _lifetimeTicks;
     private readonly int _maxBlock;
-    private readonly ClientRateLimiter _fallback;
+    private readonly RedisFleetRateLimitOptions _options;
+    private readonly FleetQuota _quotaKind;
+    private readonly FleetPresence? _presence;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _roundTrip = new(1, 1);
     private readonly object _lock = new();
@@ -30,26 +34,39 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private bool _fallingBack;
     private bool _answered; // under the round trip: Redis has answered once, so the share sat unused (full) meanwhile
     private bool _lastFoundEmpty;
+    private ClientRateLimiter _fallback; // replaced only under the round trip, which is also the only caller that waits in it
+    private int _fallbackSize;           // the fleet size _fallback is cut for
+    private bool _disposed;
 
-    public FleetQuotaLimiter(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, ClientRateLimiter fallback)
+    public FleetQuotaLimiter(RedisConnection connection, FleetQuota quota, string name, RedisFleetRateLimitOptions options, FleetPresence? presence)
     {
         _connection = connection;
-        _quota = quota;
-        _bucket = connection.Names.Bucket(quota);
-        _size = FleetBucketSize.For(perSecond, options.BurstSeconds, options.BlockLifetime);
+        _quota = name;
+        _quotaKind = quota;
+        _options = options;
+        _presence = presence;
+        _bucket = connection.Names.Bucket(name);
+        _size = FleetBucketSize.For(FleetRateLimiter.QuotaOf(quota, options), options.BurstSeconds, options.BlockLifetime);
         _time = connection.Time;
         _lifetimeTicks = (long)(options.BlockLifetime.TotalSeconds * _time.TimestampFrequency);
         _maxBlock = options.MaxBlock;
-        _fallback = fallback;
+        _fallbackSize = options.FallbackFleetSize;
+        _fallback = FleetRateLimiter.StaticShareOf(quota, options, _fallbackSize, _time);
     }
 
     public FleetBucketSize Size => _size;
 
     /// <summary>Whether this instance's static share (which decides while Redis cannot answer) has a token now.</summary>
-    internal bool FallbackHasTokenNow => _fallback.HasTokenNow;
+    internal bool FallbackHasTokenNow => Volatile.Read(ref _fallback).HasTokenNow;
 
     /// <summary>The static share's refill period.</summary>
-    internal TimeSpan FallbackPeriod => _fallback.Period;
+    internal TimeSpan FallbackPeriod => Volatile.Read(ref _fallback).Period;
+
+    /// <summary>The static share's rate.</summary>
+    internal double FallbackRate => Volatile.Read(ref _fallback).RequestsPerSecond;
+
+    /// <summary>The fleet size the static share is cut for now (it follows the observed size when a fallback needs it).</summary>
+    internal int FallbackFleetSize => Volatile.Read(ref _fallbackSize);
 
     /// <summary>Whether the last round trip found the fleet's bucket empty (a hint for choosing between batch and single reads).</summary>
     public bool LastFoundEmpty => Volatile.Read(ref _lastFoundEmpty);
@@ -85,8 +102,13 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
     public void Dispose()
     {
+        lock (_lock)
+        {
+            _disposed = true;
+        }
+
         _roundTrip.Dispose();
-        _fallback.Dispose();
+        Volatile.Read(ref _fallback).Dispose();
     }
 
     private async ValueTask<FleetPermit> AcquireHoldingRoundTripAsync(CancellationToken cancellationToken)
@@ -168,19 +190,23 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
     private async ValueTask<FleetPermit> FallbackAsync(CancellationToken cancellationToken)
     {
-        if (!Volatile.Read(ref _fallingBack))
+        var beginning = !Volatile.Read(ref _fallingBack);
+        var size = _presence?.FallbackSize(_options.FallbackFleetSize, _options.FallbackGrowthMargin) ?? _options.FallbackFleetSize;
+        if (size != _fallbackSize)
+        {
+            Reshare(size);
+        }
+        else if (beginning && _answered)
+        {
+            // Unused while Redis answered, the share is full: emptied, its first token at a random moment within one refill
+            // period, so a fleet that loses Redis at once does not send every instance's burst together.
+            _fallback.StartEmpty(Jitter());
+        }
+
+        if (beginning)
         {
             Volatile.Write(ref _fallingBack, true);
-            if (_answered)
-            {
-                // Unused while Redis answered, the share is full: emptied, its first token at a random moment within one
-                // refill period, so a fleet that loses Redis at once does not send every instance's burst together.
-#pragma warning disable CA5394 // Jitter, not security.
-                _fallback.StartEmpty(Random.Shared.NextDouble());
-#pragma warning restore CA5394
-            }
-
-            RedisLog.FleetFallback(_connection.Logger, _quota);
+            RedisLog.FleetFallback(_connection.Logger, _quota, size);
         }
 
         RedisL2Metrics.Add(_connection.Metrics.FleetFallbacks, RedisL2Metrics.Quota, _quota);
@@ -194,4 +220,34 @@ internal sealed class FleetQuotaLimiter : IDisposable
             return new FleetPermit(FleetPermitSource.Rejected, _time.GetTimestamp()); // its queue is full
         }
     }
+
+    /// <summary>
+    /// A share cut for <paramref name="size"/> instances in place of the one held, under the round trip (so nobody waits in
+    /// the old one). It starts empty, its first token at a random moment within one period: a fleet that re-cuts its shares
+    /// together sends no burst.
+    /// </summary>
+    private void Reshare(int size)
+    {
+        var replacement = FleetRateLimiter.StaticShareOf(_quotaKind, _options, size, _time);
+        replacement.StartEmpty(Jitter());
+        ClientRateLimiter old;
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                replacement.Dispose();
+                return;
+            }
+
+            old = _fallback;
+            Volatile.Write(ref _fallback, replacement);
+            Volatile.Write(ref _fallbackSize, size);
+        }
+
+        old.Dispose();
+    }
+
+#pragma warning disable CA5394 // Jitter, not security.
+    private static double Jitter() => Random.Shared.NextDouble();
+#pragma warning restore CA5394
 }

@@ -6,7 +6,9 @@ namespace SecretsCache.Redis.FleetLimit;
 /// <summary>
 /// The fleet-wide rate limit: one Redis bucket per AWS quota, shared by every instance of the namespace, so the fleet
 /// stays under the quotas whatever its size, without <see cref="RateLimitOptions.ShareAcross"/>. While Redis is
-/// unreachable each instance falls back to its static share (the quota over <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>).
+/// unreachable each instance falls back to its static share: the quota over the fleet size learnt while Redis was up
+/// (<see cref="FleetPresence"/>), times <see cref="RedisFleetRateLimitOptions.FallbackGrowthMargin"/>; over
+/// <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/> when nothing was observed yet.
 /// </summary>
 internal sealed class FleetRateLimiter : IDisposable
 {
@@ -14,18 +16,19 @@ internal sealed class FleetRateLimiter : IDisposable
 
     public FleetRateLimiter(RedisConnection connection, RedisFleetRateLimitOptions options)
     {
-        var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
-            options.FallbackFleetSize,
-            Positive(options.SecretsManagerRequestsPerSecond),
-            Positive(options.SecretsManagerBatchRequestsPerSecond),
-            Positive(options.ParameterStoreRequestsPerSecond));
+        Presence = options.SecretsManagerRequestsPerSecond > 0 || options.SecretsManagerBatchRequestsPerSecond > 0 || options.ParameterStoreRequestsPerSecond > 0
+            ? new FleetPresence(connection)
+            : null;
         _limiters =
         [
-            Create(connection, "sm", options.SecretsManagerRequestsPerSecond, options, StaticShare(shares.SecretsManagerRequestsPerSecond, options, connection.Time)),
-            Create(connection, "sm-batch", options.SecretsManagerBatchRequestsPerSecond, options, StaticShare(shares.SecretsManagerBatchRequestsPerSecond, options, connection.Time)),
-            Create(connection, "ssm", options.ParameterStoreRequestsPerSecond, options, StaticShare(shares.ParameterStoreRequestsPerSecond, options, connection.Time)),
+            Create(connection, FleetQuota.SecretsManager, "sm", options, Presence),
+            Create(connection, FleetQuota.SecretsManagerBatch, "sm-batch", options, Presence),
+            Create(connection, FleetQuota.ParameterStore, "ssm", options, Presence),
         ];
     }
+
+    /// <summary>The fleet's size as this instance sees it (null when every quota is off).</summary>
+    public FleetPresence? Presence { get; }
 
     public FleetQuotaLimiter? this[FleetQuota quota] => _limiters[(int)quota];
 
@@ -37,6 +40,7 @@ internal sealed class FleetRateLimiter : IDisposable
 
     public void Dispose()
     {
+        Presence?.Dispose();
         foreach (var limiter in _limiters)
         {
             limiter?.Dispose();
@@ -51,44 +55,34 @@ internal sealed class FleetRateLimiter : IDisposable
         _ => options.SecretsManagerRequestsPerSecond,
     };
 
-    /// <summary>This instance's static share of <paramref name="quota"/> (the quota over <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>), as a bucket.</summary>
-    internal static ClientRateLimiter StaticShareOf(FleetQuota quota, RedisFleetRateLimitOptions options, TimeProvider time)
+    /// <summary>
+    /// This instance's static share of <paramref name="quota"/> in a fleet of <paramref name="fleetSize"/> (by
+    /// <see cref="RateLimitOptions.ShareAcross"/>'s rule), as a token bucket, burst included (at least one request), on the
+    /// provider's clock (the core's client-side bucket). It starts full, as the core's buckets with a burst do; a fallback
+    /// that begins after Redis answered empties it first (<see cref="ClientRateLimiter.StartEmpty"/>), since a fleet that
+    /// loses Redis at once would otherwise send every instance's burst in the same second.
+    /// </summary>
+    internal static ClientRateLimiter StaticShareOf(FleetQuota quota, RedisFleetRateLimitOptions options, int fleetSize, TimeProvider time)
     {
         var shares = new RateLimitOptions { BurstSeconds = options.BurstSeconds }.ShareAcross(
-            options.FallbackFleetSize,
+            fleetSize,
             Positive(options.SecretsManagerRequestsPerSecond),
             Positive(options.SecretsManagerBatchRequestsPerSecond),
             Positive(options.ParameterStoreRequestsPerSecond));
-        return StaticShare(quota switch
-        {
-            FleetQuota.SecretsManagerBatch => shares.SecretsManagerBatchRequestsPerSecond,
-            FleetQuota.ParameterStore => shares.ParameterStoreRequestsPerSecond,
-            _ => shares.SecretsManagerRequestsPerSecond,
-        }, options, time);
+        return new(
+            "Secrets Manager or Parameter Store (fleet fallback)",
+            quota switch
+            {
+                FleetQuota.SecretsManagerBatch => shares.SecretsManagerBatchRequestsPerSecond,
+                FleetQuota.ParameterStore => shares.ParameterStoreRequestsPerSecond,
+                _ => shares.SecretsManagerRequestsPerSecond,
+            },
+            new RateLimitOptions { BurstSeconds = options.BurstSeconds, Behavior = RateLimitBehavior.Wait, QueueLimit = 10_000 },
+            time);
     }
 
-    /// <summary>
-    /// A token bucket at this instance's share, burst included (at least one request), on the provider's clock (the core's
-    /// client-side bucket). It starts full, as the core's buckets with a burst do; a fallback that begins after Redis answered
-    /// empties it first (<see cref="ClientRateLimiter.StartEmpty"/>), since a fleet that loses Redis at once would otherwise
-    /// send every instance's burst in the same second.
-    /// </summary>
-    internal static ClientRateLimiter StaticShare(double perSecond, RedisFleetRateLimitOptions options, TimeProvider time) => new(
-        "Secrets Manager or Parameter Store (fleet fallback)",
-        perSecond,
-        new RateLimitOptions { BurstSeconds = options.BurstSeconds, Behavior = RateLimitBehavior.Wait, QueueLimit = 10_000 },
-        time);
-
-    private static FleetQuotaLimiter? Create(RedisConnection connection, string quota, double perSecond, RedisFleetRateLimitOptions options, ClientRateLimiter fallback)
-    {
-        if (perSecond <= 0)
-        {
-            fallback.Dispose();
-            return null;
-        }
-
-        return new FleetQuotaLimiter(connection, quota, perSecond, options, fallback);
-    }
+    private static FleetQuotaLimiter? Create(RedisConnection connection, FleetQuota quota, string name, RedisFleetRateLimitOptions options, FleetPresence? presence) =>
+        QuotaOf(quota, options) > 0 ? new FleetQuotaLimiter(connection, quota, name, options, presence) : null;
 
     private static double Positive(double quota) => quota > 0 ? quota : 1;
 }

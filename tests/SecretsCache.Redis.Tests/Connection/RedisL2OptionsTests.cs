@@ -24,6 +24,7 @@ public sealed class RedisL2OptionsTests
     [InlineData("MaxClockSkew")]
     [InlineData("FleetRateLimits.ParameterStoreRequestsPerSecond")]
     [InlineData("FleetRateLimits.MaxBlock")]
+    [InlineData("FleetRateLimits.FallbackGrowthMargin")]
     [InlineData("CircuitBreaker.MinimumThroughput")]
     public void Each_invalid_setting_is_named(string setting)
     {
@@ -38,6 +39,7 @@ public sealed class RedisL2OptionsTests
             case "MaxClockSkew": options.MaxClockSkew = TimeSpan.FromMilliseconds(999); break;
             case "FleetRateLimits.ParameterStoreRequestsPerSecond": options.FleetRateLimits.ParameterStoreRequestsPerSecond = 1; break;
             case "FleetRateLimits.MaxBlock": options.FleetRateLimits.MaxBlock = 0; break;
+            case "FleetRateLimits.FallbackGrowthMargin": options.FleetRateLimits.FallbackGrowthMargin = double.NaN; break;
             case "CircuitBreaker.MinimumThroughput": options.CircuitBreaker.MinimumThroughput = 1; break;
         }
 

@@ -32,7 +32,7 @@ public sealed class SecureConnectionTests
     internal static readonly string[] DocumentedCommands =
     [
         "get", "getrange", "set", "psetex", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire",
-        "time", "ping", "echo", "info", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "config|get", "hello",
+        "zadd", "zremrangebyscore", "zremrangebyrank", "zcard", "time", "ping", "echo", "info", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "config|get", "hello",
     ];
 
     [RedisFact]

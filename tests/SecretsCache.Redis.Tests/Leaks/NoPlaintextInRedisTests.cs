@@ -235,6 +235,10 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
             {
                 found.AddRange((await db.HashGetAllAsync(redisKey)).Select(e => ("hash of " + keyName, Encoding.UTF8.GetBytes(e.Name + "=" + e.Value))));
             }
+            else if (type == RedisType.SortedSet)
+            {
+                found.AddRange((await db.SortedSetRangeByRankWithScoresAsync(redisKey)).Select(e => ("member of " + keyName, Encoding.UTF8.GetBytes(e.Element + "=" + e.Score))));
+            }
 
             if (await db.KeyDumpAsync(redisKey) is { } dump)
             {
@@ -243,6 +247,7 @@ public sealed class NoPlaintextInRedisTests(RedisServer server)
         }
 
         Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:e:", StringComparison.Ordinal));
+        Assert.Contains(found, f => f.Item1.StartsWith($"member of sc:{ns}:fleet", StringComparison.Ordinal)); // random ids only
         if (leaseLeft)
         {
             Assert.Contains(found, f => f.Item1.Contains($"sc:{ns}:l:", StringComparison.Ordinal));

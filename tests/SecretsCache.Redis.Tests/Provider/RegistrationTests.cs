@@ -38,6 +38,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
         Assert.Equal(ns, first.GetRequiredService<IOptionsMonitor<RedisL2Options>>().Get(Options.DefaultName).Namespace);
         Assert.Equal(TimeSpan.FromSeconds(3), fleetA.Level!.Connection.Options.LeaseWaitTimeout);
         Assert.Equal(TimeSpan.FromMinutes(1), fleetA.Level.Connection.Options.MaxClockSkew);
+        Assert.Equal(1.5, fleetA.Level.Connection.Options.FleetRateLimits.FallbackGrowthMargin);
         Assert.Equal("shared", await a.GetStringAsync("app/db"));
         Assert.Equal("shared", await b.GetStringAsync("app/db"));
         Assert.Equal(1, _aws.Requests.Count("secretsmanager.GetSecretValue"));
@@ -93,6 +94,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
     [InlineData("LeaseDuration", "-00:00:01")]
     [InlineData("FleetRateLimits:SecretsManagerRequestsPerSecond", "NaN")]
     [InlineData("FleetRateLimits:BurstSeconds", "Infinity")]
+    [InlineData("FleetRateLimits:FallbackGrowthMargin", "0.5")]
     [InlineData("KeyReloadInterval", "10675199.02:48:05.4775807")]
     [InlineData("MaxClockSkew", "00:00:00.5")]
     [InlineData("MaxClockSkew", "-00:00:30")]
@@ -138,6 +140,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
             ["SecretsCache:Redis:Namespace"] = ns,
             ["SecretsCache:Redis:LeaseWaitTimeout"] = "00:00:03",
             ["SecretsCache:Redis:MaxClockSkew"] = "00:01:00",
+            ["SecretsCache:Redis:FleetRateLimits:FallbackGrowthMargin"] = "1.5",
         }).Build();
         return new ServiceCollection()
             .AddSingleton<IConfiguration>(configuration)
