@@ -163,10 +163,5 @@ internal sealed class EncryptionKeys : IDisposable
     }
 
     /// <summary>Claims the next forced reload: true for one caller per reload interval.</summary>
-    private bool ClaimForcedReload()
-    {
-        var last = Interlocked.Read(ref _lastForcedReload);
-        return (last == long.MinValue || _time.GetElapsedTime(last) >= _reloadInterval)
-            && Interlocked.CompareExchange(ref _lastForcedReload, _time.GetTimestamp(), last) == last;
-    }
+    private bool ClaimForcedReload() => OncePerInterval.Claim(ref _lastForcedReload, _reloadInterval, _time);
 }

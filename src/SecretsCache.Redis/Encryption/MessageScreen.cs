@@ -50,11 +50,5 @@ internal sealed class MessageScreen(RedisConnection connection, string channel)
         return false;
     }
 
-    /// <summary>True for one caller per <see cref="WarningInterval"/>.</summary>
-    private bool Claim(ref long last)
-    {
-        var seen = Interlocked.Read(ref last);
-        return (seen == long.MinValue || connection.Time.GetElapsedTime(seen) >= WarningInterval)
-            && Interlocked.CompareExchange(ref last, connection.Time.GetTimestamp(), seen) == seen;
-    }
+    private bool Claim(ref long last) => OncePerInterval.Claim(ref last, WarningInterval, connection.Time);
 }
