@@ -49,7 +49,7 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         if (reason == FetchReason.RefreshAhead && current is not null && level.Connection.Watch.IsDown)
         {
             // Nobody waits on a refresh-ahead and the value is still fresh: without Redis every instance would fetch it.
-            await level.WaitUntilUpAsync(RefreshDeferral(current, _fleet.FreshFor(key), ttl, level.Connection.Time.GetUtcNow()), cancellationToken).ConfigureAwait(false);
+            await level.WaitUntilUpAsync(RefreshDeferral(_fleet.FreshFor(key)), cancellationToken).ConfigureAwait(false);
         }
 
         if (reason == FetchReason.Forced)
@@ -141,20 +141,14 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         _cache.TtlByKey.Count != 0 && _cache.TtlByKey.TryGetValue(canonicalKey, out var configured) ? configured : _cache.DefaultTtl;
 
     /// <summary>
-    /// How long a refresh-ahead of <paramref name="current"/> may wait for Redis: half of the time the value the engine holds
-    /// stays fresh (<paramref name="freshFor"/>, which knows the schedule it was given; without it, the TTL less the largest
-    /// jitter, from its AWS fetch), and half of the fetch's budget, so the fetch itself still has the other half before the
-    /// value expires or the fetch times out.
+    /// How long a refresh-ahead may wait for Redis: half of the time the value the engine holds stays fresh
+    /// (<paramref name="freshFor"/>, which knows the schedule it was given; null, when the engine holds none, is no wait),
+    /// and half of the fetch's budget, so the fetch itself still has the other half before the value expires or the fetch
+    /// times out.
     /// </summary>
-    internal TimeSpan RefreshDeferral(Secret current, TimeSpan? freshFor, TimeSpan ttl, DateTimeOffset now)
+    internal TimeSpan RefreshDeferral(TimeSpan? freshFor)
     {
-        if (current.FetchedAt == default && freshFor is null)
-        {
-            return TimeSpan.Zero;
-        }
-
-        var fresh = freshFor ?? current.FetchedAt + (ttl * (1 - _cache.TtlJitter)) - now;
-        var wait = TimeSpan.FromTicks(Math.Min(fresh.Ticks, _cache.FetchTimeout.Ticks) / 2);
+        var wait = TimeSpan.FromTicks(Math.Min((freshFor ?? TimeSpan.Zero).Ticks, _cache.FetchTimeout.Ticks) / 2);
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
 
