@@ -65,6 +65,9 @@ internal sealed class FleetQuotaLimiter : IDisposable
     /// <summary>The static share's rate.</summary>
     internal double FallbackRate => Volatile.Read(ref _fallback).RequestsPerSecond;
 
+    /// <summary>Requests waiting in the static share for a token (at most one: the caller holding the round trip).</summary>
+    internal long FallbackQueued => Volatile.Read(ref _fallback).Queued;
+
     /// <summary>The fleet size the static share is cut for now (it follows the observed size when a fallback needs it).</summary>
     internal int FallbackFleetSize => Volatile.Read(ref _fallbackSize);
 

@@ -14,6 +14,7 @@ namespace SecretsCache.Redis.Tests.Failures;
 public sealed class RedisFailureTests
 {
     private const string Key = "sm:app/db";
+    private const int Reconnect = 30; // seconds for reconnecting, and the breaker's pause, to be over
     private static readonly TimeSpan Ttl = TimeSpan.FromMinutes(5);
     private readonly string _ns = Levels.NewNamespace();
     private readonly byte[] _key = Levels.NewKey();
@@ -55,17 +56,19 @@ public sealed class RedisFailureTests
 
         await server.StartAsync(); // Same port, empty (no persistence): a restarted Redis.
         await restored.WaitAsync(TimeSpan.FromSeconds(60)); // StackExchange.Redis reconnected both (and the breaker closed)
-        await EventuallyAsync(async () => (await a.Store.ReadAsync(Key)).Reason == L2MissReason.Absent);
-        await EventuallyAsync(async () => await b.Store.WriteAsync(Key, Value("after"), Ttl));
-        await EventuallyAsync(async () => (await a.Store.ReadAsync(Key)).Entry?.Secret.GetString() == "after");
-        await EventuallyAsync(async () => (await a.Lease.TryAcquireAsync("sm:app/other")).Status == LeaseStatus.Acquired);
-        await EventuallyAsync(async () => (await a.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source == FleetPermitSource.Fleet); // The script, loaded again.
+        await Wait.UntilAsync(async () => (await a.Store.ReadAsync(Key)).Reason == L2MissReason.Absent, Reconnect);
+        await Wait.UntilAsync(async () => await b.Store.WriteAsync(Key, Value("after"), Ttl), Reconnect);
+        await Wait.UntilAsync(async () => (await a.Store.ReadAsync(Key)).Entry?.Secret.GetString() == "after", Reconnect);
+        await Wait.UntilAsync(async () => (await a.Lease.TryAcquireAsync("sm:app/other")).Status == LeaseStatus.Acquired, Reconnect);
+        await Wait.UntilAsync(async () => (await a.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source == FleetPermitSource.Fleet, Reconnect); // The script, loaded again.
         // The subscription made before the crash is restored: a's change reaches b (a message sent before b resubscribed is lost, so send until one arrives).
-        await EventuallyAsync(async () =>
-        {
-            await a.Backplane.PublishAsync(BackplaneKind.Changed, [(Key, "v2")]);
-            return await received.Reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromMilliseconds(500)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
-        });
+        await Wait.UntilAsync(
+            async () =>
+            {
+                await a.Backplane.PublishAsync(BackplaneKind.Changed, [(Key, "v2")]);
+                return await received.Reader.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromMilliseconds(500)).ContinueWith(t => t.IsCompletedSuccessfully, TaskScheduler.Default);
+            },
+            Reconnect);
         Assert.Equal(BackplaneKind.Changed, (await RedisBackplaneTests.NextAsync(received)).Kind);
     }
 
@@ -83,10 +86,10 @@ public sealed class RedisFailureTests
         await using var late = await Levels.CreateAsync(server, _ns, _key, FastBreaker);
         early.Backplane.Track(Key);
         var received = RedisBackplaneTests.Collect(early)[0];
-        await EventuallyAsync(async () => await early.Store.WriteAsync(Key, Value("written-once-up"), Ttl), () => $"connected={early.Connection.Multiplexer.IsConnected} open={early.Connection.Guard.IsOpen} {early.Connection.Multiplexer.GetStatus()}");
+        await Wait.UntilAsync(async () => await early.Store.WriteAsync(Key, Value("written-once-up"), Ttl), Reconnect, () => $"connected={early.Connection.Multiplexer.IsConnected} open={early.Connection.Guard.IsOpen} {early.Connection.Multiplexer.GetStatus()}");
         Assert.Equal("written-once-up", (await late.Store.ReadAsync(Key)).Entry!.Secret.GetString());
         // The backplane subscribes by itself once the connection is up.
-        await EventuallyAsync(() => Task.FromResult(early.Backplane.IsSubscribed));
+        await Wait.UntilAsync(() => early.Backplane.IsSubscribed, Reconnect);
         await late.Backplane.PublishAsync(BackplaneKind.Invalidated, [(Key, null)]);
         Assert.Equal(BackplaneKind.Invalidated, (await RedisBackplaneTests.NextAsync(received)).Kind);
     }
@@ -109,7 +112,7 @@ public sealed class RedisFailureTests
         // Had the read waited for Redis it would have been a hit: a miss means it gave up after its timeout.
         Assert.Equal(L2MissReason.Unavailable, read.Reason);
         Assert.Contains(errors.GetMeasurementSnapshot(), m => (string?)m.Tags["error.type"] == nameof(TimeoutException) && (string?)m.Tags["secretscache.l2.operation"] == "l2_read");
-        await EventuallyAsync(async () => (await level.Store.ReadAsync(Key)).IsHit);
+        await Wait.UntilAsync(async () => (await level.Store.ReadAsync(Key)).IsHit, Reconnect);
     }
 
     private static async Task AssertEveryPrimitiveFallsBackAsync(RedisSecondLevel level)
@@ -134,21 +137,5 @@ public sealed class RedisFailureTests
         Assert.Equal((FleetSource.Aws, "from-aws", 1), (read.Source, read.Entry.Secret.GetString(), fetches));
         // The fetch's own errors still reach the caller, as they would without a second level.
         await Assert.ThrowsAsync<SecretNotFoundException>(() => level.SingleFlight.GetOrFetchAsync(Key, Ttl, _ => throw new SecretNotFoundException("missing", "app/db")).AsTask());
-    }
-
-    /// <summary>Retries a condition that becomes true once reconnecting (and the breaker's pause) are done; bounded in count and time.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, Func<string>? diagnose = null)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
-        }
-
-        throw new TimeoutException("Not reconnected within about 30 s. " + diagnose?.Invoke());
     }
 }

@@ -71,12 +71,15 @@ public sealed class RedisRestartTests : IAsyncLifetime
         await restored.WaitAsync(Bound);
 
         // Once the breaker lets calls through again, what a fetches from AWS is in Redis for b, and a third provider starts on it.
-        await EventuallyAsync(async () =>
-        {
-            a.Invalidate("app/s2");
-            await a.GetStringAsync("app/s2");
-            return (await FleetProviders.LevelOf(b).Store.ReadAsync("sm:app/s2")).IsHit;
-        });
+        await Wait.UntilAsync(
+            async () =>
+            {
+                a.Invalidate("app/s2");
+                await a.GetStringAsync("app/s2");
+                return (await FleetProviders.LevelOf(b).Store.ReadAsync("sm:app/s2")).IsHit;
+            },
+            seconds: 10,
+            diagnose: () => "The second level did not resume after the reconnect.");
         var c = await _fleet.StartAsync(configureRedis: FastBreaker);
         var calls = _aws.Requests.Count(GetSecretValue);
         Assert.Equal("value-2", await c.GetStringAsync("app/s2"));
@@ -240,20 +243,4 @@ public sealed class RedisRestartTests : IAsyncLifetime
             });
             return seen.Task;
         }));
-
-    /// <summary>Retries a condition that holds once the breaker's pause is over; bounded in count and time.</summary>
-    private static async Task EventuallyAsync(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(TimeSpan.FromMilliseconds(100), TimeProvider.System);
-        }
-
-        throw new TimeoutException("The second level did not resume within about 10 s of the reconnect.");
-    }
 }
