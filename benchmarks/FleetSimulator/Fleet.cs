@@ -200,7 +200,7 @@ internal sealed class Fleet
                         await WaitUntilAsync(end);
                         break;
                     case Scenario.RedisRestart when redis is not null:
-                        await WaitUntilAsync(Ticks(phase.StartSecond + 3));
+                        await WaitUntilAsync(Ticks(phase.StartSecond + Math.Min(_settings.RedisKillAfterSeconds, phase.Seconds - 2)));
                         await redis.KillAsync();
                         var killedAt = Now();
                         await WaitUntilAsync(Ticks(killedAt + 2));

@@ -63,6 +63,9 @@ internal sealed record Settings
     /// <summary>How long every request answers 503 in the outage scenario.</summary>
     public double OutageSeconds { get; init; } = 8;
 
+    /// <summary>How far into the Redis restart phase redis-server is killed (it starts again 2 s later): place the kill on the fleet's refresh window.</summary>
+    public double RedisKillAfterSeconds { get; init; } = 3;
+
     public int MaxConnectionsPerServer { get; init; } = 2;
 
     /// <summary>Each instance's client-side rate limit, as a fraction of its fair share (quota / instances).</summary>
@@ -139,6 +142,7 @@ internal sealed record Settings
                 "--batch-quota" => s with { BatchQuota = Number() },
                 "--ssm-quota" => s with { ParameterStoreQuota = Number() },
                 "--outage-seconds" => s with { OutageSeconds = Number() },
+                "--redis-kill-after" => s with { RedisKillAfterSeconds = Number() },
                 "--max-connections" => s with { MaxConnectionsPerServer = (int)Number() },
                 "--rate-share" => s with { RateShare = Number() },
                 "--scenario" => s with { Scenarios = ParseScenarios(Next()) },
@@ -155,9 +159,9 @@ internal sealed record Settings
             };
         }
 
-        if (s.Instances < 1 || s.Secrets < 1 || s.ReadsPerSecond <= 0 || s.Seconds < 5 || s.TtlSeconds <= 0 || s.SteadyTtls <= 0)
+        if (s.Instances < 1 || s.Secrets < 1 || s.ReadsPerSecond <= 0 || s.Seconds < 5 || s.TtlSeconds <= 0 || s.SteadyTtls <= 0 || s.RedisKillAfterSeconds < 0)
         {
-            throw new ArgumentException("Need --instances >= 1, --secrets >= 1, --reads-per-second > 0, --seconds >= 5, --ttl > 0, --steady-ttls > 0.");
+            throw new ArgumentException("Need --instances >= 1, --secrets >= 1, --reads-per-second > 0, --seconds >= 5, --ttl > 0, --steady-ttls > 0, --redis-kill-after >= 0.");
         }
 
         return s;
