@@ -30,7 +30,7 @@ internal sealed partial class CacheEngine
             else
             {
                 expired++;
-                if (isFailing && now < value.StaleUntil)
+                if (now < value.StaleUntil && (isFailing || AnsweredStaleNow(entry)))
                 {
                     servingStale++;
                 }
@@ -39,4 +39,12 @@ internal sealed partial class CacheEngine
 
         return new SecretsCacheHealth(entries, fresh, expired, servingStale, failing);
     }
+
+    // A refresh still in flight that the source already knows cannot answer in time: its readers get the stale value now
+    // (CacheEngine.Outage.cs), though the refresh's failure is recorded only when it ends. With no fallback wait at all,
+    // every refresh is answered stale, failing or not: only its recorded failure counts then.
+    private bool AnsweredStaleNow(CacheEntry entry) =>
+        _options.StaleFallbackTimeout > TimeSpan.Zero
+        && Volatile.Read(ref entry.InFlight) is { IsCompleted: false }
+        && _source.CannotAnswerWithin(entry.Reference, _options.StaleFallbackTimeout);
 }

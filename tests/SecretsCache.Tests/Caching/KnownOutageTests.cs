@@ -58,6 +58,41 @@ public sealed class KnownOutageTests
     }
 
     [Fact]
+    public async Task Health_counts_a_value_served_stale_for_a_known_outage_before_the_refresh_has_failed()
+    {
+        // The reader is answered stale as soon as the source knows it cannot answer; the refresh's own failure is recorded
+        // later. A health check that read between the two reported healthy (HealthCheckTests failed so on net8.0 in CI).
+        using var cache = await CachedThenExpiredAsync();
+        cache.Source.CannotAnswer = (_, _) => true;
+        cache.Source.Hold();
+
+        Assert.Equal("one", await cache.ReadAsync("app/db"));
+        var health = cache.Provider.GetHealth();
+        Assert.Equal((1, 0, 1, 1), (health.Entries, health.Fresh, health.Expired, health.ServingStale));
+
+        cache.Source.CannotAnswer = null;
+        cache.Source.Release();
+        Eventually.True(() => Completed.HitValue(cache.Provider, "app/db") == "two", "the refresh to land");
+        health = cache.Provider.GetHealth();
+        Assert.Equal((1, 0, 0), (health.Fresh, health.Expired, health.ServingStale));
+    }
+
+    [Fact]
+    public async Task Health_does_not_count_an_expired_value_whose_refresh_is_merely_in_flight()
+    {
+        using var cache = await CachedThenExpiredAsync();
+        cache.Source.CannotAnswer = (_, _) => false;
+        cache.Source.Hold();
+
+        var read = cache.ReadAsync("app/db");
+        var health = cache.Provider.GetHealth();
+        Assert.Equal((0, 1, 0), (health.Fresh, health.Expired, health.ServingStale));
+
+        cache.Source.Release();
+        Assert.Equal("two", await read);
+    }
+
+    [Fact]
     public async Task When_the_source_can_answer_a_stale_reader_waits_up_to_StaleFallbackTimeout_as_before()
     {
         using var cache = await CachedThenExpiredAsync();
