@@ -3,7 +3,8 @@ namespace SecretsCache.Redis;
 /// <summary>
 /// The circuit breaker around Redis calls (one per connection): it opens when <see cref="FailureRatio"/> of at least
 /// <see cref="MinimumThroughput"/> calls within <see cref="SamplingDuration"/> failed or timed out, and then skips Redis for
-/// <see cref="BreakDuration"/>: reads go straight to AWS and the fleet limit falls back to the static share.
+/// <see cref="FirstBreakDuration"/>, doubled after each trial call that fails, up to <see cref="BreakDuration"/>: reads go
+/// straight to AWS and the fleet limit falls back to the static share.
 /// </summary>
 public sealed class RedisCircuitBreakerOptions
 {
@@ -16,8 +17,28 @@ public sealed class RedisCircuitBreakerOptions
     /// <summary>The window over which failures are counted (at least 0.5 seconds). Default 10 seconds.</summary>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long an open breaker skips Redis before one call tries it again (at least 0.5 seconds). Default 5 seconds.</summary>
+    /// <summary>The longest an open breaker skips Redis before one call tries it again (at least 0.5 seconds). Default 5 seconds.</summary>
     public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How long the breaker skips Redis when it opens after having been closed (at least 0.1 seconds; one longer than
+    /// <see cref="BreakDuration"/> is <see cref="BreakDuration"/>); each failed trial call doubles it, up to <see cref="BreakDuration"/>. A short first break
+    /// lets a burst of timeouts (a deploy, a cold start) cost seconds less, and a Redis that stays down is still tried
+    /// rarely. Default 1 second.
+    /// </summary>
+    public TimeSpan FirstBreakDuration { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The break after <paramref name="failedTrials"/> failed trial calls in a row.</summary>
+    internal TimeSpan BreakAfter(int failedTrials)
+    {
+        var ticks = Math.Min(FirstBreakDuration.Ticks, BreakDuration.Ticks);
+        for (var i = 0; i < failedTrials && ticks < BreakDuration.Ticks; i++)
+        {
+            ticks *= 2;
+        }
+
+        return TimeSpan.FromTicks(Math.Min(ticks, BreakDuration.Ticks));
+    }
 
     internal void Validate(List<string> errors)
     {
@@ -33,5 +54,7 @@ public sealed class RedisCircuitBreakerOptions
 
         RedisL2Options.RequireBetween(errors, SamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.SamplingDuration");
         RedisL2Options.RequireBetween(errors, BreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.BreakDuration");
+        RedisL2Options.RequireBetween(errors, FirstBreakDuration, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "CircuitBreaker.FirstBreakDuration");
+
     }
 }

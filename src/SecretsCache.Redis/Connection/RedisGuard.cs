@@ -16,7 +16,9 @@ internal readonly record struct Guarded<T>(bool Ok, T? Value)
 /// Every Redis call of one connection goes through here: bounded by <see cref="RedisL2Options.OperationTimeout"/> and a Polly
 /// circuit breaker, so a failing, slow or absent Redis costs callers at most one timeout, then nothing while the breaker is
 /// open. A call while the connection is known to be down is not sent at all (nor counted by the breaker), and the breaker
-/// closes when the connection is restored: the second level resumes with Redis, not a break later. Failures become
+/// closes when the connection is restored: the second level resumes with Redis, not a break later. An answer that came in
+/// time is used even if the process takes it late; a timeout that the process itself noticed late (<see cref="ProcessBusyException"/>)
+/// is a miss the breaker does not count. Failures become
 /// <see cref="Guarded{T}.Failed"/>; only the caller's own cancellation is thrown.
 /// </summary>
 internal sealed class RedisGuard
@@ -47,6 +49,7 @@ internal sealed class RedisGuard
                 MinimumThroughput = breaker.MinimumThroughput,
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
+                BreakDurationGenerator = args => ValueTask.FromResult(breaker.BreakAfter(args.HalfOpenAttempts)),
                 StateProvider = _state,
                 ManualControl = _control,
                 // RedisException covers connection and server errors; RedisTimeoutException and our own timeout are TimeoutExceptions.
@@ -103,19 +106,34 @@ internal sealed class RedisGuard
             var value = await pipeline.ExecuteAsync(
                 static async (context, token) =>
                 {
+                    var started = context.guard._time.GetTimestamp();
                     var task = context.call(context.state);
                     try
                     {
                         return await task.WaitAsync(context.timeout, context.guard._time, token).ConfigureAwait(false);
                     }
+                    catch (TimeoutException) when (task.IsCompletedSuccessfully)
+                    {
+                        // Redis answered in time; this process ran the answer's continuation late (a burst keeps the thread
+                        // pool busy: a fleet's deploy, a cold start's JIT). An answer is not a failure of Redis.
+                        context.guard._metrics.LateAnswer(context.operation);
+                        return task.Result;
+                    }
                     catch (TimeoutException)
                     {
                         // The command may still fail later; observe it so it is not an unobserved task exception.
                         _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                        if (context.guard._time.GetElapsedTime(started) >= context.timeout * 2)
+                        {
+                            // The timeout itself ran at least a timeout late: the process could not run its timers, nor read
+                            // Redis's replies (StackExchange.Redis reads on the thread pool). That measures the process, not Redis.
+                            throw new ProcessBusyException();
+                        }
+
                         throw;
                     }
                 },
-                (call, state, timeout, guard: this),
+                (call, state, timeout, operation, guard: this),
                 cancellationToken).ConfigureAwait(false);
             return new Guarded<T>(true, value);
         }
@@ -133,3 +151,11 @@ internal sealed class RedisGuard
         }
     }
 }
+
+/// <summary>
+/// A Redis call that timed out while this process was too busy to notice on time (its timeout ran at least one more timeout
+/// late). A miss for the caller, like any timeout; the breaker does not count it, since it says nothing of Redis.
+/// </summary>
+#pragma warning disable CA1032, CA1064 // Internal, never thrown past the guard.
+internal sealed class ProcessBusyException() : Exception("The process was too busy to take Redis's answer in time.");
+#pragma warning restore CA1032, CA1064

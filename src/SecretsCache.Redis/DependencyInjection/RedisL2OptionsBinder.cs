@@ -167,12 +167,15 @@ internal sealed class RedisL2Settings
 
         public TimeSpan? BreakDuration { get; set; }
 
+        public TimeSpan? FirstBreakDuration { get; set; }
+
         public void ApplyTo(RedisCircuitBreakerOptions o)
         {
             o.FailureRatio = FailureRatio ?? o.FailureRatio;
             o.MinimumThroughput = MinimumThroughput ?? o.MinimumThroughput;
             o.SamplingDuration = SamplingDuration ?? o.SamplingDuration;
             o.BreakDuration = BreakDuration ?? o.BreakDuration;
+            o.FirstBreakDuration = FirstBreakDuration ?? o.FirstBreakDuration;
         }
     }
 }

@@ -39,6 +39,7 @@ internal sealed class RedisL2Metrics : IDisposable
         LeaseWaits = _meter.CreateCounter<long>("secretscache.lease.waits", "{wait}", "Reads that waited for another instance's fetch, by outcome.");
         FleetWaits = _meter.CreateCounter<long>("secretscache.fleet_limiter.waits", "{wait}", "Requests that waited because the fleet-wide bucket was empty, by quota.");
         FleetWaitDuration = _meter.CreateHistogram<double>("secretscache.fleet_limiter.wait.duration", "s", "How long requests waited for a fleet-wide token.");
+        LateAnswers = _meter.CreateCounter<long>("secretscache.l2.late_answers", "{call}", "Redis calls whose answer came within the operation timeout but was picked up after it (a busy thread pool); used, not counted as errors. By operation.");
         FleetFallbacks = _meter.CreateCounter<long>("secretscache.fleet_limiter.fallbacks", "{request}", "Requests limited by the static share because Redis was unreachable, by quota.");
     }
 
@@ -58,6 +59,8 @@ internal sealed class RedisL2Metrics : IDisposable
 
     public Counter<long> FleetFallbacks { get; }
 
+    public Counter<long> LateAnswers { get; }
+
     public static void Add(Counter<long> counter, string tag, string value)
     {
         if (counter.Enabled)
@@ -74,6 +77,8 @@ internal sealed class RedisL2Metrics : IDisposable
             BackplaneMessages.Add(1, in tags);
         }
     }
+
+    public void LateAnswer(string operation) => Add(LateAnswers, Operation, operation);
 
     public void Error(string operation, Exception error) => Error(operation, error.GetType().Name);
 

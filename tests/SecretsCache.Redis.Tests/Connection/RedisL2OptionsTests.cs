@@ -26,6 +26,7 @@ public sealed class RedisL2OptionsTests
     [InlineData("FleetRateLimits.MaxBlock")]
     [InlineData("FleetRateLimits.FallbackGrowthMargin")]
     [InlineData("CircuitBreaker.MinimumThroughput")]
+    [InlineData("CircuitBreaker.FirstBreakDuration")]
     public void Each_invalid_setting_is_named(string setting)
     {
         var options = Valid();
@@ -41,6 +42,7 @@ public sealed class RedisL2OptionsTests
             case "FleetRateLimits.MaxBlock": options.FleetRateLimits.MaxBlock = 0; break;
             case "FleetRateLimits.FallbackGrowthMargin": options.FleetRateLimits.FallbackGrowthMargin = double.NaN; break;
             case "CircuitBreaker.MinimumThroughput": options.CircuitBreaker.MinimumThroughput = 1; break;
+            case "CircuitBreaker.FirstBreakDuration": options.CircuitBreaker.FirstBreakDuration = TimeSpan.FromMilliseconds(99); break;
         }
 
         var errors = options.Validate();

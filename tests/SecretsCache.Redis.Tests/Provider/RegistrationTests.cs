@@ -98,6 +98,7 @@ public sealed class RegistrationTests(RedisServer server) : IAsyncLifetime
     [InlineData("KeyReloadInterval", "10675199.02:48:05.4775807")]
     [InlineData("MaxClockSkew", "00:00:00.5")]
     [InlineData("MaxClockSkew", "-00:00:30")]
+    [InlineData("CircuitBreaker:FirstBreakDuration", "00:00:00.05")]
     public void An_out_of_range_value_fails_with_a_typed_error_naming_the_option(string key, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>

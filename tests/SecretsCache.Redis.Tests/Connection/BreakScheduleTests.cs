@@ -1,0 +1,81 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Diagnostics;
+
+namespace SecretsCache.Redis.Tests.Connection;
+
+/// <summary>
+/// The breaker's first break is short (<see cref="RedisCircuitBreakerOptions.FirstBreakDuration"/>) and doubles with each
+/// failed trial, up to <see cref="RedisCircuitBreakerOptions.BreakDuration"/>: a deploy's burst of timeouts kept an
+/// instance off Redis for the whole 5 s, which was the fleet benchmark's deploy tail.
+/// </summary>
+public sealed class BreakScheduleTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(250);
+
+    [Theory]
+    [InlineData(1000, 5000, 0, 1000)]
+    [InlineData(1000, 5000, 1, 2000)]
+    [InlineData(1000, 5000, 2, 4000)]
+    [InlineData(1000, 5000, 3, 5000)]
+    [InlineData(1000, 5000, 40, 5000)]
+    [InlineData(8000, 5000, 0, 5000)] // a first break longer than the longest is the longest
+    public void Each_failed_trial_doubles_the_break_up_to_BreakDuration(int firstMs, int longestMs, int failedTrials, int expectedMs)
+    {
+        var options = new RedisCircuitBreakerOptions { FirstBreakDuration = TimeSpan.FromMilliseconds(firstMs), BreakDuration = TimeSpan.FromMilliseconds(longestMs) };
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), options.BreakAfter(failedTrials));
+    }
+
+    [Fact]
+    public async Task The_breaker_skips_Redis_for_one_second_then_two_after_a_failed_trial_then_closes_on_an_answer()
+    {
+        var time = new FakeTimeProvider();
+        using var metrics = new RedisL2Metrics();
+        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        var sent = 0;
+        var answers = false;
+
+        async Task<bool> CallAsync()
+        {
+            var call = guard.RunAsync("l2_read", 0, _ =>
+            {
+                sent++;
+                return answers ? Task.FromResult(1) : new TaskCompletionSource<int>().Task;
+            }, CancellationToken.None).AsTask();
+            if (!call.IsCompleted)
+            {
+                time.Advance(Timeout);
+            }
+
+            return (await call).Ok;
+        }
+
+        for (var i = 0; i < new RedisCircuitBreakerOptions().MinimumThroughput; i++)
+        {
+            Assert.False(await CallAsync());
+        }
+
+        Assert.True(guard.IsOpen);
+        var opened = time.GetUtcNow();
+        sent = 0;
+
+        time.Advance(TimeSpan.FromSeconds(1) - Timeout - TimeSpan.FromTicks(1));
+        Assert.False(await CallAsync());
+        Assert.Equal(0, sent); // still open: skipped, nothing sent
+
+        time.SetUtcNow(opened + TimeSpan.FromSeconds(1));
+        Assert.False(await CallAsync()); // the trial: sent, and it times out
+        Assert.Equal(1, sent);
+        var reopened = time.GetUtcNow();
+
+        time.SetUtcNow(reopened + TimeSpan.FromSeconds(2) - TimeSpan.FromTicks(1));
+        Assert.False(await CallAsync());
+        Assert.Equal(1, sent); // the second break is two seconds
+
+        time.SetUtcNow(reopened + TimeSpan.FromSeconds(2));
+        answers = true;
+        Assert.True(await CallAsync());
+        Assert.False(guard.IsOpen);
+    }
+}
