@@ -29,6 +29,7 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly object _gate = new();
     private volatile RedisSecondLevel? _level;
+    private readonly ClientRateLimiter?[] _staticShares = new ClientRateLimiter?[3]; // by FleetQuota: the limits before the level is up
     private CacheEngine? _engine;
     private Task _ready = Task.CompletedTask;
     private bool _disposed;
@@ -49,6 +50,13 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
 
     /// <summary>The level, once connected (or connecting: StackExchange.Redis reconnects by itself); null before and after.</summary>
     public RedisSecondLevel? Level => _level;
+
+    /// <summary>Requests waiting in the static share of <paramref name="quota"/> that limits this provider before its level is up.</summary>
+    internal long StaticShareQueued(FleetQuota quota) => _staticShares[(int)quota]?.Queued ?? 0;
+
+    /// <summary>Whether the level's limiter of <paramref name="quota"/> falls back to that same share.</summary>
+    internal bool LevelFallsBackToStaticShare(FleetQuota quota) =>
+        _level?.FleetLimiter[quota] is { } limiter && ReferenceEquals(limiter.Fallback, _staticShares[(int)quota]);
 
     /// <summary>Completes when the level is made (Redis reachable or not), or could not be made; never faults.</summary>
     public Task Ready => _ready;
@@ -136,7 +144,14 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
             _ => FleetQuota.SecretsManager,
         };
         var rate = FleetRateLimiter.QuotaOf(quota, _options.FleetRateLimits);
-        return rate <= 0 ? local : new FleetCallLimiter(this, quota, rate, FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits, _options.FleetRateLimits.FallbackFleetSize, _time));
+        if (rate <= 0)
+        {
+            return local;
+        }
+
+        var share = FleetRateLimiter.StaticShareOf(quota, _options.FleetRateLimits, _options.FleetRateLimits.FallbackFleetSize, _time);
+        Interlocked.CompareExchange(ref _staticShares[(int)quota], share, null); // the configured region's: made first, at construction
+        return new FleetCallLimiter(this, quota, rate, share);
     }
 
     private bool Holds(string canonicalKey) => _engine is not { } engine || engine.Holds(canonicalKey);
@@ -173,6 +188,15 @@ internal sealed class RedisComposition : IEngineAnnouncements, IDisposable
         {
             if (!_disposed)
             {
+                // The level falls back to the very shares the provider used until now: what they spent stays spent.
+                for (var quota = 0; quota < _staticShares.Length; quota++)
+                {
+                    if (_staticShares[quota] is { } share)
+                    {
+                        level.FleetLimiter.Adopt((FleetQuota)quota, share);
+                    }
+                }
+
                 level.Backplane.Received += OnReceived;
                 _engine!.Announcements = this;
                 _level = level;

@@ -36,6 +36,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private bool _lastFoundEmpty;
     private ClientRateLimiter _fallback; // replaced only under the round trip, which is also the only caller that waits in it
     private int _fallbackSize;           // the fleet size _fallback is cut for
+    private bool _ownsFallback = true;   // false for the composition's share, adopted until a re-cut replaces it
     private bool _disposed;
 
     public FleetQuotaLimiter(RedisConnection connection, FleetQuota quota, string name, RedisFleetRateLimitOptions options, FleetPresence? presence)
@@ -103,15 +104,46 @@ internal sealed class FleetQuotaLimiter : IDisposable
         }
     }
 
+    /// <summary>
+    /// Takes <paramref name="share"/> (the provider's static share of this quota before the level was made, cut for
+    /// <see cref="RedisFleetRateLimitOptions.FallbackFleetSize"/>) as the fallback, in place of a fresh one: the tokens it
+    /// spent stay spent, so an instance whose reads began before its level holds one share, not two. Before first use.
+    /// </summary>
+    internal void Adopt(ClientRateLimiter share)
+    {
+        ClientRateLimiter old;
+        lock (_lock)
+        {
+            if (_disposed || !_ownsFallback || _fallbackSize != _options.FallbackFleetSize)
+            {
+                return;
+            }
+
+            old = _fallback;
+            Volatile.Write(ref _fallback, share);
+            _ownsFallback = false;
+        }
+
+        old.Dispose();
+    }
+
+    /// <summary>The static share this limiter falls back to now.</summary>
+    internal ClientRateLimiter Fallback => Volatile.Read(ref _fallback);
+
     public void Dispose()
     {
+        bool owns;
         lock (_lock)
         {
             _disposed = true;
+            owns = _ownsFallback;
         }
 
         _roundTrip.Dispose();
-        Volatile.Read(ref _fallback).Dispose();
+        if (owns)
+        {
+            Volatile.Read(ref _fallback).Dispose();
+        }
     }
 
     private async ValueTask<FleetPermit> AcquireHoldingRoundTripAsync(CancellationToken cancellationToken)
@@ -234,6 +266,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
         var replacement = FleetRateLimiter.StaticShareOf(_quotaKind, _options, size, _time);
         replacement.StartEmpty(Jitter());
         ClientRateLimiter old;
+        bool owned;
         lock (_lock)
         {
             if (_disposed)
@@ -243,11 +276,16 @@ internal sealed class FleetQuotaLimiter : IDisposable
             }
 
             old = _fallback;
+            owned = _ownsFallback;
             Volatile.Write(ref _fallback, replacement);
             Volatile.Write(ref _fallbackSize, size);
+            _ownsFallback = true;
         }
 
-        old.Dispose();
+        if (owned)
+        {
+            old.Dispose();
+        }
     }
 
 #pragma warning disable CA5394 // Jitter, not security.

@@ -32,6 +32,9 @@ internal sealed class FleetRateLimiter : IDisposable
 
     public FleetQuotaLimiter? this[FleetQuota quota] => _limiters[(int)quota];
 
+    /// <summary>Takes the provider's static share of <paramref name="quota"/> as that quota's fallback (<see cref="FleetQuotaLimiter.Adopt"/>).</summary>
+    public void Adopt(FleetQuota quota, ClientRateLimiter share) => _limiters[(int)quota]?.Adopt(share);
+
     /// <summary>Waits for a permit of <paramref name="quota"/> (bounded by the caller's token); never throws for Redis.</summary>
     public ValueTask<FleetPermit> AcquireAsync(FleetQuota quota, CancellationToken cancellationToken = default) =>
         _limiters[(int)quota] is { } limiter
