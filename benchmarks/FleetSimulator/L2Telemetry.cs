@@ -16,6 +16,7 @@ internal sealed class L2Telemetry : IDisposable
         "secretscache.l2.hits",
         "secretscache.l2.misses",
         "secretscache.l2.errors",
+        "secretscache.l2.late_answers",
         "secretscache.lease.waits",
         "secretscache.fleet_limiter.fallbacks",
     ];

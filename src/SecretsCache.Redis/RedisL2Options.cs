@@ -73,7 +73,11 @@ public sealed partial class RedisL2Options
     /// </summary>
     public TimeSpan MaxClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The budget of one Redis call; a slower call counts as a miss (and as a failure for the breaker). Default 250 ms.</summary>
+    /// <summary>
+    /// The budget of one Redis call; a slower call counts as a miss (and as a failure for the breaker). When the process itself
+    /// is busy (its thread pool behind), a call may be given up to twice this again before it is judged, and a miss that took
+    /// that long is not counted by the breaker. Default 250 ms.
+    /// </summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>

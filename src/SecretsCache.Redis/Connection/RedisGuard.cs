@@ -34,10 +34,13 @@ internal sealed class RedisGuard
     private readonly TimeProvider _time;
     private readonly RedisL2Metrics _metrics;
     private readonly ILogger _logger;
+    private readonly Func<Task> _catchUp;
 
-    public RedisGuard(RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger, Func<bool>? isDown = null)
+    public RedisGuard(
+        RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger, Func<bool>? isDown = null, Func<Task>? catchUp = null)
     {
         _isDown = isDown ?? (static () => false);
+        _catchUp = catchUp ?? ThreadPoolCatchUp;
         _timeout = timeout;
         _time = time;
         _metrics = metrics;
@@ -98,6 +101,41 @@ internal sealed class RedisGuard
     public ValueTask<Guarded<T>> RunBypassingBreakerAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, TimeSpan timeout, CancellationToken cancellationToken) =>
         RunCoreAsync(operation, state, call, ResiliencePipeline.Empty, timeout, cancellationToken);
 
+    /// <summary>
+    /// Whether <paramref name="task"/> succeeded once the work queued before its timeout has run (<c>catchUp</c>, waited for at
+    /// most <paramref name="bound"/>) and, when catching up took a while, within as long again (at most <paramref name="bound"/>):
+    /// a busy pool delays the sending of a command as much as the reading of its reply, so the call gets back the time the
+    /// process took from it. An idle pool catches up at once, so a Redis that did not answer costs no more.
+    /// </summary>
+    private async ValueTask<bool> CaughtUpAsync(Task task, TimeSpan bound, CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            await Task.WhenAny(task, _catchUp()).WaitAsync(bound, _time, cancellationToken).ConfigureAwait(false);
+            var lag = _time.GetElapsedTime(started);
+            if (!task.IsCompleted && lag > TimeSpan.Zero)
+            {
+                await task.WaitAsync(lag < bound ? lag : bound, _time, cancellationToken).ConfigureAwait(false);
+            }
+        }
+#pragma warning disable CA1031 // Only whether it succeeded matters here; the caller observes the rest.
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+        }
+
+        return task.IsCompletedSuccessfully;
+    }
+
+    /// <summary>Completes once a work item queued now at the back of the thread pool's global queue has run, and its continuation after it.</summary>
+    private static Task ThreadPoolCatchUp()
+    {
+        var ran = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        ThreadPool.UnsafeQueueUserWorkItem(static done => done.TrySetResult(), ran, preferLocal: false);
+        return ran.Task;
+    }
+
     private async ValueTask<Guarded<T>> RunCoreAsync<TState, T>(
         string operation, TState state, Func<TState, Task<T>> call, ResiliencePipeline pipeline, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -121,12 +159,20 @@ internal sealed class RedisGuard
                     }
                     catch (TimeoutException)
                     {
+                        // StackExchange.Redis reads replies on the thread pool: one that came before the deadline may still
+                        // wait in its queue behind a burst. Judge once the pool has caught up (at most one more timeout).
+                        if (await context.guard.CaughtUpAsync(task, context.timeout, token).ConfigureAwait(false))
+                        {
+                            context.guard._metrics.LateAnswer(context.operation);
+                            return task.Result;
+                        }
+
                         // The command may still fail later; observe it so it is not an unobserved task exception.
                         _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                         if (context.guard._time.GetElapsedTime(started) >= context.timeout * 2)
                         {
-                            // The timeout itself ran at least a timeout late: the process could not run its timers, nor read
-                            // Redis's replies (StackExchange.Redis reads on the thread pool). That measures the process, not Redis.
+                            // The process took at least one more timeout to notice, or to catch up: that measures the
+                            // process, not Redis.
                             throw new ProcessBusyException();
                         }
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Connection;
 using SecretsCache.Redis.Diagnostics;
+using SecretsCache.Redis.Tests.Support;
 
 namespace SecretsCache.Redis.Tests.Connection;
 
@@ -103,5 +104,67 @@ public sealed class LateAnswerTests
         }
 
         Assert.True(guard.IsOpen);
+    }
+
+    [Fact]
+    public async Task A_timeout_waits_for_the_thread_pool_to_catch_up_and_takes_an_answer_that_was_queued_behind_it()
+    {
+        // The reply came before the deadline but sits in the pool's queue behind a burst: the guard asks the pool to catch
+        // up (here a task the test completes), and what completed by then is the answer.
+        var time = new FakeTimeProvider();
+        using var metrics = new RedisL2Metrics();
+        using var errors = new MetricCollector<long>(metrics.Errors);
+        using var late = new MetricCollector<long>(metrics.LateAnswers);
+        var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var askedToCatchUp = 0;
+        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance, catchUp: () =>
+        {
+            Interlocked.Increment(ref askedToCatchUp);
+            return caughtUp.Task;
+        });
+        var answer = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var call = guard.RunAsync("l2_read", answer, static a => a.Task, CancellationToken.None).AsTask();
+        time.Advance(Timeout);
+        await Wait.UntilAsync(() => Volatile.Read(ref askedToCatchUp) == 1, seconds: 30);
+        Assert.False(call.IsCompleted);
+        answer.SetResult(7);
+        caughtUp.SetResult();
+
+        var result = await call;
+        Assert.True(result.Ok);
+        Assert.Equal(7, result.Value);
+        Assert.Empty(errors.GetMeasurementSnapshot());
+        Assert.Single(late.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public async Task A_pool_that_cannot_catch_up_within_another_timeout_makes_the_timeout_a_busy_process_miss()
+    {
+        var time = new FakeTimeProvider();
+        using var metrics = new RedisL2Metrics();
+        using var errors = new MetricCollector<long>(metrics.Errors);
+        var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance, catchUp: () =>
+        {
+            asked.TrySetResult();
+            return new TaskCompletionSource().Task; // never catches up
+        });
+
+        var call = guard.RunAsync("l2_read", 0, static _ => new TaskCompletionSource<int>().Task, CancellationToken.None).AsTask();
+        time.Advance(Timeout);
+        await asked.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(call.IsCompleted);
+        // The catch-up's own bound is set just after it is asked for: move the clock in steps until it has run out.
+        await Wait.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10));
+            return call.IsCompleted;
+        }, seconds: 30);
+
+        Assert.False((await call).Ok);
+        var error = Assert.Single(errors.GetMeasurementSnapshot());
+        Assert.Equal(nameof(ProcessBusyException), error.Tags[RedisL2Metrics.ErrorType]);
+        Assert.False(guard.IsOpen);
     }
 }
