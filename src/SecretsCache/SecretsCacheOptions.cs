@@ -35,7 +35,8 @@ public sealed class SecretsCacheOptions
     /// <summary>
     /// How long a caller holding a usable stale value waits on a slow refresh before getting the stale value. Default 1 second.
     /// It gets the stale value sooner when the instance knows, or learns while it waits, that AWS cannot answer in time (an
-    /// outage or an open breaker in every region the read may go to, or a rate-limit queue at least this long).
+    /// outage or an open breaker in every region the read may go to, or a refresh that would have to wait for a rate-limit
+    /// token: the stale value then goes out at once while the refresh waits its turn).
     /// </summary>
     [Range(typeof(TimeSpan), Zero, MaxTimeSpan, ParseLimitsInInvariantCulture = true)]
     public TimeSpan StaleFallbackTimeout { get; set; } = Defaults.StaleFallbackTimeout;

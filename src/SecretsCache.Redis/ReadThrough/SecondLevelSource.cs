@@ -100,6 +100,9 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
     /// </summary>
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _inner.CannotAnswerWithin(reference, wait);
 
+    /// <summary>The AWS source's, as <see cref="CannotAnswerWithin"/>.</summary>
+    public bool KnownFailing(SecretReference reference) => _inner.KnownFailing(reference);
+
     /// <summary>
     /// A value of a key the fleet shares, while Redis is up, refreshes on the fleet's schedule
     /// (<see cref="RedisL2Options.RefreshAheadFraction"/>, a point its key gives, with no random jitter): the same moment on every instance, so one of them takes

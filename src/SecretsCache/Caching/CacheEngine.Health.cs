@@ -40,11 +40,9 @@ internal sealed partial class CacheEngine
         return new SecretsCacheHealth(entries, fresh, expired, servingStale, failing);
     }
 
-    // A refresh still in flight that the source already knows cannot answer in time: its readers get the stale value now
-    // (CacheEngine.Outage.cs), though the refresh's failure is recorded only when it ends. With no fallback wait at all,
-    // every refresh is answered stale, failing or not: only its recorded failure counts then.
+    // A refresh still in flight that the source already knows to be failing: its readers get the stale value now
+    // (CacheEngine.Outage.cs), though the refresh's failure is recorded only when it ends. A refresh that only waits for a
+    // rate-limit token is answered stale too, but is not failing.
     private bool AnsweredStaleNow(CacheEntry entry) =>
-        _options.StaleFallbackTimeout > TimeSpan.Zero
-        && Volatile.Read(ref entry.InFlight) is { IsCompleted: false }
-        && _source.CannotAnswerWithin(entry.Reference, _options.StaleFallbackTimeout);
+        Volatile.Read(ref entry.InFlight) is { IsCompleted: false } && _source.KnownFailing(entry.Reference);
 }

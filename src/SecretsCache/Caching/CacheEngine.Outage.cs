@@ -10,7 +10,7 @@ internal sealed partial class CacheEngine
     /// <list type="bullet">
     /// <item>at once, when the source already knows it cannot answer within
     /// <see cref="SecretsCacheOptions.StaleFallbackTimeout"/> (an open breaker, a last attempt that was an outage in every
-    /// region the read may go to, or a rate-limit queue at least that long);</item>
+    /// region the read may go to, or a refresh that would have to wait for a rate-limit token);</item>
     /// <item>as soon as the source learns it, while the reader waits (the refresh's first attempt fails as an outage, a
     /// breaker opens: <see cref="Sources.ISecretSource.NextOutage"/>);</item>
     /// <item>after <see cref="SecretsCacheOptions.StaleFallbackTimeout"/>, as before.</item>

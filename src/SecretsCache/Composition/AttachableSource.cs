@@ -27,6 +27,8 @@ internal sealed class AttachableSource(ISecretSource aws) : ISecretSource, IDisp
 
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => _current.CannotAnswerWithin(reference, wait);
 
+    public bool KnownFailing(SecretReference reference) => _current.KnownFailing(reference);
+
     public double? SharedRefreshAheadFraction(SecretReference reference) => _current.SharedRefreshAheadFraction(reference);
 
     public Task? NextOutage(SecretReference reference) => _current.NextOutage(reference);

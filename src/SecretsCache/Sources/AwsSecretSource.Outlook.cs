@@ -10,11 +10,16 @@ internal sealed partial class AwsSecretSource
     private readonly IReadOnlyList<string> _failoverRegions;
 
     /// <summary>
-    /// True when the read's own region would keep it queued for a token at least <paramref name="wait"/> (a failover does
-    /// not help: only an outage fails over), or is failing and so is every failover region of a Secrets Manager read.
-    /// A failover region that neither fails nor queues means the read can be answered there.
+    /// True when the read's own region would keep it waiting for a token (a failover does not help: only an outage fails
+    /// over), or is failing and so is every failover region of a Secrets Manager read. A failover region that neither fails
+    /// nor queues means the read can be answered there.
     /// </summary>
-    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait)
+    public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => Cannot(reference, wait, countQueue: true);
+
+    /// <summary>As <see cref="CannotAnswerWithin"/>, for failures alone: a rate-limit queue is not a failure.</summary>
+    public bool KnownFailing(SecretReference reference) => Cannot(reference, TimeSpan.MaxValue, countQueue: false);
+
+    private bool Cannot(SecretReference reference, TimeSpan wait, bool countQueue)
     {
         if (PrimaryRegion(reference) is not { } primary)
         {
@@ -23,13 +28,14 @@ internal sealed partial class AwsSecretSource
 
         if (reference.Store == SecretStore.ParameterStore)
         {
-            return _client.Outlook(AwsService.ParameterStore, primary, CallBudget.ParameterStore, wait) != RegionOutlook.Answers;
+            var parameters = _client.Outlook(AwsService.ParameterStore, primary, CallBudget.ParameterStore, wait);
+            return parameters == RegionOutlook.Failing || (countQueue && parameters == RegionOutlook.Queued);
         }
 
         var outlook = _client.Outlook(AwsService.SecretsManager, primary, CallBudget.SecretsManager, wait);
         if (outlook != RegionOutlook.Failing)
         {
-            return outlook == RegionOutlook.Queued;
+            return countQueue && outlook == RegionOutlook.Queued;
         }
 
         foreach (var region in RegionFailover.After(primary, _failoverRegions))

@@ -20,10 +20,16 @@ internal interface ISecretSource
 
     /// <summary>
     /// True when the source already knows it cannot answer <paramref name="reference"/> within <paramref name="wait"/>: the
-    /// service is failing in every region the read could go to, or the read would queue that long for a rate-limit token.
+    /// service is failing in every region the read could go to, or the read would have to wait for a rate-limit token.
     /// A hint, asked by a reader holding a stale value; a source that cannot tell answers false (the default).
     /// </summary>
     bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => false;
+
+    /// <summary>
+    /// True when the source already knows the service is failing in every region the read of <paramref name="reference"/>
+    /// could go to (the failure half of <see cref="CannotAnswerWithin"/>, without the rate limit). False when it cannot tell.
+    /// </summary>
+    bool KnownFailing(SecretReference reference) => false;
 
     /// <summary>
     /// For a value of <paramref name="reference"/> this source shares with other instances (a second level), the fraction of

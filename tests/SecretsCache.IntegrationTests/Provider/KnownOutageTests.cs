@@ -215,8 +215,11 @@ public sealed partial class KnownOutageTests(MultiRegionAwsFixture fixture) : Pr
     }
 
     [Fact]
-    public async Task When_the_rate_limit_queue_is_shorter_than_StaleFallbackTimeout_a_stale_reader_waits_for_its_token()
+    public async Task When_the_refresh_would_wait_for_any_token_a_stale_reader_is_answered_at_once_however_long_StaleFallbackTimeout_is()
     {
+        // The queue's estimate counts only what is queued now (not the retries of what is in flight), so it ran short in the
+        // fleet benchmark's recovery wave and stale readers waited up to the whole timeout: a stale reader does not wait for
+        // its own instance's throttle.
         var provider = Provider(o =>
         {
             o.RateLimits.SecretsManagerRequestsPerSecond = 1;
@@ -230,11 +233,10 @@ public sealed partial class KnownOutageTests(MultiRegionAwsFixture fixture) : Pr
         var cold = provider.GetAsync(CreateSecrets("cold", 1)[0]).AsTask(); // takes the token: the next waits a second
         await Within(cold);
 
-        var read = provider.GetAsync(held).AsTask();
-        Assert.False(read.IsCompleted);
-        Clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("v-" + held, AtOnce(provider, held).GetString());
 
-        Assert.Equal("new", (await Within(read)).GetString());
+        Clock.Advance(TimeSpan.FromSeconds(1)); // the refresh gets its token
+        WaitUntil(() => HitValue(provider, held) == "new", "the refresh to land");
     }
 
     [Fact]

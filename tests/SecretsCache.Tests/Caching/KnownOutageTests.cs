@@ -64,6 +64,7 @@ public sealed class KnownOutageTests
         // later. A health check that read between the two reported healthy (HealthCheckTests failed so on net8.0 in CI).
         using var cache = await CachedThenExpiredAsync();
         cache.Source.CannotAnswer = (_, _) => true;
+        cache.Source.Failing = _ => true;
         cache.Source.Hold();
 
         Assert.Equal("one", await cache.ReadAsync("app/db"));
@@ -71,10 +72,27 @@ public sealed class KnownOutageTests
         Assert.Equal((1, 0, 1, 1), (health.Entries, health.Fresh, health.Expired, health.ServingStale));
 
         cache.Source.CannotAnswer = null;
+        cache.Source.Failing = null;
         cache.Source.Release();
         Eventually.True(() => Completed.HitValue(cache.Provider, "app/db") == "two", "the refresh to land");
         health = cache.Provider.GetHealth();
         Assert.Equal((1, 0, 0), (health.Fresh, health.Expired, health.ServingStale));
+    }
+
+    [Fact]
+    public async Task Health_does_not_count_a_value_answered_stale_because_its_refresh_waits_for_a_rate_limit_token()
+    {
+        using var cache = await CachedThenExpiredAsync();
+        cache.Source.CannotAnswer = (_, _) => true; // no token now: the reader is answered at once
+        cache.Source.Hold();
+
+        Assert.Equal("one", await cache.ReadAsync("app/db"));
+        var health = cache.Provider.GetHealth();
+        Assert.Equal((0, 1, 0), (health.Fresh, health.Expired, health.ServingStale));
+
+        cache.Source.CannotAnswer = null;
+        cache.Source.Release();
+        Eventually.True(() => Completed.HitValue(cache.Provider, "app/db") == "two", "the refresh to land");
     }
 
     [Fact]

@@ -29,6 +29,11 @@ internal sealed class FakeSecretSource(TimeProvider? time = null) : ISecretSourc
 
     public bool CannotAnswerWithin(SecretReference reference, TimeSpan wait) => CannotAnswer?.Invoke(reference, wait) ?? false;
 
+    /// <summary>What <see cref="KnownFailing"/> says (null: not failing).</summary>
+    public Func<SecretReference, bool>? Failing { get; set; }
+
+    public bool KnownFailing(SecretReference reference) => Failing?.Invoke(reference) ?? false;
+
     /// <summary>What <see cref="NextOutage"/> says (null: the source cannot tell).</summary>
     public Func<SecretReference, Task?>? Outages { get; set; }
 

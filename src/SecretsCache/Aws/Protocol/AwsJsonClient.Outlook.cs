@@ -20,7 +20,9 @@ internal sealed partial class AwsJsonClient
     /// <summary>
     /// <see cref="RegionOutlook.Failing"/> while the breaker of <paramref name="service"/> in <paramref name="region"/> is not
     /// closed or its last attempt was an outage; <see cref="RegionOutlook.Queued"/> when a request of <paramref name="budget"/>
-    /// would wait at least <paramref name="wait"/> for a rate-limit token; else <see cref="RegionOutlook.Answers"/>, also
+    /// would have to wait for a rate-limit token (none is there now, or the estimate of the queue is at least
+    /// <paramref name="wait"/>): the estimate counts only requests queued now, not the retries of those in flight, so it
+    /// runs short in a recovery wave, and a stale reader does not wait for this instance's own throttle; else <see cref="RegionOutlook.Answers"/>, also
     /// when the question itself fails (a region the endpoint resolver refuses): the call will then say why.
     /// </summary>
     public RegionOutlook Outlook(AwsService service, string region, CallBudget budget, TimeSpan wait)
@@ -33,7 +35,8 @@ internal sealed partial class AwsJsonClient
                 return RegionOutlook.Failing;
             }
 
-            return _policy.Limiter(budget, signingRegion).EstimatedWait >= wait ? RegionOutlook.Queued : RegionOutlook.Answers;
+            var limiter = _policy.Limiter(budget, signingRegion);
+            return !limiter.HasTokenNow || limiter.EstimatedWait >= wait ? RegionOutlook.Queued : RegionOutlook.Answers;
         }
 #pragma warning disable CA1031 // A hint only: whatever fails here fails the call itself, with its own error.
         catch (Exception)
