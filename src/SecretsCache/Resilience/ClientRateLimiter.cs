@@ -336,6 +336,15 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
                 _refills!.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan); // full: the next grant re-arms it
                 _armed = false;
             }
+            else if (due == 0)
+            {
+                // Fired before the refill it was set for (system timers run on a coarse millisecond clock and fire up to a
+                // few milliseconds early): re-armed for what is left, not left to the next period, a whole period late.
+                var now = _time.GetTimestamp();
+                var next = _firstRefill + (_refilled * _periodTicks);
+                var left = _time.GetElapsedTime(now, Math.Max(now, next));
+                _refills!.Change(left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1), Period);
+            }
         }
 
         // Outside the lock: a released permit goes straight to a waiting request, whose continuation may run here.
