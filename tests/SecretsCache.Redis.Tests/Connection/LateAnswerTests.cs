@@ -20,11 +20,9 @@ public sealed class LateAnswerTests
     [Fact]
     public async Task An_answer_that_is_in_when_the_timeout_fires_is_the_result_and_is_no_error()
     {
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        using var errors = new MetricCollector<long>(metrics.Errors);
-        using var late = new MetricCollector<long>(metrics.LateAnswers);
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
+        var guard = h.Guard();
 
         // The answer completes, its continuations queued to the thread pool, and then the clock reaches the timeout: which
         // of the two the guard sees first is the pool's to decide, so the race is run many times. Either way it is an answer.
@@ -50,11 +48,9 @@ public sealed class LateAnswerTests
     [Fact]
     public async Task A_call_with_no_answer_at_the_timeout_fails_then_and_not_before()
     {
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        using var errors = new MetricCollector<long>(metrics.Errors);
-        using var late = new MetricCollector<long>(metrics.LateAnswers);
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
+        var guard = h.Guard();
         var answer = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
 
         var call = guard.RunAsync("l2_read", answer, static a => a.Task, CancellationToken.None).AsTask();
@@ -73,10 +69,9 @@ public sealed class LateAnswerTests
     [Fact]
     public async Task Timeouts_the_process_noticed_a_timeout_late_are_misses_that_do_not_open_the_breaker()
     {
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        using var errors = new MetricCollector<long>(metrics.Errors);
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
+        var guard = h.Guard();
 
         for (var i = 0; i < 10; i++)
         {
@@ -92,9 +87,9 @@ public sealed class LateAnswerTests
     [Fact]
     public async Task Timeouts_noticed_on_time_open_the_breaker()
     {
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
+        var guard = h.Guard();
 
         for (var i = 0; i < new RedisCircuitBreakerOptions().MinimumThroughput; i++)
         {
@@ -111,13 +106,11 @@ public sealed class LateAnswerTests
     {
         // The reply came before the deadline but sits in the pool's queue behind a burst: the guard asks the pool to catch
         // up (here a task the test completes), and what completed by then is the answer.
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        using var errors = new MetricCollector<long>(metrics.Errors);
-        using var late = new MetricCollector<long>(metrics.LateAnswers);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
         var caughtUp = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var askedToCatchUp = 0;
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance, catchUp: () =>
+        var guard = h.Guard(catchUp: () =>
         {
             Interlocked.Increment(ref askedToCatchUp);
             return caughtUp.Task;
@@ -141,11 +134,10 @@ public sealed class LateAnswerTests
     [Fact]
     public async Task A_pool_that_cannot_catch_up_within_another_timeout_makes_the_timeout_a_busy_process_miss()
     {
-        var time = new FakeTimeProvider();
-        using var metrics = new RedisL2Metrics();
-        using var errors = new MetricCollector<long>(metrics.Errors);
+        using var h = new Harness();
+        var (time, errors, late) = (h.Time, h.Errors, h.Late);
         var asked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance, catchUp: () =>
+        var guard = h.Guard(catchUp: () =>
         {
             asked.TrySetResult();
             return new TaskCompletionSource().Task; // never catches up
@@ -166,5 +158,33 @@ public sealed class LateAnswerTests
         var error = Assert.Single(errors.GetMeasurementSnapshot());
         Assert.Equal(nameof(ProcessBusyException), error.Tags[RedisL2Metrics.ErrorType]);
         Assert.False(guard.IsOpen);
+    }
+
+    /// <summary>A guard on a fake clock, with its error and late-answer counters.</summary>
+    private sealed class Harness : IDisposable
+    {
+        private readonly RedisL2Metrics _metrics = new();
+
+        public Harness()
+        {
+            Errors = new MetricCollector<long>(_metrics.Errors);
+            Late = new MetricCollector<long>(_metrics.LateAnswers);
+        }
+
+        public FakeTimeProvider Time { get; } = new();
+
+        public MetricCollector<long> Errors { get; }
+
+        public MetricCollector<long> Late { get; }
+
+        public RedisGuard Guard(Func<Task>? catchUp = null) =>
+            new(new RedisCircuitBreakerOptions(), Timeout, Time, _metrics, NullLogger.Instance, catchUp: catchUp);
+
+        public void Dispose()
+        {
+            Errors.Dispose();
+            Late.Dispose();
+            _metrics.Dispose();
+        }
     }
 }
