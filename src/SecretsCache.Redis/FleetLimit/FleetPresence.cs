@@ -134,7 +134,9 @@ internal sealed class FleetPresence : IDisposable
     }
 
     /// <summary>Says this instance is there and reads the fleet's size: one script, through the breaker; never throws for Redis.</summary>
-    public async Task RefreshAsync(CancellationToken cancellationToken = default)
+    public Task RefreshAsync(CancellationToken cancellationToken = default) => RefreshCoreAsync(byTimer: false, cancellationToken);
+
+    private async Task RefreshCoreAsync(bool byTimer, CancellationToken cancellationToken)
     {
         try
         {
@@ -173,6 +175,12 @@ internal sealed class FleetPresence : IDisposable
             {
                 done = _refreshed;
                 _refreshed = NewSignal();
+            }
+
+            if (byTimer)
+            {
+                // Before the signal: a tick right after it (a clock moved on at once) must not find this refresh still running.
+                Volatile.Write(ref _refreshing, 0);
             }
 
             done.TrySetResult();
@@ -240,17 +248,7 @@ internal sealed class FleetPresence : IDisposable
             return;
         }
 
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                await RefreshAsync().ConfigureAwait(false);
-            }
-            finally
-            {
-                Volatile.Write(ref _refreshing, 0);
-            }
-        });
+        _ = Task.Run(() => RefreshCoreAsync(byTimer: true, CancellationToken.None)); // resets _refreshing as it ends
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

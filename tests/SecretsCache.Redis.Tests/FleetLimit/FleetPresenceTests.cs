@@ -43,6 +43,21 @@ public sealed partial class FleetPresenceTests(RedisServer server)
     }
 
     [RedisFact]
+    public async Task A_tick_right_after_a_refresh_ended_is_not_skipped_as_if_it_still_ran()
+    {
+        // The refresh used to say it had ended before it let the next tick in: a clock moved on at once found it "running",
+        // skipped that tick, and the next refresh came an interval late (a CI failure: RefreshAllByTimerAsync timed out).
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: time);
+        for (var i = 0; i < 300; i++)
+        {
+            var next = Presence(level).NextRefresh;
+            time.Advance(FleetPresence.Interval);
+            await next.WaitAsync(TimeSpan.FromSeconds(10)); // skipped: nothing ends it until the clock moves again
+        }
+    }
+
+    [RedisFact]
     public async Task The_timer_refreshes_once_per_interval_on_the_providers_clock_and_not_before()
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
