@@ -107,13 +107,22 @@ internal sealed class RedisGuard
     /// a busy pool delays the sending of a command as much as the reading of its reply, so the call gets back the time the
     /// process took from it. An idle pool catches up at once, so a Redis that did not answer costs no more.
     /// </summary>
-    private async ValueTask<bool> CaughtUpAsync(Task task, TimeSpan bound, CancellationToken cancellationToken)
+    /// <returns>Whether it succeeded, and how long catching up took (the extra wait not included).</returns>
+    private async ValueTask<(bool Answered, TimeSpan Lag)> CaughtUpAsync(Task task, TimeSpan bound, CancellationToken cancellationToken)
     {
         var started = _time.GetTimestamp();
+        var lag = TimeSpan.Zero;
         try
         {
-            await Task.WhenAny(task, _catchUp()).WaitAsync(bound, _time, cancellationToken).ConfigureAwait(false);
-            var lag = _time.GetElapsedTime(started);
+            try
+            {
+                await Task.WhenAny(task, _catchUp()).WaitAsync(bound, _time, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                lag = _time.GetElapsedTime(started);
+            }
+
             if (!task.IsCompleted && lag > TimeSpan.Zero)
             {
                 await task.WaitAsync(lag < bound ? lag : bound, _time, cancellationToken).ConfigureAwait(false);
@@ -125,7 +134,7 @@ internal sealed class RedisGuard
         {
         }
 
-        return task.IsCompletedSuccessfully;
+        return (task.IsCompletedSuccessfully, lag);
     }
 
     /// <summary>Completes once a work item queued now at the back of the thread pool's global queue has run, and its continuation after it.</summary>
@@ -161,7 +170,9 @@ internal sealed class RedisGuard
                     {
                         // StackExchange.Redis reads replies on the thread pool: one that came before the deadline may still
                         // wait in its queue behind a burst. Judge once the pool has caught up (at most one more timeout).
-                        if (await context.guard.CaughtUpAsync(task, context.timeout, token).ConfigureAwait(false))
+                        var noticed = context.guard._time.GetElapsedTime(started);
+                        var (answered, lag) = await context.guard.CaughtUpAsync(task, context.timeout, token).ConfigureAwait(false);
+                        if (answered)
                         {
                             context.guard._metrics.LateAnswer(context.operation);
                             return task.Result;
@@ -169,10 +180,10 @@ internal sealed class RedisGuard
 
                         // The command may still fail later; observe it so it is not an unobserved task exception.
                         _ = task.ContinueWith(static t => t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                        if (context.guard._time.GetElapsedTime(started) >= context.timeout * 2)
+                        if (noticed + lag >= context.timeout * 2)
                         {
-                            // The process took at least one more timeout to notice, or to catch up: that measures the
-                            // process, not Redis.
+                            // The process took at least one more timeout to notice, or to catch up (the extra wait it then
+                            // gave the call not counted): that measures the process, not Redis.
                             throw new ProcessBusyException();
                         }
 

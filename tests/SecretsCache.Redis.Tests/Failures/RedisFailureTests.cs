@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using SecretsCache.Redis.Connection;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Lease;
@@ -111,7 +112,8 @@ public sealed class RedisFailureTests
 
         // Had the read waited for Redis it would have been a hit: a miss means it gave up after its timeout.
         Assert.Equal(L2MissReason.Unavailable, read.Reason);
-        Assert.Contains(errors.GetMeasurementSnapshot(), m => (string?)m.Tags["error.type"] == nameof(TimeoutException) && (string?)m.Tags["secretscache.l2.operation"] == "l2_read");
+        // A timeout, or, on a machine too loaded to judge it within another timeout, a busy-process miss (LateAnswerTests).
+        Assert.Contains(errors.GetMeasurementSnapshot(), m => (string?)m.Tags["error.type"] is nameof(TimeoutException) or nameof(ProcessBusyException) && (string?)m.Tags["secretscache.l2.operation"] == "l2_read");
         await Wait.UntilAsync(async () => (await level.Store.ReadAsync(Key)).IsHit, Reconnect);
     }
 
