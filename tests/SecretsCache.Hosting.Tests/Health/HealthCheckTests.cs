@@ -30,11 +30,15 @@ public sealed class HealthCheckTests(EmulatorFixture emulator) : IClassFixture<E
         Assert.Equal(1, entry.Data["servingStale"]);
         Assert.DoesNotContain("hv-secret-value", Describe(degraded));
 
+        // The check was answered stale as soon as the outage was seen, which can be before the failed refresh has ended and
+        // recorded its failure (and its backoff, from then on this clock): wait, bounded, for that first.
+        var provider = container.GetRequiredService<SecretProvider>();
+        Assert.True(SpinWait.SpinUntil(() => provider.GetHealth().Failing == 1, TimeSpan.FromSeconds(30)), "the failed refresh never ended");
+
         // Past the failure backoff the next read refreshes. The instance saw an outage, so that read is answered stale at once
         // while the refresh runs against the emulator (real I/O): wait, bounded, for the refresh to land.
         clock.Advance(TimeSpan.FromSeconds(2));
         _ = await health.CheckHealthAsync();
-        var provider = container.GetRequiredService<SecretProvider>();
         Assert.True(SpinWait.SpinUntil(() => provider.GetHealth().ServingStale == 0, TimeSpan.FromSeconds(30)), "the refresh never landed");
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Status);
     }
