@@ -16,9 +16,9 @@ internal readonly record struct Guarded<T>(bool Ok, T? Value)
 /// Every Redis call of one connection goes through here: bounded by <see cref="RedisL2Options.OperationTimeout"/> and a Polly
 /// circuit breaker, so a failing, slow or absent Redis costs callers at most one timeout, then nothing while the breaker is
 /// open. A call while the connection is known to be down is not sent at all (nor counted by the breaker), and the breaker
-/// closes when the connection is restored: the second level resumes with Redis, not a break later. An answer that came in
-/// time is used even if the process takes it late; a timeout that the process itself noticed late (<see cref="ProcessBusyException"/>)
-/// is a miss the breaker does not count. Failures become
+/// closes when the connection is restored: the second level resumes with Redis, not a break later. An answer that is in once
+/// the process has caught up with its own work is used; a timeout that the process took another timeout to judge
+/// (<see cref="ProcessBusyException"/>) is a miss the breaker does not count. Failures become
 /// <see cref="Guarded{T}.Failed"/>; only the caller's own cancellation is thrown.
 /// </summary>
 internal sealed class RedisGuard
@@ -110,6 +110,11 @@ internal sealed class RedisGuard
     /// <returns>Whether it succeeded, and how long catching up took (the extra wait not included).</returns>
     private async ValueTask<(bool Answered, TimeSpan Lag)> CaughtUpAsync(Task task, TimeSpan bound, CancellationToken cancellationToken)
     {
+        if (task.IsCompleted)
+        {
+            return (task.IsCompletedSuccessfully, TimeSpan.Zero); // in already: only its continuation ran late
+        }
+
         var started = _time.GetTimestamp();
         var lag = TimeSpan.Zero;
         try
@@ -159,17 +164,11 @@ internal sealed class RedisGuard
                     {
                         return await task.WaitAsync(context.timeout, context.guard._time, token).ConfigureAwait(false);
                     }
-                    catch (TimeoutException) when (task.IsCompletedSuccessfully)
-                    {
-                        // Redis answered in time; this process ran the answer's continuation late (a burst keeps the thread
-                        // pool busy: a fleet's deploy, a cold start's JIT). An answer is not a failure of Redis.
-                        context.guard._metrics.LateAnswer(context.operation);
-                        return task.Result;
-                    }
                     catch (TimeoutException)
                     {
-                        // StackExchange.Redis reads replies on the thread pool: one that came before the deadline may still
-                        // wait in its queue behind a burst. Judge once the pool has caught up (at most one more timeout).
+                        // StackExchange.Redis sends and reads on the thread pool: in a burst (a fleet's deploy, a cold start's
+                        // JIT) an answer may be in, or still queued behind the burst. Judge once the pool has caught up (at
+                        // most one more timeout); an answer by then is not a failure of Redis.
                         var noticed = context.guard._time.GetElapsedTime(started);
                         var (answered, lag) = await context.guard.CaughtUpAsync(task, context.timeout, token).ConfigureAwait(false);
                         if (answered)
