@@ -55,6 +55,5 @@ public sealed class RedisCircuitBreakerOptions
         RedisL2Options.RequireBetween(errors, SamplingDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.SamplingDuration");
         RedisL2Options.RequireBetween(errors, BreakDuration, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1), "CircuitBreaker.BreakDuration");
         RedisL2Options.RequireBetween(errors, FirstBreakDuration, TimeSpan.FromMilliseconds(100), TimeSpan.FromDays(1), "CircuitBreaker.FirstBreakDuration");
-
     }
 }

@@ -300,8 +300,7 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
             // The refills that came while the bucket was full are lost, as in any token bucket.
             var passed = RefillsBy(now);
             _refilled = Math.Max(_refilled, passed);
-            var next = _firstRefill + (_refilled * _periodTicks);
-            _refills!.Change(_time.GetElapsedTime(now, Math.Max(now, next)), Period);
+            _refills!.Change(UntilNextRefill(now), Period);
             _armed = true;
         }
     }
@@ -340,9 +339,7 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
             {
                 // Fired before the refill it was set for (system timers run on a coarse millisecond clock and fire up to a
                 // few milliseconds early): re-armed for what is left, not left to the next period, a whole period late.
-                var now = _time.GetTimestamp();
-                var next = _firstRefill + (_refilled * _periodTicks);
-                var left = _time.GetElapsedTime(now, Math.Max(now, next));
+                var left = UntilNextRefill(_time.GetTimestamp());
                 _refills!.Change(left > TimeSpan.FromMilliseconds(1) ? left : TimeSpan.FromMilliseconds(1), Period);
             }
         }
@@ -353,6 +350,9 @@ internal sealed class ClientRateLimiter : ICallLimiter, IDisposable
             lease.Dispose();
         }
     }
+
+    /// <summary>How long from <paramref name="now"/> until the next refill not yet handed out (zero when it is due).</summary>
+    private TimeSpan UntilNextRefill(long now) => _time.GetElapsedTime(now, Math.Max(now, _firstRefill + (_refilled * _periodTicks)));
 
     /// <summary>How many refills are due by <paramref name="timestamp"/> (refill j is at <c>_firstRefill + j * period</c>).</summary>
     private long RefillsBy(long timestamp) => timestamp < _firstRefill ? 0 : ((timestamp - _firstRefill) / _periodTicks) + 1;
