@@ -12,7 +12,9 @@ namespace SecretsCache.Redis.FleetLimit;
 /// round trip was sent, are dropped. An empty bucket says how long until the next token, and the round trip waits that
 /// long before asking again. When Redis cannot answer, the static share decides: the quota over the fleet size this
 /// instance saw while Redis answered (<see cref="FleetPresence.FallbackSize"/>). A share cut for another size replaces the
-/// bucket when a fallback needs it, the new one empty (no burst on replacement).
+/// bucket when a fallback needs it, the new one empty (no burst on replacement). A wait in the share that would outlast the
+/// breaker's first break asks Redis again at a reconnect or after that break, so an instance is not held to a share cut for
+/// a large fleet once Redis answers.
 /// </summary>
 internal sealed class FleetQuotaLimiter : IDisposable
 {
@@ -20,6 +22,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private readonly RedisKey _bucket;
     private readonly FleetBucketSize _size;
     private readonly long _lifetimeTicks;
+    private readonly TimeSpan _recheck; // the breaker's first break: how long a wait in the static share goes before Redis is asked again
     private readonly int _maxBlock;
     private readonly RedisFleetRateLimitOptions _options;
     private readonly FleetQuota _quotaKind;
@@ -51,6 +54,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
         _time = connection.Time;
         _lifetimeTicks = (long)(options.BlockLifetime.TotalSeconds * _time.TimestampFrequency);
         _maxBlock = options.MaxBlock;
+        _recheck = connection.Options.CircuitBreaker.FirstBreakDuration;
         _fallbackSize = options.FallbackFleetSize;
         _fallback = FleetRateLimiter.StaticShareOf(quota, options, _fallbackSize, _time);
     }
@@ -149,6 +153,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private async ValueTask<FleetPermit> AcquireHoldingRoundTripAsync(CancellationToken cancellationToken)
     {
         var waitStarted = 0L;
+        var counted = false;
         while (true)
         {
             if (TryTakeLocal(out var permit))
@@ -157,6 +162,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
             }
 
             var want = Math.Clamp(Volatile.Read(ref _demand), 1, _maxBlock);
+            var restored = _connection.Watch.NextRestore; // read before the call, so a reconnect after it is not missed
             var sentAt = _time.GetTimestamp();
             var grant = _connection.Guard.Skips
                 ? default
@@ -166,7 +172,18 @@ internal sealed class FleetQuotaLimiter : IDisposable
                     cancellationToken).ConfigureAwait(false);
             if (!grant.Ok)
             {
-                return Waited(await FallbackAsync(cancellationToken).ConfigureAwait(false), waitStarted);
+                if (!counted)
+                {
+                    counted = true;
+                    RedisL2Metrics.Add(_connection.Metrics.FleetFallbacks, RedisL2Metrics.Quota, _quota);
+                }
+
+                if (await FallbackAsync(restored, cancellationToken).ConfigureAwait(false) is { } fallback)
+                {
+                    return Waited(fallback, waitStarted);
+                }
+
+                continue; // Redis may answer again: ask the fleet's bucket before waiting any longer
             }
 
             Volatile.Write(ref _fallingBack, false);
@@ -223,7 +240,14 @@ internal sealed class FleetQuotaLimiter : IDisposable
         return false;
     }
 
-    private async ValueTask<FleetPermit> FallbackAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The static share's permit, or null when the wait for it was cut short to ask Redis again. A share cut for a large fleet
+    /// can be many seconds between tokens (40/s over 1,000 instances: one every 50 s), while what sent this instance here (a
+    /// timeout in a busy moment, a restart) is often over within a second, and every caller of this quota waits behind this
+    /// one. So a wait longer than the breaker's first break ends at a reconnect (<paramref name="restored"/>), or after that
+    /// break, whichever is first; a token that arrives meanwhile stays in the share for the next wait.
+    /// </summary>
+    private async ValueTask<FleetPermit?> FallbackAsync(Task restored, CancellationToken cancellationToken)
     {
         var beginning = !Volatile.Read(ref _fallingBack);
         var size = _presence?.FallbackSize(_options.FallbackFleetSize, _options.FallbackGrowthMargin) ?? _options.FallbackFleetSize;
@@ -244,11 +268,33 @@ internal sealed class FleetQuotaLimiter : IDisposable
             RedisLog.FleetFallback(_connection.Logger, _quota, size);
         }
 
-        RedisL2Metrics.Add(_connection.Metrics.FleetFallbacks, RedisL2Metrics.Quota, _quota);
+        var share = _fallback;
+        var recheck = _recheck;
         try
         {
-            await _fallback.AcquireAsync(null, cancellationToken).ConfigureAwait(false);
-            return new FleetPermit(FleetPermitSource.Fallback, _time.GetTimestamp());
+            if (share.HasTokenNow || share.Period <= recheck)
+            {
+                await share.AcquireAsync(null, cancellationToken).ConfigureAwait(false);
+                return new FleetPermit(FleetPermitSource.Fallback, _time.GetTimestamp());
+            }
+
+            using var cut = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var acquired = share.AcquireAsync(null, cut.Token).AsTask();
+            var timer = Task.Delay(recheck, _time, cut.Token);
+            if (await Task.WhenAny(acquired, timer, restored).ConfigureAwait(false) != acquired)
+            {
+                await cut.CancelAsync().ConfigureAwait(false);
+            }
+
+            try
+            {
+                await acquired.ConfigureAwait(false); // it may have had its token before the cancellation reached it
+                return new FleetPermit(FleetPermitSource.Fallback, _time.GetTimestamp());
+            }
+            catch (OperationCanceledException) when (cut.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
         }
         catch (SecretThrottledException)
         {

@@ -8,7 +8,9 @@ namespace SecretsCache.Redis.Tests.FleetLimit;
 /// <summary>
 /// The static share a fleet-wide limiter falls back to while Redis is unreachable: a fallback that begins after Redis
 /// answered starts it empty, its first token at a random moment within one refill period, so a fleet that loses Redis at
-/// once does not send every instance's burst in the same second. Each test has a server of its own (it is killed).
+/// once does not send every instance's burst in the same second; and a wait in a share with seconds between tokens ends
+/// when Redis answers again, at a reconnect or after the breaker's first break. Each test has a server of its own (it is
+/// killed or paused).
 /// </summary>
 public sealed class FleetFallbackTests
 {
@@ -42,5 +44,68 @@ public sealed class FleetFallbackTests
         Assert.False(limiter.FallbackHasTokenNow);
         time.Advance(limiter.FallbackPeriod);
         Assert.Equal(FleetPermitSource.Fallback, (await first.WaitAsync(Bound)).Source);
+    }
+
+    /// <summary>A fleet bucket of 100/s, and a static share of one token in about 30 hours: a wait in it never ends by itself here.</summary>
+    private static void NearlyNoShare(RedisL2Options o)
+    {
+        o.FleetRateLimits.SecretsManagerRequestsPerSecond = 100;
+        o.FleetRateLimits.FallbackFleetSize = 10_000_000;
+    }
+
+    [RedisFact]
+    public async Task A_wait_in_the_static_share_ends_when_the_connection_is_restored()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var level = await Levels.CreateAsync(server, Levels.NewNamespace(), Levels.NewKey(), NearlyNoShare, time);
+        var limiter = level.FleetLimiter[FleetQuota.SecretsManager]!;
+        Assert.Equal(FleetPermitSource.Fleet, (await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source);
+
+        var failed = RedisRestartTests.Failed(level);
+        var restored = RedisRestartTests.Restored(level);
+        await server.KillAsync();
+        await failed.WaitAsync(Bound);
+        var waiting = level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager).AsTask();
+        await Wait.UntilAsync(() => limiter.FallbackQueued == 1, seconds: 60);
+
+        // The clock stands still: only the reconnect can end this wait. Before the fix it lasted until the share's token.
+        await server.StartAsync();
+        await restored.WaitAsync(Bound);
+        Assert.Equal(FleetPermitSource.Fleet, (await waiting.WaitAsync(Bound)).Source);
+        Assert.Equal(0, limiter.FallbackQueued);
+        Assert.False(limiter.FallingBack);
+    }
+
+    [RedisFact]
+    public async Task A_wait_in_the_static_share_asks_Redis_again_after_the_breakers_first_break()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var level = await Levels.CreateAsync(server, Levels.NewNamespace(), Levels.NewKey(), o =>
+        {
+            NearlyNoShare(o);
+            o.OperationTimeout = TimeSpan.FromMilliseconds(250); // on the test's clock: only its steps below end a call
+        }, time);
+        var limiter = level.FleetLimiter[FleetQuota.SecretsManager]!;
+        Assert.Equal(FleetPermitSource.Fleet, (await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source);
+        await using var admin = await server.ConnectAdminAsync();
+
+        // The connection stays up while Redis does not answer: the call times out (on the test's clock) and falls back.
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "2000", "ALL");
+        var waiting = level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager).AsTask();
+        await Wait.UntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromMilliseconds(10)); // past the 250 ms operation timeout, in steps, until the call has given up
+            return limiter.FallbackQueued == 1;
+        }, seconds: 60);
+        Assert.Equal(1, limiter.FallbackQueued);
+        await admin.GetDatabase().PingAsync(); // answered once the pause is over
+        Assert.False(waiting.IsCompleted);
+
+        // Redis answers again, and nothing told this instance: the wait ends after the first break, not at the share's token.
+        time.Advance(new RedisCircuitBreakerOptions().FirstBreakDuration); // the default, 1 s
+        Assert.Equal(FleetPermitSource.Fleet, (await waiting.WaitAsync(Bound)).Source);
+        Assert.Equal(0, limiter.FallbackQueued);
     }
 }
