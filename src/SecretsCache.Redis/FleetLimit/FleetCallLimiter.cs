@@ -11,13 +11,29 @@ namespace SecretsCache.Redis.FleetLimit;
 /// </summary>
 internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota, double fleetRate, ClientRateLimiter staticShare) : ICallLimiter, IDisposable
 {
-    /// <summary>The fleet's rate: what one instance may get when the others are idle.</summary>
-    public double RequestsPerSecond => fleetRate;
+    /// <summary>
+    /// The fleet's rate (what one instance may get when the others are idle) while Redis answers; while the level falls back,
+    /// the rate of the share it waits in, which a re-cut for the observed fleet may have made far lower than the fleet's.
+    /// </summary>
+    public double RequestsPerSecond => Level() switch
+    {
+        { FallingBack: true } limiter => limiter.FallbackRate,
+        null when fleet.Level is null => staticShare.RequestsPerSecond,
+        _ => fleetRate,
+    };
 
-    public bool HasTokenNow =>
-        fleet.Level?.FleetLimiter[quota] is { FallingBack: false } limiter
-            ? !limiter.LastFoundEmpty
-            : staticShare.HasTokenNow;
+    /// <summary>
+    /// The state of the bucket a request would take from now: the fleet's (as the last round trip found it), or while the
+    /// level falls back the share the level waits in (after a re-cut, not the provider's share it replaced, which sits full).
+    /// </summary>
+    public bool HasTokenNow => Level() switch
+    {
+        { FallingBack: true } limiter => limiter.FallbackHasTokenNow,
+        { } limiter => !limiter.LastFoundEmpty,
+        null => fleet.Level is null ? staticShare.HasTokenNow : true,
+    };
+
+    private FleetQuotaLimiter? Level() => fleet.Level?.FleetLimiter[quota];
 
     public async ValueTask AcquireAsync(string? reference, CancellationToken cancellationToken)
     {
