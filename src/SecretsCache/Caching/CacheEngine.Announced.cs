@@ -43,7 +43,7 @@ internal sealed partial class CacheEngine
     /// <returns>Whether a fetch was started.</returns>
     public bool ApplyAnnouncedVersion(string canonicalKey, string? version)
     {
-        if (_disposed.IsCancellationRequested || !_entries.TryGetValue(canonicalKey, out var entry) || !entry.IsKey(canonicalKey)
+        if (_disposed.IsCancellationRequested || !TryGetEntry(canonicalKey, out var entry) || !entry.IsKey(canonicalKey)
             || entry.Value is not { } value || string.Equals(value.Secret.Version, version, StringComparison.Ordinal))
         {
             return false;
@@ -72,9 +72,9 @@ internal sealed partial class CacheEngine
     /// </summary>
     public IEnumerable<string> HeldKeys()
     {
-        foreach (var (key, entry) in _entries)
+        foreach (var (key, slot) in _entries)
         {
-            if (entry.IsKey(key) && !entry.Evicted && entry.Value is not null)
+            if (slot.Entry is var entry && entry.IsKey(key) && !entry.Evicted && entry.Value is not null)
             {
                 yield return key;
             }
@@ -84,7 +84,7 @@ internal sealed partial class CacheEngine
     /// <summary>Applies another instance's <see cref="Invalidate"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidation(string canonicalKey)
     {
-        if (_entries.TryGetValue(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && Remove(entry, out var changes))
+        if (TryGetEntry(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && Remove(entry, out var changes))
         {
             Fire(entry.Key, changes);
         }
@@ -93,7 +93,7 @@ internal sealed partial class CacheEngine
     /// <summary>How long the value this L1 holds for <paramref name="canonicalKey"/> stays fresh from now (zero once expired); null when it holds none.</summary>
     public TimeSpan? FreshFor(string canonicalKey)
     {
-        if (!_entries.TryGetValue(canonicalKey, out var entry) || !entry.IsKey(canonicalKey) || entry.Value is not { } value)
+        if (!TryGetEntry(canonicalKey, out var entry) || !entry.IsKey(canonicalKey) || entry.Value is not { } value)
         {
             return null;
         }
@@ -104,7 +104,7 @@ internal sealed partial class CacheEngine
 
     /// <summary>Whether this L1 has an entry for <paramref name="canonicalKey"/> now (fetched, or being fetched).</summary>
     public bool Holds(string canonicalKey) =>
-        _entries.TryGetValue(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && !entry.Evicted;
+        TryGetEntry(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && !entry.Evicted;
 
     /// <summary>Applies another instance's <see cref="InvalidateAll"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidateAll() => RemoveAll();

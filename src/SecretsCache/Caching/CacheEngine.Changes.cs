@@ -29,7 +29,7 @@ internal sealed partial class CacheEngine
                     continue;
                 }
 
-                entry.MarkUsed(_useClock);
+                MarkUsed(entry);
                 var side = entry.Side;
                 side.Changes ??= new CancellationTokenSource();
                 return new CancellationChangeToken(side.Changes.Token);

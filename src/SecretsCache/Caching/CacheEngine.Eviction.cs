@@ -5,7 +5,7 @@ namespace SecretsCache.Caching;
 /// <summary>
 /// The size bound, an approximate LRU by sampling. Policy: an insert that takes the cache past
 /// <see cref="SecretsCacheOptions.MaxEntries"/> evicts until it is back within it, one entry per insert in the steady state.
-/// The victim is the least recently used (read, watched or inserted: <see cref="CacheEntry.LastUsed"/>) of the next
+/// The victim is the least recently used (read, watched or inserted: <see cref="UseStamps"/>) of the next
 /// <see cref="Sample"/> entries under a hand that walks the index round and round. The index is a hash table, so those are a
 /// sample of the cache unrelated to age, and a cache of at most <see cref="Sample"/> entries is exact LRU. The work is the
 /// same at any size (the hand looks at <see cref="MaxSteps"/> keys at most), so no caller pays for a scan. The entry being
@@ -24,7 +24,7 @@ internal sealed partial class CacheEngine
 
     // The clock hand: an enumerator of the index, continued from one eviction to the next and restarted at the end. A
     // ConcurrentDictionary enumerator tolerates concurrent changes; it may show a removed entry (skipped: Evicted is set).
-    private IEnumerator<KeyValuePair<string, CacheEntry>>? _hand;
+    private IEnumerator<KeyValuePair<string, IndexSlot>>? _hand;
 
     private void EvictOverflow(CacheEntry inserted)
     {
@@ -83,14 +83,15 @@ internal sealed partial class CacheEngine
                 continue;
             }
 
-            var (key, entry) = _hand.Current;
+            var (key, slot) = _hand.Current;
+            var entry = slot.Entry;
             if (entry.Evicted || ReferenceEquals(entry, inserted) || !entry.IsKey(key))
             {
                 continue;
             }
 
             sampled++;
-            var age = (long)unchecked((uint)(now - entry.LastUsed)); // the use clock may wrap; ages stay right
+            var age = _uses.Age(entry.Use, now);
             if (age > oldestAge)
             {
                 (oldest, oldestAge) = (entry, age);

@@ -172,7 +172,7 @@ internal sealed partial class CacheEngine
         var fetched = unchanged ? now : FetchedTicks(secret, now);
         var (refreshAt, expiresAt, staleUntil) = Schedule(entry, fetched);
         var fetchedAt = unchanged ? previous!.FetchedAt : fetched;
-        entry.Value = new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil);
+        SetValue(entry, new CachedValue(secret, fetchedAt, refreshAt, expiresAt, staleUntil));
         entry.Failure = null;
         Log.Fetched(_logger, entry.Key, secret.Version);
 
@@ -194,7 +194,7 @@ internal sealed partial class CacheEngine
         if (error is SecretNotFoundException)
         {
             // Authoritative: the secret or version is gone, so the old value must not be served.
-            entry.Value = null;
+            SetValue(entry, null);
             entry.Failure = new FailureState(ExceptionDispatchInfo.Capture(error), 1, now + _policy.Ticks(_options.NegativeTtl), IsNotFound: true);
             Log.NotFound(_logger, entry.Key, _options.NegativeTtl.TotalMilliseconds);
             return;

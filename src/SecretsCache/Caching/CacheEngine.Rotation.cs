@@ -52,7 +52,7 @@ internal sealed partial class CacheEngine
         RotationLog.ForcedRefreshLimited(_logger, entry.Key, _options.MinForcedRefreshInterval.TotalMilliseconds);
         if (entry.Value is { } value && now < value.ExpiresAt)
         {
-            entry.MarkUsed(_useClock);
+            MarkUsed(entry);
             return value.Secret;
         }
 

@@ -59,13 +59,13 @@ internal sealed partial class CacheEngine
                     if (now - fetchedAt >= bound)
                     {
                         var expiresAt = Math.Min(value.ExpiresAt - shift, now);
-                        entry.Value = value with { FetchedAt = fetchedAt, RefreshAt = expiresAt, ExpiresAt = expiresAt, StaleUntil = value.StaleUntil - shift };
+                        SetValue(entry, value with { FetchedAt = fetchedAt, RefreshAt = expiresAt, ExpiresAt = expiresAt, StaleUntil = value.StaleUntil - shift });
                         expired++;
                     }
                     else
                     {
                         var (refreshAt, expiresAt, staleUntil) = Schedule(entry, fetchedAt);
-                        entry.Value = value with { FetchedAt = fetchedAt, RefreshAt = refreshAt, ExpiresAt = expiresAt, StaleUntil = staleUntil };
+                        SetValue(entry, value with { FetchedAt = fetchedAt, RefreshAt = refreshAt, ExpiresAt = expiresAt, StaleUntil = staleUntil });
                         rescheduled++;
                     }
                 }
@@ -78,7 +78,7 @@ internal sealed partial class CacheEngine
     }
 
     /// <summary>The cached value of a reference, if any (for tests of schedules).</summary>
-    internal CachedValue? ValueOf(string text) => _entries.TryGetValue(SecretReference.Parse(text).CanonicalText, out var entry) ? entry.Value : null;
+    internal CachedValue? ValueOf(string text) => TryGetEntry(SecretReference.Parse(text).CanonicalText, out var entry) ? entry.Value : null;
 
     /// <summary>Where the engine clock and the wall clock stood, so a restore can tell how much time the engine clock did not count.</summary>
     private ClockReading ReadClocks() => new(_time.GetUtcNow(), _clock.Now());

@@ -20,10 +20,10 @@ internal sealed partial class CacheEngine
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        if (!_entries.TryGetValue(text, out var entry) || entry.Evicted)
+        if (!TryGetEntry(text, out var entry) || entry.Evicted)
         {
             // Another spelling of a cached key (an alias not yet seen): parse, but never add to the index.
-            if (!_entries.TryGetValue(SecretReference.Parse(text).CanonicalText, out entry) || entry.Evicted)
+            if (!TryGetEntry(SecretReference.Parse(text).CanonicalText, out entry) || entry.Evicted)
             {
                 secret = null;
                 return false;
@@ -37,7 +37,7 @@ internal sealed partial class CacheEngine
             return false;
         }
 
-        entry.MarkUsed(_useClock);
+        MarkUsed(entry);
         if (_hits.Enabled)
         {
             SecretsCacheMetrics.Add(_hits, in entry.Tags);
@@ -54,20 +54,13 @@ internal sealed partial class CacheEngine
     /// </summary>
     public Secret Get(string text, CancellationToken cancellationToken)
     {
-        var entry = Resolve(text);
-        var now = _clock.Now();
-        if (entry.FreshAt(now) is { } fresh)
+        if (TryHit(text, out var fresh, out var slot))
         {
-            entry.MarkUsed(_useClock);
-            if (_hits.Enabled)
-            {
-                SecretsCacheMetrics.Add(_hits, in entry.Tags);
-            }
-
             return fresh;
         }
 
-        var pending = StartOffContext(entry, now, cancellationToken);
+        var entry = slot.Entry is { Evicted: false } found ? found : ResolveSlow(text);
+        var pending = StartOffContext(entry, _clock.Now(), cancellationToken);
         if (pending.IsCompleted)
         {
             return pending.GetAwaiter().GetResult(); // a hit in refresh-ahead's window, a stale value, a cached error

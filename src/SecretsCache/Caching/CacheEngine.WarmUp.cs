@@ -70,7 +70,7 @@ internal sealed partial class CacheEngine
         var evicted = new List<string>();
         foreach (var (text, entry) in requested)
         {
-            if (!_entries.TryGetValue(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
+            if (!TryGetEntry(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
             {
                 // Pushed out by the size bound: a later read goes to AWS again, so it was not warmed up. Not a failure of
                 // the reference (nor a configuration error): the list does not fit in MaxEntries.

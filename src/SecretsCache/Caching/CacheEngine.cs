@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using SecretsCache.Composition;
@@ -30,9 +31,11 @@ internal sealed partial class CacheEngine : IDisposable
     // One index: each entry under its canonical key, and under every other reference text already seen (its aliases, at
     // most CacheEntry.MaxAliases), so a hit is one lookup and parses nothing. An alias is never another entry's canonical
     // key: the canonical text of a canonical text is itself. _count counts entries, not keys.
-    private readonly ConcurrentDictionary<string, CacheEntry> _entries = new(StringComparer.Ordinal);
+    // Each key's slot carries a copy of what a hit needs (IndexSlot), so a hit reads the index and not the entry.
+    private readonly ConcurrentDictionary<string, IndexSlot> _entries = new(StringComparer.Ordinal);
+    private readonly UseStamps _uses = new();
     private int _count;
-    private int _useClock; // counts inserts: the clock of CacheEntry.LastUsed (CacheEngine.Eviction.cs)
+    private int _useClock; // counts inserts: the clock of the use stamps (CacheEngine.Eviction.cs)
 
     /// <summary>Serving stale is logged at most once per entry per this interval; the stale-served metric counts every read.</summary>
     internal static readonly TimeSpan StaleLogInterval = TimeSpan.FromSeconds(10);
@@ -60,22 +63,39 @@ internal sealed partial class CacheEngine : IDisposable
 
     public ValueTask<Secret> GetAsync(string text, CancellationToken cancellationToken)
     {
-        // The hit, kept this small on purpose: a lookup, a clock read and one cache line of the entry. The fewer instructions a
-        // hit takes, the more of the next reads' memory accesses a core overlaps with this one's (docs/benchmarks.md).
-        var entry = Resolve(text);
-        var now = _clock.Now();
-        if (entry.FreshAt(now) is { } fresh)
+        // The hit, kept this small on purpose: a lookup, a clock read and the index's own node (the entry is not read). The
+        // fewer instructions and memory accesses a hit takes, the more of the next reads' a core overlaps with this one's
+        // (docs/benchmarks.md).
+        if (TryHit(text, out var fresh, out var slot))
         {
-            entry.MarkUsed(_useClock);
-            if (_hits.Enabled)
-            {
-                SecretsCacheMetrics.Add(_hits, in entry.Tags);
-            }
-
             return new ValueTask<Secret>(fresh);
         }
 
-        return GetNotFreshAsync(entry, now, cancellationToken);
+        return GetNotFreshAsync(slot.Entry is { Evicted: false } entry ? entry : ResolveSlow(text), _clock.Now(), cancellationToken);
+    }
+
+    /// <summary>
+    /// A fresh hit, counted: the whole of it. Otherwise false, with the slot found (default when none); an entry being
+    /// removed may still answer from an alias's slot until its removal ends, as a read just before it would have.
+    /// </summary>
+    private bool TryHit(string text, [NotNullWhen(true)] out Secret? fresh, out IndexSlot slot)
+    {
+        ArgumentNullException.ThrowIfNull(text, "reference");
+        ObjectDisposedException.ThrowIf(_isDisposed, this); // Before the fast path: a disposed cache serves no hits.
+        if (_entries.TryGetValue(text, out slot) && slot.FreshAt(_clock.Now()) is { } secret)
+        {
+            _uses.Touch(slot.Use, _useClock);
+            if (_hits.Enabled)
+            {
+                SecretsCacheMetrics.Add(_hits, in slot.Entry.Tags);
+            }
+
+            fresh = secret;
+            return true;
+        }
+
+        fresh = null;
+        return false;
     }
 
     /// <summary>A read of an entry with no value fresh enough for the hit path: inside the refresh-ahead window, or a miss.</summary>
@@ -84,7 +104,7 @@ internal sealed partial class CacheEngine : IDisposable
         var value = entry.Value;
         if (value is not null && now < value.ExpiresAt)
         {
-            entry.MarkUsed(_useClock);
+            MarkUsed(entry);
             SecretsCacheMetrics.Add(_hits, in entry.Tags);
             if (now >= value.RefreshAt)
             {
@@ -106,7 +126,7 @@ internal sealed partial class CacheEngine : IDisposable
     public void Invalidate(string text)
     {
         var key = SecretReference.Parse(text).CanonicalText;
-        if (_entries.TryGetValue(key, out var entry) && Remove(entry, out var changes))
+        if (TryGetEntry(key, out var entry) && Remove(entry, out var changes))
         {
             Fire(entry.Key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
@@ -151,7 +171,7 @@ internal sealed partial class CacheEngine : IDisposable
     private async ValueTask<Secret> GetSlowAsync(CacheEntry entry, CachedValue? value, long now, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
-        entry.MarkUsed(_useClock);
+        MarkUsed(entry);
         var failure = entry.Failure;
         if (failure is not null && now < failure.RetryAt)
         {
@@ -201,10 +221,10 @@ internal sealed partial class CacheEngine : IDisposable
     private CacheEntry Resolve(string text)
     {
         ArgumentNullException.ThrowIfNull(text, "reference");
-        ObjectDisposedException.ThrowIf(_isDisposed, this); // Before the fast path: a disposed cache serves no hits.
-        if (_entries.TryGetValue(text, out var entry) && !entry.Evicted)
+        ObjectDisposedException.ThrowIf(_isDisposed, this);
+        if (_entries.TryGetValue(text, out var slot) && !slot.Entry.Evicted)
         {
-            return entry;
+            return slot.Entry;
         }
 
         return ResolveSlow(text);
@@ -218,11 +238,12 @@ internal sealed partial class CacheEngine : IDisposable
         var key = isCanonical ? text : reference.CanonicalText; // the caller's string, when it is the key: one string less
         while (true)
         {
-            if (!_entries.TryGetValue(key, out var entry) || entry.Evicted)
+            if (!TryGetEntry(key, out var entry) || entry.Evicted)
             {
-                var candidate = new CacheEntry(key, reference, EntryTags.For(reference, _options.IncludeNamesInTelemetry), Interlocked.Increment(ref _useClock));
-                if (entry is not null ? !_entries.TryUpdate(key, candidate, entry) : !_entries.TryAdd(key, candidate))
+                var candidate = new CacheEntry(key, reference, EntryTags.For(reference, _options.IncludeNamesInTelemetry), _uses.Allocate(Interlocked.Increment(ref _useClock)));
+                if (entry is not null ? !_entries.TryUpdate(key, new IndexSlot(candidate), new IndexSlot(entry)) : !_entries.TryAdd(key, new IndexSlot(candidate)))
                 {
+                    _uses.Release(candidate.Use);
                     continue; // Lost a race with another thread adding or evicting this key; look again.
                 }
 
@@ -247,7 +268,7 @@ internal sealed partial class CacheEngine : IDisposable
 
                 if (entry.TryAddAlias(text))
                 {
-                    _entries[text] = entry; // may replace an alias of an evicted entry, never another entry's key
+                    _entries[text] = IndexSlot.Of(entry); // may replace an alias of an evicted entry, never another entry's key
                 }
             }
 
@@ -258,11 +279,11 @@ internal sealed partial class CacheEngine : IDisposable
     /// <summary>Each entry once: the index also holds aliases.</summary>
     private IEnumerable<CacheEntry> Entries()
     {
-        foreach (var (key, entry) in _entries)
+        foreach (var (key, slot) in _entries)
         {
-            if (entry.IsKey(key))
+            if (slot.Entry.IsKey(key))
             {
-                yield return entry;
+                yield return slot.Entry;
             }
         }
     }
@@ -274,11 +295,15 @@ internal sealed partial class CacheEngine : IDisposable
     /// <summary>Keys in the index, aliases included (for tests of the bound).</summary>
     internal int IndexSize => _entries.Count;
 
+    /// <summary>Use cells held (one per entry in the index; for tests of the bound).</summary>
+    internal int UseCellsInUse => _uses.InUse;
+
     /// <summary>Removes the entry and its aliases; <paramref name="changes"/> is its change-token source, for the caller to fire.</summary>
     private bool Remove(CacheEntry entry, out CancellationTokenSource? changes)
     {
         changes = null;
-        if (!_entries.TryRemove(new KeyValuePair<string, CacheEntry>(entry.Key, entry)))
+        var slot = new IndexSlot(entry); // equal to any slot of this entry
+        if (!_entries.TryRemove(new KeyValuePair<string, IndexSlot>(entry.Key, slot)))
         {
             return false;
         }
@@ -296,19 +321,58 @@ internal sealed partial class CacheEngine : IDisposable
             // Without an iterator: an invalidation or eviction allocates nothing for the aliases.
             if (entry.FirstAlias is { } first)
             {
-                _entries.TryRemove(new KeyValuePair<string, CacheEntry>(first, entry));
+                _entries.TryRemove(new KeyValuePair<string, IndexSlot>(first, slot));
             }
 
             if (entry.MoreAliases is { } more)
             {
                 foreach (var alias in more)
                 {
-                    _entries.TryRemove(new KeyValuePair<string, CacheEntry>(alias, entry));
+                    _entries.TryRemove(new KeyValuePair<string, IndexSlot>(alias, slot));
                 }
             }
         }
 
+        _uses.Release(entry.Use);
         _announcements?.Dropped(entry.Key); // CacheEngine.Announced.cs: a backplane forgets the key, so it stays within MaxEntries.
         return true;
+    }
+
+    /// <summary>The entry under <paramref name="key"/> in the index (its own key or an alias), if any.</summary>
+    private bool TryGetEntry(string key, [NotNullWhen(true)] out CacheEntry? entry)
+    {
+        var found = _entries.TryGetValue(key, out var slot);
+        entry = slot.Entry;
+        return found;
+    }
+
+    /// <summary>Notes a read or watch of <paramref name="entry"/> for the size bound.</summary>
+    private void MarkUsed(CacheEntry entry) => _uses.Touch(entry.Use, _useClock);
+
+    /// <summary>
+    /// Sets the entry's value and replaces its index slots (its key's and its aliases'), so hits see the new value, or stop
+    /// seeing one. Under the entry's gate, so the slots follow the values in order; a slot is replaced only while it still
+    /// holds this entry.
+    /// </summary>
+    private void SetValue(CacheEntry entry, CachedValue? value)
+    {
+        lock (entry.Gate)
+        {
+            entry.Value = value;
+            var slot = IndexSlot.Of(entry);
+            _entries.TryUpdate(entry.Key, slot, slot);
+            if (entry.FirstAlias is { } first)
+            {
+                _entries.TryUpdate(first, slot, slot);
+            }
+
+            if (entry.MoreAliases is { } more)
+            {
+                foreach (var alias in more)
+                {
+                    _entries.TryUpdate(alias, slot, slot);
+                }
+            }
+        }
     }
 }

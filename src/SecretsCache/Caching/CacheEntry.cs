@@ -17,8 +17,6 @@ internal sealed class CacheEntry
     /// <summary>The canonical text: the cache key (the caller's own string when it was already canonical).</summary>
     public readonly string Key;
 
-    // The runtime lays reference fields out in declaration order, then the others by size: what a hit reads (the fresh
-    // secret and its time, LastUsed, Evicted) is declared last, so it shares one cache line.
     private SecretReference? _reference;
     private EntrySide? _side;
     private string? _alias;
@@ -29,26 +27,20 @@ internal sealed class CacheEntry
     private readonly EntryTags _tags;
     private volatile CachedValue? _value;
 
-    // A copy of the value's secret and of the time until which a hit may return it without a look at the value itself (its
-    // RefreshAt, at or before ExpiresAt), so a hit reads the entry and nothing else. Written secret first, then time; read
-    // time first, then secret: a reader that sees a time sees its secret or a newer one, never an older one.
-    private Secret? _freshSecret;
-    private long _freshUntil = long.MinValue;
-
     /// <summary>
-    /// The engine's use clock (its count of inserts) when the entry was last read or watched; the size bound evicts the least
-    /// recently used of a sample (CacheEngine.Eviction.cs).
+    /// This entry's cell in the engine's <see cref="UseStamps"/>: when it was last read, watched or inserted, for the size
+    /// bound (CacheEngine.Eviction.cs). Copied into its index slots, so a hit notes its use without reading the entry.
     /// </summary>
-    public int LastUsed;
+    public readonly int Use;
 
     public volatile bool Evicted;
 
-    public CacheEntry(string key, SecretReference reference, EntryTags tags, int now)
+    public CacheEntry(string key, SecretReference reference, EntryTags tags, int use)
     {
         Key = key;
         _reference = reference;
         _tags = tags;
-        LastUsed = now;
+        Use = use;
     }
 
     public SecretReference Reference => _reference ?? SecretReference.Parse(Key);
@@ -56,15 +48,16 @@ internal sealed class CacheEntry
     /// <summary>The metric tags of this entry, built once (and shared by entries alike) so a hit allocates nothing.</summary>
     public ref readonly TagList Tags => ref _tags.Tags;
 
-    /// <summary>The last good value; kept while it can still be served stale.</summary>
+    /// <summary>
+    /// The last good value; kept while it can still be served stale. Set only through the engine's <c>SetValue</c>, which
+    /// also replaces the entry's index slots (what a hit reads).
+    /// </summary>
     public CachedValue? Value
     {
         get => _value;
         set
         {
             _value = value;
-            Volatile.Write(ref _freshSecret, value?.Secret);
-            Volatile.Write(ref _freshUntil, value?.RefreshAt ?? long.MinValue);
             _reference = null; // the canonical text holds the same reference, and the entry no longer waits on a first fetch
         }
     }
@@ -82,8 +75,8 @@ internal sealed class CacheEntry
         }
     }
 
-    /// <summary>The cached secret, if it is fresh and not yet due for a refresh at <paramref name="now"/>: the whole of a hit.</summary>
-    public Secret? FreshAt(long now) => now < Volatile.Read(ref _freshUntil) ? Volatile.Read(ref _freshSecret) : null;
+    /// <summary>The cached secret, if it is fresh and not yet due for a refresh at <paramref name="now"/> (a hit's test, from the entry).</summary>
+    public Secret? FreshAt(long now) => _value is { } value && now < value.RefreshAt ? value.Secret : null;
 
     /// <summary>An object no one else locks: the entry itself.</summary>
     public object Gate => this;
@@ -93,18 +86,6 @@ internal sealed class CacheEntry
 
     /// <summary>The side state if it was ever made, without making it.</summary>
     public EntrySide? SideIfAny => Volatile.Read(ref _side);
-
-    /// <summary>
-    /// Notes a read or watch. Written only when the use clock moved since (it moves once per insert, not per read), so hits
-    /// on a cache that is not churning write nothing, and a hot entry's cache line is not written by every core.
-    /// </summary>
-    public void MarkUsed(int now)
-    {
-        if (LastUsed != now)
-        {
-            LastUsed = now;
-        }
-    }
 
     /// <summary>True when <paramref name="indexKey"/> is this entry's own key in the index, not one of its aliases.</summary>
     public bool IsKey(string indexKey) => ReferenceEquals(indexKey, Key) || string.Equals(indexKey, Key, StringComparison.Ordinal);

@@ -221,6 +221,7 @@ public sealed class EvictionTests
 
         // What evicted entries held is gone with them: index keys (aliases), change-token sources, announced versions.
         Assert.InRange(cache.Provider.Engine.IndexSize, count, 2 * count);
+        Assert.Equal(count, cache.Provider.Engine.UseCellsInUse); // each evicted entry gave its use cell back
         var (changeTokens, announced) = cache.Provider.ChangeTrackingSizes;
         Assert.InRange(changeTokens, 0, count);
         Assert.InRange(announced, 0, count);

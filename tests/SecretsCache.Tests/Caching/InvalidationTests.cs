@@ -23,6 +23,25 @@ public sealed class InvalidationTests
         Assert.Equal(2, cache.Source.Calls);
     }
 
+    [Theory]
+    [InlineData("app/db", "sm:app/db")]
+    [InlineData("sm:app/db", "app/db")]
+    public async Task A_refresh_read_through_one_spelling_is_what_a_hit_through_every_other_returns(string refreshed, string other)
+    {
+        // A hit reads the index's slot of the spelling it was given; every spelling must see the refreshed value.
+        using var cache = CacheHarness.Create();
+        cache.Source.Set("app/db", "one");
+        Assert.Equal("one", await cache.ReadAsync("app/db"));
+        Assert.Equal("one", await cache.ReadAsync("sm:app/db"));
+        cache.Source.Set("app/db", "two");
+
+        await cache.Provider.RefreshAsync(refreshed);
+
+        Assert.Equal("two", await cache.ReadAsync(other));
+        Assert.Equal("two", await cache.ReadAsync(refreshed));
+        Assert.Equal(2, cache.Source.Calls);
+    }
+
     [Fact]
     public async Task Invalidate_leaves_other_keys_and_other_versions_alone()
     {
