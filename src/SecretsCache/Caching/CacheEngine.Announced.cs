@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using SecretsCache.Sources;
 
 namespace SecretsCache.Caching;
@@ -43,7 +44,7 @@ internal sealed partial class CacheEngine
     /// <returns>Whether a fetch was started.</returns>
     public bool ApplyAnnouncedVersion(string canonicalKey, string? version)
     {
-        if (_disposed.IsCancellationRequested || !TryGetEntry(canonicalKey, out var entry) || !entry.IsKey(canonicalKey)
+        if (_disposed.IsCancellationRequested || !TryGetOwnEntry(canonicalKey, out var entry)
             || entry.Value is not { } value || string.Equals(value.Secret.Version, version, StringComparison.Ordinal))
         {
             return false;
@@ -76,7 +77,7 @@ internal sealed partial class CacheEngine
         {
             if (slot.Entry is var entry && entry.IsKey(key) && !entry.Evicted && entry.Value is not null)
             {
-                yield return key;
+                yield return entry.Key;
             }
         }
     }
@@ -84,7 +85,7 @@ internal sealed partial class CacheEngine
     /// <summary>Applies another instance's <see cref="Invalidate"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidation(string canonicalKey)
     {
-        if (TryGetEntry(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && Remove(entry, out var changes))
+        if (TryGetOwnEntry(canonicalKey, out var entry) && Remove(entry, out var changes))
         {
             Fire(entry.Key, changes);
         }
@@ -93,7 +94,7 @@ internal sealed partial class CacheEngine
     /// <summary>How long the value this L1 holds for <paramref name="canonicalKey"/> stays fresh from now (zero once expired); null when it holds none.</summary>
     public TimeSpan? FreshFor(string canonicalKey)
     {
-        if (!TryGetEntry(canonicalKey, out var entry) || !entry.IsKey(canonicalKey) || entry.Value is not { } value)
+        if (!TryGetOwnEntry(canonicalKey, out var entry) || entry.Value is not { } value)
         {
             return null;
         }
@@ -104,7 +105,14 @@ internal sealed partial class CacheEngine
 
     /// <summary>Whether this L1 has an entry for <paramref name="canonicalKey"/> now (fetched, or being fetched).</summary>
     public bool Holds(string canonicalKey) =>
-        TryGetEntry(canonicalKey, out var entry) && entry.IsKey(canonicalKey) && !entry.Evicted;
+        TryGetOwnEntry(canonicalKey, out var entry) && !entry.Evicted;
+
+    /// <summary>The entry whose canonical text is <paramref name="canonicalKey"/>, found under its own key, not an alias.</summary>
+    private bool TryGetOwnEntry(string canonicalKey, [NotNullWhen(true)] out CacheEntry? entry)
+    {
+        var key = IndexKeys.Of(canonicalKey);
+        return TryGetEntry(key, out entry) && entry.IsKey(key);
+    }
 
     /// <summary>Applies another instance's <see cref="InvalidateAll"/>, without announcing it again.</summary>
     public void ApplyAnnouncedInvalidateAll() => RemoveAll();

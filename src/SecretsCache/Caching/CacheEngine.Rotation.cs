@@ -58,7 +58,7 @@ internal sealed partial class CacheEngine
 
         // Nothing fresh is cached (the forced fetch failed, or the key was invalidated): the ordinary read path decides,
         // with its own single-flight, backoff and negative caching.
-        return await GetAsync(entry.Key, cancellationToken).ConfigureAwait(false);
+        return await GetAsync(entry.IndexKey, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Keeps the interval table from growing without bound: past the entry limit, forget keys whose interval has passed.</summary>

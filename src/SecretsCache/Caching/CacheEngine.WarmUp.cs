@@ -70,7 +70,7 @@ internal sealed partial class CacheEngine
         var evicted = new List<string>();
         foreach (var (text, entry) in requested)
         {
-            if (!TryGetEntry(entry.Key, out var kept) || !ReferenceEquals(kept, entry))
+            if (!TryGetEntry(entry.IndexKey, out var kept) || !ReferenceEquals(kept, entry))
             {
                 // Pushed out by the size bound: a later read goes to AWS again, so it was not warmed up. Not a failure of
                 // the reference (nor a configuration error): the list does not fit in MaxEntries.
@@ -140,7 +140,7 @@ internal sealed partial class CacheEngine
     /// <summary>Caches a value fetched outside the engine (a path listing), unless a fetch of that key is under way.</summary>
     public void Prime(SecretReference reference, Secret secret)
     {
-        var entry = Resolve(reference.CanonicalText);
+        var entry = Resolve(IndexKeys.Of(reference.CanonicalText));
         lock (entry.Gate)
         {
             if (entry.InFlight is not null)

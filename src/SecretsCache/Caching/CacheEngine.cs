@@ -126,9 +126,9 @@ internal sealed partial class CacheEngine : IDisposable
     public void Invalidate(string text)
     {
         var key = SecretReference.Parse(text).CanonicalText;
-        if (TryGetEntry(key, out var entry) && Remove(entry, out var changes))
+        if (TryGetEntry(IndexKeys.Of(key), out var entry) && Remove(entry, out var changes))
         {
-            Fire(entry.Key, changes); // The next fetch has no previous value to compare with: the holder must read again.
+            Fire(key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
 
         _announcements?.Invalidated(key); // CacheEngine.Announced.cs: every other instance of a fleet drops it too.
@@ -234,8 +234,9 @@ internal sealed partial class CacheEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var reference = SecretReference.Parse(text);
-        var isCanonical = string.Equals(text, reference.CanonicalText, StringComparison.Ordinal);
-        var key = isCanonical ? text : reference.CanonicalText; // the caller's string, when it is the key: one string less
+        var key = IndexKeys.Of(reference.CanonicalText);
+        var isKey = string.Equals(text, key, StringComparison.Ordinal);
+        key = isKey ? text : key; // the caller's string, when it is the key: one string less
         while (true)
         {
             if (!TryGetEntry(key, out var entry) || entry.Evicted)
@@ -254,7 +255,7 @@ internal sealed partial class CacheEngine : IDisposable
                 }
             }
 
-            if (isCanonical)
+            if (isKey)
             {
                 return entry;
             }
@@ -303,7 +304,7 @@ internal sealed partial class CacheEngine : IDisposable
     {
         changes = null;
         var slot = new IndexSlot(entry); // equal to any slot of this entry
-        if (!_entries.TryRemove(new KeyValuePair<string, IndexSlot>(entry.Key, slot)))
+        if (!_entries.TryRemove(new KeyValuePair<string, IndexSlot>(entry.IndexKey, slot)))
         {
             return false;
         }
@@ -360,7 +361,7 @@ internal sealed partial class CacheEngine : IDisposable
         {
             entry.Value = value;
             var slot = IndexSlot.Of(entry);
-            _entries.TryUpdate(entry.Key, slot, slot);
+            _entries.TryUpdate(entry.IndexKey, slot, slot);
             if (entry.FirstAlias is { } first)
             {
                 _entries.TryUpdate(first, slot, slot);

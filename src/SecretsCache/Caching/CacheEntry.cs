@@ -8,14 +8,14 @@ namespace SecretsCache.Caching;
 /// The state of one reference. Readers take snapshots of the volatile fields; writers change them under <see cref="Gate"/>.
 /// Kept small (the size bound multiplies it): what most entries never need (a failure, change tokens, the announced version,
 /// more than one alias, the stale-log clock) lives in <see cref="EntrySide"/>, made on first use, and the parsed reference
-/// is dropped once a value is stored (a refresh parses the canonical text again).
+/// is dropped once a value is stored (a refresh parses the index key again).
 /// </summary>
 internal sealed class CacheEntry
 {
     public const int MaxAliases = 16;
 
-    /// <summary>The canonical text: the cache key (the caller's own string when it was already canonical).</summary>
-    public readonly string Key;
+    /// <summary>The entry's key in the index (<see cref="IndexKeys"/>): the caller's own string when it was that spelling.</summary>
+    public readonly string IndexKey;
 
     private SecretReference? _reference;
     private EntrySide? _side;
@@ -35,15 +35,18 @@ internal sealed class CacheEntry
 
     public volatile bool Evicted;
 
-    public CacheEntry(string key, SecretReference reference, EntryTags tags, int use)
+    public CacheEntry(string indexKey, SecretReference reference, EntryTags tags, int use)
     {
-        Key = key;
+        IndexKey = indexKey;
         _reference = reference;
         _tags = tags;
         Use = use;
     }
 
-    public SecretReference Reference => _reference ?? SecretReference.Parse(Key);
+    /// <summary>The canonical text, as logs, errors, events and the fleet name the key; made again for a plain name (off the hit path).</summary>
+    public string Key => IndexKeys.CanonicalOf(IndexKey);
+
+    public SecretReference Reference => _reference ?? SecretReference.Parse(IndexKey);
 
     /// <summary>The metric tags of this entry, built once (and shared by entries alike) so a hit allocates nothing.</summary>
     public ref readonly TagList Tags => ref _tags.Tags;
@@ -76,7 +79,7 @@ internal sealed class CacheEntry
     }
 
     /// <summary>The cached secret, if it is fresh and not yet due for a refresh at <paramref name="now"/> (a hit's test, from the entry).</summary>
-    public Secret? FreshAt(long now) => _value is { } value && now < value.RefreshAt ? value.Secret : null;
+    public Secret? FreshAt(long now) => IndexSlot.Of(this).FreshAt(now);
 
     /// <summary>An object no one else locks: the entry itself.</summary>
     public object Gate => this;
@@ -88,7 +91,7 @@ internal sealed class CacheEntry
     public EntrySide? SideIfAny => Volatile.Read(ref _side);
 
     /// <summary>True when <paramref name="indexKey"/> is this entry's own key in the index, not one of its aliases.</summary>
-    public bool IsKey(string indexKey) => ReferenceEquals(indexKey, Key) || string.Equals(indexKey, Key, StringComparison.Ordinal);
+    public bool IsKey(string indexKey) => ReferenceEquals(indexKey, IndexKey) || string.Equals(indexKey, IndexKey, StringComparison.Ordinal);
 
     /// <summary>Records another text that reaches this entry; false when it is known or the list is full. Under <see cref="Gate"/>.</summary>
     public bool TryAddAlias(string text)

@@ -4,7 +4,7 @@ namespace SecretsCache.Caching;
 /// What the index holds under one key: the entry, and a copy of what a hit needs (the fresh secret, the time until which a
 /// hit may return it, and the entry's use cell), so a hit reads the index's own node and not the entry: once the cache
 /// outgrows the processor's caches that is one memory access less per hit (docs/benchmarks.md, "A hit, piece by piece").
-/// The engine replaces a key's slot whenever the entry's value changes (<c>CacheEngine.Publish</c>). Two slots are equal when
+/// The engine replaces a key's slot whenever the entry's value changes (<c>CacheEngine.SetValue</c>). Two slots are equal when
 /// they hold the same entry, whatever their copies: the index's conditional replacements and removals compare the entry.
 /// </summary>
 internal readonly struct IndexSlot : IEquatable<IndexSlot>
