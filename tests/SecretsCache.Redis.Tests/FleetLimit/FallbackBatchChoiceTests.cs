@@ -21,19 +21,9 @@ public sealed class FallbackBatchChoiceTests : IAsyncLifetime
     private RedisServer _server = null!;
     private FleetProviders _fleet = null!;
 
-    public async Task InitializeAsync()
-    {
-        _aws = await AwsEmulator.StartAsync();
-        _server = await RedisServer.StartNewAsync();
-        _fleet = new FleetProviders(_server, _aws);
-    }
+    public async Task InitializeAsync() => (_aws, _server, _fleet) = await FleetProviders.StartServersAsync();
 
-    public async Task DisposeAsync()
-    {
-        _fleet.Dispose();
-        await _server.DisposeAsync();
-        await _aws.DisposeAsync();
-    }
+    public Task DisposeAsync() => FleetProviders.StopServersAsync(_aws, _server, _fleet);
 
     [RedisFact]
     public async Task While_falling_back_a_warm_up_reads_singly_when_the_batch_share_it_would_wait_in_is_empty()
@@ -75,21 +65,6 @@ public sealed class FallbackBatchChoiceTests : IAsyncLifetime
         Assert.Equal(singles + 3, _aws.Requests.Count(GetSecretValue));
     }
 
-    /// <summary>Awaits <paramref name="task"/>, moving the stopped clock on by small steps while it waits (bounded in steps and time).</summary>
-    private static async Task<T> AdvancingAsync<T>(Task<T> task, FakeTimeProvider time)
-    {
-        for (var i = 0; i < 300; i++)
-        {
-            try
-            {
-                return await task.WaitAsync(TimeSpan.FromMilliseconds(25));
-            }
-            catch (TimeoutException)
-            {
-                time.Advance(TimeSpan.FromMilliseconds(50));
-            }
-        }
-
-        return await task.WaitAsync(Bound);
-    }
+    private static Task<T> AdvancingAsync<T>(Task<T> task, FakeTimeProvider time) =>
+        Wait.AdvancingAsync(task, time, step: TimeSpan.FromMilliseconds(50), patience: TimeSpan.FromMilliseconds(25), steps: 300, Bound);
 }

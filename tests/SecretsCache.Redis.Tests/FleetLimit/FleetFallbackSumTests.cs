@@ -36,9 +36,7 @@ public sealed class FleetFallbackSumTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task InitializeAsync()
     {
-        _aws = await AwsEmulator.StartAsync(new AwsEmulatorOptions { TimeProvider = _time }); // arrivals on the providers' clock
-        _server = await RedisServer.StartNewAsync();
-        _fleet = new FleetProviders(_server, _aws);
+        (_aws, _server, _fleet) = await FleetProviders.StartServersAsync(new AwsEmulatorOptions { TimeProvider = _time }); // arrivals on the providers' clock
         for (var i = 0; i < Instances * ReadsEach; i++)
         {
             _aws.CreateSecret(Name(i), "value-" + i.ToString(CultureInfo.InvariantCulture));
@@ -47,10 +45,8 @@ public sealed class FleetFallbackSumTests(ITestOutputHelper output) : IAsyncLife
 
     public async Task DisposeAsync()
     {
-        _fleet.Dispose();
+        await FleetProviders.StopServersAsync(_aws, _server, _fleet);
         await _services.DisposeAsync();
-        await _server.DisposeAsync();
-        await _aws.DisposeAsync();
     }
 
     [RedisFact]

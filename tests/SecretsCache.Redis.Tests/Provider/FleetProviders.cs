@@ -52,6 +52,22 @@ internal sealed class FleetProviders(RedisServer server, AwsEmulator aws) : IDis
         return providers;
     }
 
+    /// <summary>An emulator and a Redis server of a test class's own, with providers on both.</summary>
+    public static async Task<(AwsEmulator Aws, RedisServer Server, FleetProviders Fleet)> StartServersAsync(AwsEmulatorOptions? emulator = null)
+    {
+        var aws = await AwsEmulator.StartAsync(emulator);
+        var server = await RedisServer.StartNewAsync();
+        return (aws, server, new FleetProviders(server, aws));
+    }
+
+    /// <summary>Disposes what <see cref="StartServersAsync"/> made: the providers, then the servers.</summary>
+    public static async Task StopServersAsync(AwsEmulator aws, RedisServer server, FleetProviders fleet)
+    {
+        fleet.Dispose();
+        await server.DisposeAsync();
+        await aws.DisposeAsync();
+    }
+
     public static RedisComposition Of(SecretProvider provider) => RedisSecretProvider.FleetOf(provider) ?? throw new InvalidOperationException("Not a provider with a second level.");
 
     public static RedisSecondLevel LevelOf(SecretProvider provider) => Of(provider).Level ?? throw new InvalidOperationException("The second level is not up.");

@@ -17,19 +17,9 @@ public sealed class RedisRestartTests : IAsyncLifetime
     private RedisServer _server = null!;
     private FleetProviders _fleet = null!;
 
-    public async Task InitializeAsync()
-    {
-        _aws = await AwsEmulator.StartAsync();
-        _server = await RedisServer.StartNewAsync();
-        _fleet = new FleetProviders(_server, _aws);
-    }
+    public async Task InitializeAsync() => (_aws, _server, _fleet) = await FleetProviders.StartServersAsync();
 
-    public async Task DisposeAsync()
-    {
-        _fleet.Dispose();
-        await _server.DisposeAsync();
-        await _aws.DisposeAsync();
-    }
+    public Task DisposeAsync() => FleetProviders.StopServersAsync(_aws, _server, _fleet);
 
     private static void FastBreaker(RedisL2Options o)
     {
@@ -206,23 +196,9 @@ public sealed class RedisRestartTests : IAsyncLifetime
     /// A read that goes to AWS while Redis is down: the fleet limiter's static share starts empty when the fallback begins, so
     /// the stopped clock is moved on by refill periods until the read has its token (bounded in steps and time).
     /// </summary>
-    private static async Task<string> ReadWhileFallingBackAsync(SecretProvider provider, string key, FakeTimeProvider time)
-    {
-        var read = provider.GetStringAsync(key).AsTask();
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                return await read.WaitAsync(TimeSpan.FromMilliseconds(200));
-            }
-            catch (TimeoutException)
-            {
-                time.Advance(TimeSpan.FromMilliseconds(20)); // one refill of a 500/s share (the default fallback fleet of 10)
-            }
-        }
-
-        return await read.WaitAsync(Bound);
-    }
+    // Each step is one refill of a 500/s share (the default fallback fleet of 10).
+    private static Task<string> ReadWhileFallingBackAsync(SecretProvider provider, string key, FakeTimeProvider time) =>
+        Wait.AdvancingAsync(provider.GetStringAsync(key).AsTask(), time, step: TimeSpan.FromMilliseconds(20), patience: TimeSpan.FromMilliseconds(200), steps: 100, Bound);
 
     /// <summary>Completes when every level has seen its connection fail (StackExchange.Redis's ConnectionFailed), registered before the kill.</summary>
     internal static Task Failed(params RedisSecondLevel[] levels) => WhenEach(levels, static (m, handler) => m.ConnectionFailed += handler);
