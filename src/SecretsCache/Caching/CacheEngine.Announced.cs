@@ -110,8 +110,9 @@ internal sealed partial class CacheEngine
     /// <summary>The entry whose canonical text is <paramref name="canonicalKey"/>, found under its own key, not an alias.</summary>
     private bool TryGetOwnEntry(string canonicalKey, [NotNullWhen(true)] out CacheEntry? entry)
     {
-        var key = IndexKeys.Of(canonicalKey);
-        return TryGetEntry(key, out entry) && entry.IsKey(key);
+        var plain = IndexKeys.Of(canonicalKey);
+        return (TryGetEntry(plain, out entry) && entry.IsKey(plain))
+            || (!ReferenceEquals(plain, canonicalKey) && TryGetEntry(canonicalKey, out entry) && entry.IsKey(canonicalKey));
     }
 
     /// <summary>Applies another instance's <see cref="InvalidateAll"/>, without announcing it again.</summary>

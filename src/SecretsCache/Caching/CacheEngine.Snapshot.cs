@@ -78,7 +78,7 @@ internal sealed partial class CacheEngine
     }
 
     /// <summary>The cached value of a reference, if any (for tests of schedules).</summary>
-    internal CachedValue? ValueOf(string text) => TryGetEntry(IndexKeys.Of(SecretReference.Parse(text).CanonicalText), out var entry) ? entry.Value : null;
+    internal CachedValue? ValueOf(string text) => TryGetByCanonical(SecretReference.Parse(text).CanonicalText, out var entry) ? entry.Value : null;
 
     /// <summary>Where the engine clock and the wall clock stood, so a restore can tell how much time the engine clock did not count.</summary>
     private ClockReading ReadClocks() => new(_time.GetUtcNow(), _clock.Now());

@@ -23,7 +23,7 @@ internal sealed partial class CacheEngine
         if (!TryGetEntry(text, out var entry) || entry.Evicted)
         {
             // Another spelling of a cached key (an alias not yet seen): parse, but never add to the index.
-            if (!TryGetEntry(IndexKeys.Of(SecretReference.Parse(text).CanonicalText), out entry) || entry.Evicted)
+            if (!TryGetByCanonical(SecretReference.Parse(text).CanonicalText, out entry) || entry.Evicted)
             {
                 secret = null;
                 return false;

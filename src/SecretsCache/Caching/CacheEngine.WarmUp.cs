@@ -140,7 +140,7 @@ internal sealed partial class CacheEngine
     /// <summary>Caches a value fetched outside the engine (a path listing), unless a fetch of that key is under way.</summary>
     public void Prime(SecretReference reference, Secret secret)
     {
-        var entry = Resolve(IndexKeys.Of(reference.CanonicalText));
+        var entry = Resolve(IndexKeys.Of(reference.CanonicalText)); // finds the entry under either key spelling
         lock (entry.Gate)
         {
             if (entry.InFlight is not null)

@@ -34,6 +34,7 @@ internal sealed partial class CacheEngine : IDisposable
     // Each key's slot carries a copy of what a hit needs (IndexSlot), so a hit reads the index and not the entry.
     private readonly ConcurrentDictionary<string, IndexSlot> _entries = new(StringComparer.Ordinal);
     private readonly UseStamps _uses = new();
+    private readonly object[] _creationGates = [.. Enumerable.Range(0, 32).Select(_ => new object())];
     private int _count;
     private int _useClock; // counts inserts: the clock of the use stamps (CacheEngine.Eviction.cs)
 
@@ -126,7 +127,7 @@ internal sealed partial class CacheEngine : IDisposable
     public void Invalidate(string text)
     {
         var key = SecretReference.Parse(text).CanonicalText;
-        if (TryGetEntry(IndexKeys.Of(key), out var entry) && Remove(entry, out var changes))
+        if (TryGetByCanonical(key, out var entry) && Remove(entry, out var changes))
         {
             Fire(key, changes); // The next fetch has no previous value to compare with: the holder must read again.
         }
@@ -234,28 +235,44 @@ internal sealed partial class CacheEngine : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         var reference = SecretReference.Parse(text);
-        var key = IndexKeys.Of(reference.CanonicalText);
-        var isKey = string.Equals(text, key, StringComparison.Ordinal);
-        key = isKey ? text : key; // the caller's string, when it is the key: one string less
+        var canonical = reference.CanonicalText;
+        var plain = IndexKeys.Of(canonical);
+
+        // A new entry's own key is the caller's text when it is one of the reference's two key spellings (so no second
+        // string is kept), else its plain name.
+        var key = string.Equals(text, plain, StringComparison.Ordinal) || string.Equals(text, canonical, StringComparison.Ordinal) ? text : plain;
         while (true)
         {
-            if (!TryGetEntry(key, out var entry) || entry.Evicted)
-            {
-                var candidate = new CacheEntry(key, reference, EntryTags.For(reference, _options.IncludeNamesInTelemetry), _uses.Allocate(Interlocked.Increment(ref _useClock)));
-                if (entry is not null ? !_entries.TryUpdate(key, new IndexSlot(candidate), new IndexSlot(entry)) : !_entries.TryAdd(key, new IndexSlot(candidate)))
-                {
-                    _uses.Release(candidate.Use);
-                    continue; // Lost a race with another thread adding or evicting this key; look again.
-                }
+            CacheEntry? entry;
+            var added = false;
 
-                entry = candidate;
-                if (Interlocked.Increment(ref _count) > _options.MaxEntries)
+            // One creator at a time per reference: its entry may be keyed by either spelling, so a compare-and-swap on one key
+            // alone would let a reader of the other spelling add a second entry.
+            lock (_creationGates[(canonical.GetHashCode() & int.MaxValue) % _creationGates.Length])
+            {
+                if (!TryGetLive(plain, canonical, out entry))
                 {
-                    EvictOverflow(entry);
+                    var candidate = new CacheEntry(key, reference, EntryTags.For(reference, _options.IncludeNamesInTelemetry), _uses.Allocate(Interlocked.Increment(ref _useClock)));
+                    var replaced = _entries.TryGetValue(key, out var old)
+                        ? _entries.TryUpdate(key, new IndexSlot(candidate), old) // the key's evicted entry, its removal still under way
+                        : _entries.TryAdd(key, new IndexSlot(candidate));
+                    if (!replaced)
+                    {
+                        _uses.Release(candidate.Use);
+                        continue; // An eviction or removal moved the key; look again.
+                    }
+
+                    entry = candidate;
+                    added = true;
                 }
             }
 
-            if (isKey)
+            if (added && Interlocked.Increment(ref _count) > _options.MaxEntries)
+            {
+                EvictOverflow(entry);
+            }
+
+            if (entry.IsKey(text))
             {
                 return entry;
             }
@@ -275,6 +292,18 @@ internal sealed partial class CacheEngine : IDisposable
 
             return entry;
         }
+    }
+
+    /// <summary>The live entry of a reference, under either of its key spellings (<see cref="IndexKeys"/>).</summary>
+    private bool TryGetLive(string plain, string canonical, [NotNullWhen(true)] out CacheEntry? entry) =>
+        (TryGetEntry(plain, out entry) && !entry.Evicted)
+        || (!ReferenceEquals(plain, canonical) && TryGetEntry(canonical, out entry) && !entry.Evicted);
+
+    /// <summary>The entry of the reference whose canonical text is <paramref name="canonical"/>, found under either key spelling or an alias.</summary>
+    private bool TryGetByCanonical(string canonical, [NotNullWhen(true)] out CacheEntry? entry)
+    {
+        var plain = IndexKeys.Of(canonical);
+        return TryGetEntry(plain, out entry) || (!ReferenceEquals(plain, canonical) && TryGetEntry(canonical, out entry));
     }
 
     /// <summary>Each entry once: the index also holds aliases.</summary>

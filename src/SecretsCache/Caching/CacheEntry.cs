@@ -14,7 +14,7 @@ internal sealed class CacheEntry
 {
     public const int MaxAliases = 16;
 
-    /// <summary>The entry's key in the index (<see cref="IndexKeys"/>): the caller's own string when it was that spelling.</summary>
+    /// <summary>The entry's own key in the index: its plain name or its canonical text, whichever it was first read by (<see cref="IndexKeys"/>).</summary>
     public readonly string IndexKey;
 
     private SecretReference? _reference;

@@ -3,16 +3,17 @@ using SecretsCache.References;
 namespace SecretsCache.Caching;
 
 /// <summary>
-/// The key an entry has in the index: its canonical text, less the <c>sm:</c> prefix wherever the rest reads as the same
-/// reference. So a secret read by its plain name (<c>app/db</c>, as the docs write it) is indexed under the caller's own
-/// string, and the entry keeps neither a second string nor an alias for it; <c>sm:app/db</c> becomes the alias instead.
+/// The two spellings an entry may be keyed by in the index: its canonical text, and its plain name (the canonical text less
+/// <c>sm:</c>, wherever the rest reads as the same reference). An entry is keyed by whichever of the two it was first read
+/// by, the caller's own string, so neither <c>app/db</c> (as the docs write it) nor <c>sm:app/db</c> keeps a second string
+/// or an alias; reading it by the other spelling adds that one as an alias. Lookups by canonical text try both.
 /// </summary>
 internal static class IndexKeys
 {
-    /// <summary>The index key of the reference whose canonical text is <paramref name="canonical"/>.</summary>
+    /// <summary>The plain name of the reference whose canonical text is <paramref name="canonical"/>, or that text itself when it has none.</summary>
     public static string Of(string canonical) => IsPlainable(canonical) ? canonical[ReferenceParser.SecretsManagerScheme.Length..] : canonical;
 
-    /// <summary>The canonical text of the entry indexed under <paramref name="indexKey"/> (allocates for a plain name: off the hit path).</summary>
+    /// <summary>The canonical text of the entry keyed by <paramref name="indexKey"/> (allocates for a plain name: off the hit path).</summary>
     public static string CanonicalOf(string indexKey) =>
         indexKey.StartsWith(ReferenceParser.SecretsManagerScheme, StringComparison.Ordinal) || indexKey.StartsWith(ReferenceParser.ParameterStoreScheme, StringComparison.Ordinal)
             ? indexKey

@@ -71,4 +71,47 @@ public sealed class IndexKeyTests
         Assert.True(cache.Provider.Engine.Holds("sm:app/db"));
         Assert.NotNull(cache.Provider.Engine.FreshFor("sm:app/db"));
     }
+
+    [Fact]
+    public async Task A_prefixed_name_read_first_is_the_key_and_the_plain_name_the_alias()
+    {
+        using var cache = CacheHarness.Create();
+        cache.Source.Set("app/db", "one");
+
+        await cache.ReadAsync("sm:app/db");
+        Assert.Equal(1, cache.Provider.Engine.IndexSize);
+        Assert.Equal(["sm:app/db"], cache.Provider.Engine.HeldKeys());
+
+        Assert.Equal("one", await cache.ReadAsync("app/db"));
+        Assert.Equal(2, cache.Provider.Engine.IndexSize);
+        Assert.Equal(1, cache.Provider.Count);
+        Assert.Equal(1, cache.Source.Calls);
+
+        cache.Provider.Invalidate("app/db"); // by the alias's spelling
+        Assert.Equal(0, cache.Provider.Engine.IndexSize);
+    }
+
+    [Fact]
+    public async Task Readers_of_both_spellings_at_once_make_one_entry_and_one_fetch()
+    {
+        using var cache = CacheHarness.Create();
+        cache.Source.Set("app/db", "one");
+        const int Rounds = 300;
+        const int Readers = 8;
+        for (var round = 0; round < Rounds; round++)
+        {
+            using var start = new Barrier(Readers);
+            var reads = Enumerable.Range(0, Readers).Select(i => Task.Run(async () =>
+            {
+                start.SignalAndWait(TimeSpan.FromSeconds(10));
+                return await cache.ReadAsync(i % 2 == 0 ? "app/db" : "sm:app/db");
+            }));
+
+            Assert.All(await Task.WhenAll(reads), value => Assert.Equal("one", value));
+            Assert.Equal(1, cache.Provider.Count);
+            Assert.Equal(2, cache.Provider.Engine.IndexSize);
+            Assert.Equal(round + 1, cache.Source.Calls);
+            cache.Provider.Invalidate("app/db");
+        }
+    }
 }
