@@ -22,12 +22,25 @@ internal enum LeaseStatus
 internal sealed record LeaseHandle(RedisKey Name, byte[] Hash, RedisValue Token);
 
 /// <summary>
-/// The fleet-wide single-flight lease of one key: <c>SET name token NX PX duration</c>, so exactly one instance holds it and
+/// The fleet-wide single-flight lease of one key: <c>SET name token NX PX duration</c> (in a script that also gives an
+/// expiry to a lease key found without one), so exactly one instance holds it and
 /// a dead holder's lease expires by itself; released by compare-and-delete, so a holder whose lease expired and passed to
 /// another instance cannot delete the new holder's.
 /// </summary>
 internal sealed class FleetLease(RedisConnection connection)
 {
+    // A lease key found without an expiry (left by a PERSIST, a restore or another client; this library never writes one)
+    // would hold the key for ever: every read would wait out LeaseWaitTimeout and fetch alone. It gets the lease's duration.
+    internal static readonly RedisScript Acquire = new("""
+        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+          return 1
+        end
+        if redis.call('PTTL', KEYS[1]) == -1 then
+          redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        end
+        return 0
+        """);
+
     internal static readonly RedisScript Release = new("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then
           return redis.call('DEL', KEYS[1])
@@ -45,11 +58,11 @@ internal sealed class FleetLease(RedisConnection connection)
         var hash = RedisNames.Hash(ring.Current, canonicalKey);
         var handle = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
         var set = await connection.Guard.RunAsync(
-            "lease_acquire", (db: connection.Database, handle, duration: connection.Options.LeaseDuration),
-            static s => s.db.StringSetAsync(s.handle.Name, s.handle.Token, s.duration, When.NotExists),
+            "lease_acquire", (db: connection.Database, handle, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static s => Acquire.EvaluateAsync(s.db, [s.handle.Name], [s.handle.Token, s.milliseconds]),
             cancellationToken).ConfigureAwait(false);
         return !set.Ok ? (LeaseStatus.Unavailable, null)
-            : set.Value ? (LeaseStatus.Acquired, handle)
+            : (long)set.Value! == 1 ? (LeaseStatus.Acquired, handle)
             : (LeaseStatus.Held, null);
     }
 

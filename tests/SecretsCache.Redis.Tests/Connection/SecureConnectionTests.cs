@@ -31,7 +31,7 @@ public sealed class SecureConnectionTests
     /// <summary>The commands docs/fleet.md lists, word for word.</summary>
     internal static readonly string[] DocumentedCommands =
     [
-        "get", "getrange", "set", "psetex", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire",
+        "get", "getrange", "set", "psetex", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire", "pttl",
         "zadd", "zremrangebyscore", "zremrangebyrank", "zcard", "time", "ping", "echo", "info", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "config|get", "hello",
     ];
 
@@ -62,6 +62,7 @@ public sealed class SecureConnectionTests
         Assert.True((await b.Store.ReadAsync(Key)).IsHit, await AclLogAsync(admin));
         var (status, handle) = await a.Lease.TryAcquireAsync("sm:app/other");
         Assert.Equal(LeaseStatus.Acquired, status);
+        Assert.Equal(LeaseStatus.Held, (await b.Lease.TryAcquireAsync("sm:app/other")).Status); // the held path reads the lease's PTTL
         Assert.True(await a.Lease.ReleaseAsync(handle!));
         Assert.Equal(FleetPermitSource.Fleet, (await a.FleetLimiter.AcquireAsync(FleetQuota.ParameterStore)).Source);
         Assert.True(await a.Backplane.PublishAsync(BackplaneKind.Changed, [(Key, "v2")]));

@@ -69,6 +69,37 @@ public sealed class FleetLeaseTests(RedisServer server)
         Assert.Equal(LeaseStatus.Acquired, (await other.Lease.TryAcquireAsync(Key)).Status);
     }
 
+    [RedisFact]
+    public async Task A_lease_left_without_an_expiry_is_given_one_so_single_flight_resumes()
+    {
+        // Someone with write access to Redis (a PERSIST, a restore, a hostile client) leaves a lease key that never expires:
+        // without a repair every read of that key would wait out the lease wait and fetch alone, forever.
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.LeaseDuration = TimeSpan.FromSeconds(5));
+        await using var admin = await server.ConnectAdminAsync();
+        var (_, handle) = await level.Lease.TryAcquireAsync(Key);
+        Assert.True(await admin.GetDatabase().KeyPersistAsync(handle!.Name));
+
+        Assert.Equal(LeaseStatus.Held, (await level.Lease.TryAcquireAsync(Key)).Status);
+
+        var ttl = await admin.GetDatabase().KeyTimeToLiveAsync(handle.Name);
+        Assert.NotNull(ttl); // null: no expiry
+        Assert.InRange(ttl.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(5));
+    }
+
+    [RedisFact]
+    public async Task A_held_lease_keeps_its_own_expiry()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.LeaseDuration = TimeSpan.FromSeconds(30));
+        await using var admin = await server.ConnectAdminAsync();
+        var (_, handle) = await level.Lease.TryAcquireAsync(Key);
+        Assert.True(await admin.GetDatabase().KeyExpireAsync(handle!.Name, TimeSpan.FromSeconds(2)));
+
+        Assert.Equal(LeaseStatus.Held, (await level.Lease.TryAcquireAsync(Key)).Status);
+
+        // Not extended: a holder's lease still ends when it would have, whoever asks for it meanwhile.
+        Assert.InRange((await admin.GetDatabase().KeyTimeToLiveAsync(handle.Name))!.Value, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(2));
+    }
+
     /// <summary>Waits for Redis's own "expired" event of <paramref name="name"/> (keyspace notifications), or sees it already gone.</summary>
     internal static async Task WaitUntilExpiredAsync(ConnectionMultiplexer admin, RedisKey name)
     {
