@@ -56,7 +56,8 @@ internal sealed class RedisGuard
                 StateProvider = _state,
                 ManualControl = _control,
                 // RedisException covers connection and server errors; RedisTimeoutException and our own timeout are TimeoutExceptions.
-                ShouldHandle = new PredicateBuilder().Handle<RedisException>().Handle<TimeoutException>(),
+                // WRONGTYPE is Redis answering about one key (another type planted under its name): a miss, not a failing Redis.
+                ShouldHandle = new PredicateBuilder().Handle<RedisException>(static ex => !IsAboutOneKey(ex)).Handle<TimeoutException>(),
                 OnOpened = args =>
                 {
                     RedisLog.CircuitOpened(_logger, args.BreakDuration.TotalSeconds);
@@ -70,6 +71,9 @@ internal sealed class RedisGuard
             })
             .Build();
     }
+
+    private static bool IsAboutOneKey(RedisException error) =>
+        error is RedisServerException && error.Message.Contains("WRONGTYPE", StringComparison.Ordinal);
 
     /// <summary>Whether the breaker is skipping Redis now.</summary>
     public bool IsOpen => _state.CircuitState is CircuitState.Open or CircuitState.Isolated;

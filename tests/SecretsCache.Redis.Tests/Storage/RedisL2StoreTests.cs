@@ -93,6 +93,26 @@ public sealed class RedisL2StoreTests(RedisServer server)
     }
 
     [RedisFact]
+    public async Task Another_type_planted_under_one_entry_name_does_not_open_the_breaker_for_every_key()
+    {
+        // WRONGTYPE is Redis answering about one key; counted as a Redis failure, reads of one poisoned key would switch the
+        // second level off for all of them.
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.CircuitBreaker.MinimumThroughput = 2, time: _time);
+        await using var admin = await server.ConnectAdminAsync();
+        Assert.True(await level.Store.WriteAsync("sm:app/public", Levels.Secret("app/public", "v", "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5)));
+        var name = level.Connection.Names.Entry(RedisNames.Hash(level.Connection.Keys.Ring!.Current, Key));
+        await admin.GetDatabase().HashSetAsync(name, "f", "v");
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.False((await level.Store.ReadAsync(Key)).IsHit);
+        }
+
+        Assert.False(level.Connection.Guard.IsOpen);
+        Assert.True((await level.Store.ReadAsync("sm:app/public")).IsHit);
+    }
+
+    [RedisFact]
     public async Task A_huge_value_planted_under_an_entry_name_is_read_only_to_the_bound_and_is_a_miss()
     {
         await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
