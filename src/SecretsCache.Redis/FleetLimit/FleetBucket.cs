@@ -33,7 +33,9 @@ internal readonly record struct FleetGrant(long Granted, TimeSpan RetryAfter, lo
 /// </summary>
 internal static class FleetBucket
 {
-    // Numbers go back to Redis through string.format: redis.call would print a Lua number with 14 digits, and a time in
+    // Another type planted under the bucket's name is replaced, as a bucket that expired (pcall, so WRONGTYPE is not an error
+    // that would send every instance to its static share for as long as the key stays). Numbers go back to Redis through
+    // string.format: redis.call would print a Lua number with 14 digits, and a time in
     // microseconds has 16.
     internal static readonly RedisScript Take = new("""
         local rate = tonumber(ARGV[1])
@@ -41,7 +43,11 @@ internal static class FleetBucket
         local want = tonumber(ARGV[3])
         local clock = redis.call('TIME')
         local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-        local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+        local state = redis.pcall('HMGET', KEYS[1], 'tokens', 'ts')
+        if state.err then
+          redis.call('DEL', KEYS[1])
+          state = { false, false }
+        end
         local tokens = tonumber(state[1])
         local ts = tonumber(state[2])
         if tokens == nil or ts == nil or tokens > capacity or tokens < 0 then

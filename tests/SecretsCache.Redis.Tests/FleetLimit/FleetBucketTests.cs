@@ -151,6 +151,22 @@ public sealed class FleetBucketTests(RedisServer server)
         Assert.Equal(evalShaAfterFlush + 1, evalShaLater);
     }
 
+    [RedisFact]
+    public async Task Another_type_planted_under_the_buckets_name_is_replaced_by_a_bucket()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key);
+        await using var admin = await server.ConnectAdminAsync();
+        var size = FleetBucketSize.For(100, 0.1, TimeSpan.FromMinutes(1));
+        var bucket = level.Connection.Names.Bucket("planted");
+        await admin.GetDatabase().StringSetAsync(bucket, "not a bucket"); // no expiry: it would stay
+
+        var grant = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, 1);
+
+        Assert.Equal(1, grant.Granted);
+        Assert.Equal(RedisType.Hash, await admin.GetDatabase().KeyTypeAsync(bucket));
+        Assert.NotNull(await admin.GetDatabase().KeyTimeToLiveAsync(bucket));
+    }
+
     [Fact]
     public void An_answer_out_of_range_is_refused()
     {
