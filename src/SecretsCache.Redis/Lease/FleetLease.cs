@@ -48,31 +48,61 @@ internal sealed class FleetLease(RedisConnection connection)
         return 0
         """);
 
-    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)> TryAcquireAsync(string canonicalKey, CancellationToken cancellationToken = default)
+    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)> TryAcquireAsync(string canonicalKey, CancellationToken cancellationToken = default) =>
+        (await TryAcquireManyAsync([canonicalKey], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Tries the lease of every key of <paramref name="canonicalKeys"/> in one guarded round trip; the outcomes line up with the keys.</summary>
+    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)[]> TryAcquireManyAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken = default)
     {
-        if (connection.Keys.Ring is not { } ring)
+        var outcomes = new (LeaseStatus Status, LeaseHandle? Handle)[canonicalKeys.Count];
+        if (outcomes.Length == 0)
         {
-            return (LeaseStatus.Unavailable, null);
+            return outcomes;
         }
 
-        var hash = RedisNames.Hash(ring.Current, canonicalKey);
-        var handle = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
+        if (connection.Keys.Ring is not { } ring)
+        {
+            Array.Fill(outcomes, (LeaseStatus.Unavailable, null));
+            return outcomes;
+        }
+
+        var handles = new LeaseHandle[canonicalKeys.Count];
+        for (var i = 0; i < handles.Length; i++)
+        {
+            var hash = RedisNames.Hash(ring.Current, canonicalKeys[i]);
+            handles[i] = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
+        }
+
         var set = await connection.Guard.RunAsync(
-            "lease_acquire", (db: connection.Database, handle, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static s => Acquire.EvaluateAsync(s.db, [s.handle.Name], [s.handle.Token, s.milliseconds]),
+            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
             cancellationToken).ConfigureAwait(false);
-        return !set.Ok ? (LeaseStatus.Unavailable, null)
-            : (long)set.Value! == 1 ? (LeaseStatus.Acquired, handle)
-            : (LeaseStatus.Held, null);
+        for (var i = 0; i < outcomes.Length; i++)
+        {
+            outcomes[i] = !set.Ok ? (LeaseStatus.Unavailable, null)
+                : (long)set.Value![i] == 1 ? (LeaseStatus.Acquired, handles[i])
+                : (LeaseStatus.Held, null);
+        }
+
+        return outcomes;
     }
 
     /// <summary>Releases the lease if this instance still holds it; true when it did.</summary>
-    public async ValueTask<bool> ReleaseAsync(LeaseHandle handle, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> ReleaseAsync(LeaseHandle handle, CancellationToken cancellationToken = default) =>
+        (await ReleaseManyAsync([handle], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Releases every lease of <paramref name="handles"/> this instance still holds, in one guarded round trip; which it did, in order.</summary>
+    public async ValueTask<bool[]> ReleaseManyAsync(IReadOnlyList<LeaseHandle> handles, CancellationToken cancellationToken = default)
     {
+        if (handles.Count == 0)
+        {
+            return [];
+        }
+
         var released = await connection.Guard.RunAsync(
-            "lease_release", (db: connection.Database, handle),
-            static s => Release.EvaluateAsync(s.db, [s.handle.Name], [s.handle.Token]),
+            "lease_release", (db: connection.Database, handles),
+            static s => Task.WhenAll(s.handles.Select(h => Release.EvaluateAsync(s.db, [h.Name], [h.Token]))),
             cancellationToken).ConfigureAwait(false);
-        return released.Ok && (long)released.Value! == 1;
+        return [.. Enumerable.Range(0, handles.Count).Select(i => released.Ok && (long)released.Value![i] == 1)];
     }
 }

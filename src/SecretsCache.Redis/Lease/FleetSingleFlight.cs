@@ -94,52 +94,98 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// Ends a held lease: announces the outcome to the waiters (a failure sends them to fetch themselves) and releases the lease
     /// at once instead of at its expiry. Never throws.
     /// </summary>
-    internal async ValueTask FinishAsync(LeaseHandle handle, bool written)
+    internal ValueTask FinishAsync(LeaseHandle handle, bool written) => FinishManyAsync([(handle, written)]);
+
+    /// <summary>Ends every held lease of <paramref name="finished"/> as <see cref="FinishAsync"/> does, in two guarded round trips for the lot.</summary>
+    internal async ValueTask FinishManyAsync(IReadOnlyList<(LeaseHandle Handle, bool Written)> finished)
     {
-        await results.PublishAsync(handle.Hash, written ? LeaseOutcome.Fetched : LeaseOutcome.Failed, CancellationToken.None).ConfigureAwait(false);
-        await lease.ReleaseAsync(handle, CancellationToken.None).ConfigureAwait(false);
+        if (finished.Count == 0)
+        {
+            return;
+        }
+
+        await results.PublishManyAsync([.. finished.Select(f => (f.Handle.Hash, f.Written ? LeaseOutcome.Fetched : LeaseOutcome.Failed))], CancellationToken.None).ConfigureAwait(false);
+        await lease.ReleaseManyAsync([.. finished.Select(f => f.Handle)], CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <summary>
     /// The holder's value from the second level (one <paramref name="accept"/> takes), or null when the wait ran out, the holder
     /// failed or nothing opens.
     /// </summary>
-    internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
+    internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, CancellationToken cancellationToken) =>
+        (await WaitForHoldersAsync([canonicalKey], accept, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// <see cref="WaitForHolderAsync"/> for every key of <paramref name="canonicalKeys"/> at once (a warm-up's keys held by other
+    /// instances): two reads of the second level and one wait, bounded by <see cref="RedisL2Options.LeaseWaitTimeout"/>, for the lot.
+    /// </summary>
+    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
     {
-        if (connection.Keys.Ring is not { } ring || !results.IsSubscribed)
+        var entries = new L2Entry?[canonicalKeys.Count];
+        if (entries.Length == 0 || connection.Keys.Ring is not { } ring || !results.IsSubscribed)
         {
-            return null;
+            return entries;
         }
 
-        using var wait = results.Register(RedisNames.Hash(ring.Current, canonicalKey));
-        // The holder may have finished between the first read and the registration: look once more before waiting.
-        var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (read.Entry is { } entry && (accept is null || accept(entry)))
+        var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k))).ToArray();
+        try
         {
-            RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
-            return entry;
-        }
+            // A holder may have finished between the first read and the registration: look once more before waiting.
+            var reads = await store.ReadManyAsync(canonicalKeys, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var waiting = new List<int>(entries.Length);
+            for (var i = 0; i < entries.Length; i++)
+            {
+                if (reads[i].Entry is { } entry && (accept is null || accept(entry)))
+                {
+                    RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
+                    entries[i] = entry;
+                }
+                else if (reads[i].Reason != L2MissReason.Unavailable)
+                {
+                    waiting.Add(i);
+                }
+            }
 
-        if (read.Reason == L2MissReason.Unavailable)
-        {
-            return null;
-        }
+            if (waiting.Count == 0)
+            {
+                return entries;
+            }
 
-        var outcome = await wait.WaitAsync(connection.Options.LeaseWaitTimeout, connection.Time, cancellationToken).ConfigureAwait(false);
-        RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", outcome switch
-        {
-            LeaseOutcome.Fetched => "fetched",
-            LeaseOutcome.Failed => "failed",
-            _ => "timed_out",
-        });
-        if (outcome == LeaseOutcome.Failed)
-        {
-            return null;
-        }
+            var outcomes = await LeaseWait.WaitAllAsync([.. waiting.Select(i => waits[i])], connection.Options.LeaseWaitTimeout, connection.Time, cancellationToken).ConfigureAwait(false);
+            var again = new List<int>(waiting.Count);
+            for (var j = 0; j < waiting.Count; j++)
+            {
+                RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", outcomes[j] switch
+                {
+                    LeaseOutcome.Fetched => "fetched",
+                    LeaseOutcome.Failed => "failed",
+                    _ => "timed_out",
+                });
+                if (outcomes[j] != LeaseOutcome.Failed)
+                {
+                    again.Add(waiting[j]); // Fetched, or timed out (the result message may have been lost while the entry was written).
+                }
+            }
 
-        // Fetched, or timed out (the result message may have been lost while the entry was written): read once more.
-        read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        return read.Entry is { } written && (accept is null || accept(written)) ? written : null;
+            var keys = again.Select(i => canonicalKeys[i]).ToArray();
+            var written = await store.ReadManyAsync(keys, cancellationToken: cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < again.Count; j++)
+            {
+                if (written[j].Entry is { } entry && (accept is null || accept(entry)))
+                {
+                    entries[again[j]] = entry;
+                }
+            }
+
+            return entries;
+        }
+        finally
+        {
+            foreach (var wait in waits)
+            {
+                wait.Dispose();
+            }
+        }
     }
 
     private L2Entry Entry(Secret secret, TimeSpan ttl)

@@ -97,17 +97,22 @@ internal sealed class LeaseResults
     }
 
     /// <summary>Announces <paramref name="outcome"/> for the key <paramref name="hash"/> names; false when there is no key yet or Redis could not take it.</summary>
-    public async ValueTask<bool> PublishAsync(byte[] hash, LeaseOutcome outcome, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> PublishAsync(byte[] hash, LeaseOutcome outcome, CancellationToken cancellationToken = default) =>
+        await PublishManyAsync([(hash, outcome)], cancellationToken).ConfigureAwait(false);
+
+    /// <summary>Announces every result of <paramref name="results"/> (one message each) in one guarded round trip; false when there is no key yet or Redis could not take them.</summary>
+    public async ValueTask<bool> PublishManyAsync(IReadOnlyList<(byte[] Hash, LeaseOutcome Outcome)> results, CancellationToken cancellationToken = default)
     {
-        if (_connection.Keys.Ring is not { } ring)
+        if (_connection.Keys.Ring is not { } ring || results.Count == 0)
         {
             return false;
         }
 
-        var message = Encode(ring.Current, outcome, hash, _connection.Time.GetUtcNow());
+        var sentAt = _connection.Time.GetUtcNow();
+        var messages = results.Select(r => Encode(ring.Current, r.Outcome, r.Hash, sentAt)).ToArray();
         var published = await _connection.Guard.RunAsync(
-            "lease_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.LeaseResultChannel, message),
-            static s => s.subscriber.PublishAsync(s.channel, s.message),
+            "lease_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.LeaseResultChannel, messages),
+            static s => Task.WhenAll(s.messages.Select(m => s.subscriber.PublishAsync(s.channel, m))),
             cancellationToken).ConfigureAwait(false);
         return published.Ok;
     }
@@ -169,16 +174,24 @@ internal sealed class LeaseWait : IDisposable
     internal string Key { get; }
 
     /// <summary>The holder's outcome, or <see cref="LeaseOutcome.TimedOut"/> after <paramref name="bound"/>.</summary>
-    public async ValueTask<LeaseOutcome> WaitAsync(TimeSpan bound, TimeProvider time, CancellationToken cancellationToken)
+    public async ValueTask<LeaseOutcome> WaitAsync(TimeSpan bound, TimeProvider time, CancellationToken cancellationToken) =>
+        (await WaitAllAsync([this], bound, time, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Each wait's outcome once every one has its outcome or <paramref name="bound"/> has passed (one timer for the lot), those
+    /// without one then <see cref="LeaseOutcome.TimedOut"/>.
+    /// </summary>
+    public static async ValueTask<LeaseOutcome[]> WaitAllAsync(IReadOnlyList<LeaseWait> waits, TimeSpan bound, TimeProvider time, CancellationToken cancellationToken)
     {
         try
         {
-            return await _result.Task.WaitAsync(bound, time, cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(waits.Select(w => w._result.Task)).WaitAsync(bound, time, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            return LeaseOutcome.TimedOut;
         }
+
+        return [.. waits.Select(w => w._result.Task.IsCompletedSuccessfully ? w._result.Task.Result : LeaseOutcome.TimedOut)];
     }
 
     public void Dispose() => _owner.Unregister(this);

@@ -4,10 +4,12 @@ using SecretsCache.Sources;
 namespace SecretsCache.Redis.ReadThrough;
 
 /// <summary>
-/// A warm-up through the second level, with the fleet-wide single-flight kept per key: every reference is read from Redis
-/// (pipelined); the misses take their leases; what this instance holds (or what Redis cannot answer) goes to AWS in one
-/// batch, and is written back; what another instance holds is waited for, and what that wait does not bring goes to AWS in
-/// a second batch. Outcomes line up with the references, as the engine expects.
+/// A warm-up through the second level, with the fleet-wide single-flight kept per key: every reference is read from Redis;
+/// the misses take their leases; what this instance holds (or what Redis cannot answer) goes to AWS in one batch, and is
+/// written back; what another instance holds is waited for, and what that wait does not bring goes to AWS in a second batch.
+/// Each step is one guarded round trip for all its keys (one timeout, one breaker sample), not one per key: a fleet's deploy
+/// otherwise sends tens of thousands of guarded calls in its first second. Outcomes line up with the references, as the
+/// engine expects.
 /// </summary>
 internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel level, IReadOnlyList<SecretReference> references)
 {
@@ -28,7 +30,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
 
         await Task.WhenAll(shared.Select(i => owner.Fleet.Removals.WaitAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);
-        var reads = await Task.WhenAll(shared.Select(i => level.Store.ReadAsync(references[i].CanonicalText, cancellationToken: cancellationToken).AsTask())).ConfigureAwait(false);
+        var reads = await level.Store.ReadManyAsync([.. shared.Select(i => references[i].CanonicalText)], cancellationToken: cancellationToken).ConfigureAwait(false);
         var misses = new List<int>();
         for (var j = 0; j < shared.Count; j++)
         {
@@ -46,7 +48,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
             }
         }
 
-        var leases = await Task.WhenAll(misses.Select(i => level.Lease.TryAcquireAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);
+        var leases = await level.Lease.TryAcquireManyAsync([.. misses.Select(i => references[i].CanonicalText)], cancellationToken).ConfigureAwait(false);
         var held = new Dictionary<int, LeaseHandle>();
         var waiting = new List<int>();
         for (var j = 0; j < misses.Count; j++)
@@ -92,32 +94,32 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
         catch
         {
-            await Task.WhenAll(held.Values.Select(h => level.SingleFlight.FinishAsync(h, written: false).AsTask())).ConfigureAwait(false);
+            await level.SingleFlight.FinishManyAsync([.. held.Values.Select(h => (h, false))]).ConfigureAwait(false);
             throw;
         }
 
-        await Task.WhenAll(indexes.Select(async (index, j) =>
+        var writes = new List<(int Index, (string, Secret, TimeSpan) Entry)>(indexes.Count);
+        for (var j = 0; j < indexes.Count; j++)
         {
+            var index = indexes[j];
             var outcome = j < fetched.Count ? fetched[j] : FetchOutcome.Failure(new InvalidOperationException("The source returned no outcome."));
             _outcomes[index] = outcome;
-            var written = false;
             if (outcome.Secret is { } secret && !owner.Fleet.IsExempt(references[index]))
             {
                 var key = references[index].CanonicalText;
-                written = await level.Store.WriteAsync(key, secret, owner.TtlOf(key), CancellationToken.None).ConfigureAwait(false);
+                writes.Add((index, (key, secret, owner.TtlOf(key))));
             }
+        }
 
-            if (held.TryGetValue(index, out var handle))
-            {
-                await level.SingleFlight.FinishAsync(handle, written).ConfigureAwait(false);
-            }
-        })).ConfigureAwait(false);
+        var written = await level.Store.WriteManyAsync([.. writes.Select(w => w.Entry)], CancellationToken.None).ConfigureAwait(false);
+        var wroteAt = new HashSet<int>(writes.Where((_, j) => written[j]).Select(w => w.Index));
+        await level.SingleFlight.FinishManyAsync([.. held.Select(h => (h.Value, wroteAt.Contains(h.Key)))]).ConfigureAwait(false);
     }
 
     /// <summary>Waits for the holders of <paramref name="indexes"/>; returns those whose wait brought nothing.</summary>
     private async Task<List<int>> WaitAsync(List<int> indexes, CancellationToken cancellationToken)
     {
-        var entries = await Task.WhenAll(indexes.Select(i => level.SingleFlight.WaitForHolderAsync(references[i].CanonicalText, accept: null, cancellationToken).AsTask())).ConfigureAwait(false);
+        var entries = await level.SingleFlight.WaitForHoldersAsync([.. indexes.Select(i => references[i].CanonicalText)], accept: null, cancellationToken).ConfigureAwait(false);
         var left = new List<int>();
         for (var j = 0; j < indexes.Count; j++)
         {

@@ -14,57 +14,88 @@ internal sealed class RedisL2Store(RedisConnection connection)
 {
     private const string ReadOperation = "l2_read", WriteOperation = "l2_write", RemoveOperation = "l2_remove";
 
-    public async ValueTask<L2Read> ReadAsync(string canonicalKey, string? expectedVersion = null, CancellationToken cancellationToken = default)
+    public async ValueTask<L2Read> ReadAsync(string canonicalKey, string? expectedVersion = null, CancellationToken cancellationToken = default) =>
+        (await ReadManyAsync([canonicalKey], expectedVersion, cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>
+    /// Reads every key of <paramref name="canonicalKeys"/> in one guarded round trip (a warm-up's keys): one timeout and one
+    /// breaker sample for the lot, instead of one per key. The reads line up with the keys.
+    /// </summary>
+    public async ValueTask<L2Read[]> ReadManyAsync(IReadOnlyList<string> canonicalKeys, string? expectedVersion = null, CancellationToken cancellationToken = default)
     {
-        var read = await ReadCoreAsync(canonicalKey, expectedVersion, cancellationToken).ConfigureAwait(false);
-        if (read.IsHit)
+        var reads = await ReadCoreAsync(canonicalKeys, expectedVersion, cancellationToken).ConfigureAwait(false);
+        foreach (var read in reads)
         {
-            RedisL2Metrics.Add(connection.Metrics.Hits, RedisL2Metrics.Reason, "hit");
-        }
-        else
-        {
-            RedisL2Metrics.Add(connection.Metrics.Misses, RedisL2Metrics.Reason, L2Read.TagOf(read.Reason));
+            if (read.IsHit)
+            {
+                RedisL2Metrics.Add(connection.Metrics.Hits, RedisL2Metrics.Reason, "hit");
+            }
+            else
+            {
+                RedisL2Metrics.Add(connection.Metrics.Misses, RedisL2Metrics.Reason, L2Read.TagOf(read.Reason));
+            }
         }
 
-        return read;
+        return reads;
     }
 
     /// <summary>
     /// Writes <paramref name="secret"/>, fresh until its AWS fetch time plus <paramref name="ttl"/>. False when it was not
     /// written (Redis unavailable, no key, or already expired).
     /// </summary>
-    public async ValueTask<bool> WriteAsync(string canonicalKey, Secret secret, TimeSpan ttl, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> WriteAsync(string canonicalKey, Secret secret, TimeSpan ttl, CancellationToken cancellationToken = default) =>
+        (await WriteManyAsync([(canonicalKey, secret, ttl)], cancellationToken).ConfigureAwait(false))[0];
+
+    /// <summary>Writes every entry of <paramref name="entries"/> in one guarded round trip; whether each was written, in order.</summary>
+    public async ValueTask<bool[]> WriteManyAsync(IReadOnlyList<(string CanonicalKey, Secret Secret, TimeSpan Ttl)> entries, CancellationToken cancellationToken = default)
     {
+        var written = new bool[entries.Count];
         if (connection.Keys.Ring is not { } ring)
         {
-            return false;
+            return written;
         }
 
         var now = connection.Time.GetUtcNow();
-        var fetchedAt = secret.FetchedAt == default ? now : secret.FetchedAt;
-        var entry = new L2Entry(secret, fetchedAt, fetchedAt + ttl);
-        var remaining = entry.RemainingAt(now);
-        if (remaining < TimeSpan.FromMilliseconds(1))
+        var writes = new List<(int Index, RedisKey Name, byte[] Envelope, TimeSpan Remaining)>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
         {
-            return false;
+            var (canonicalKey, secret, ttl) = entries[i];
+            var fetchedAt = secret.FetchedAt == default ? now : secret.FetchedAt;
+            var entry = new L2Entry(secret, fetchedAt, fetchedAt + ttl);
+            var remaining = entry.RemainingAt(now);
+            if (remaining < TimeSpan.FromMilliseconds(1))
+            {
+                continue;
+            }
+
+            try
+            {
+                writes.Add((i, connection.Names.Entry(RedisNames.Hash(ring.Current, canonicalKey)), EntryEnvelope.Seal(ring.Current, connection.Namespace, canonicalKey, entry), remaining));
+            }
+            catch (ArgumentException)
+            {
+                // Longer than AWS allows: not cached here, served from L1 and AWS as before.
+            }
         }
 
-        byte[] envelope;
-        try
+        if (writes.Count == 0)
         {
-            envelope = EntryEnvelope.Seal(ring.Current, connection.Namespace, canonicalKey, entry);
-        }
-        catch (ArgumentException)
-        {
-            return false; // Longer than AWS allows: not cached here, served from L1 and AWS as before.
+            return written;
         }
 
-        var name = connection.Names.Entry(RedisNames.Hash(ring.Current, canonicalKey));
-        var written = await connection.Guard.RunAsync(
-            WriteOperation, (db: connection.Database, name, envelope, remaining),
-            static s => s.db.StringSetAsync(s.name, s.envelope, s.remaining),
+        var sets = await connection.Guard.RunAsync(
+            WriteOperation, (db: connection.Database, writes),
+            static s => Task.WhenAll(s.writes.Select(w => s.db.StringSetAsync(w.Name, w.Envelope, w.Remaining))),
             cancellationToken).ConfigureAwait(false);
-        return written is { Ok: true, Value: true };
+        if (sets.Ok)
+        {
+            for (var j = 0; j < writes.Count; j++)
+            {
+                written[writes[j].Index] = sets.Value![j];
+            }
+        }
+
+        return written;
     }
 
     /// <summary>Deletes the entry under every key's name (an Invalidate).</summary>
@@ -126,17 +157,28 @@ internal sealed class RedisL2Store(RedisConnection connection)
         return removed.Ok;
     }
 
-    private async ValueTask<L2Read> ReadCoreAsync(string canonicalKey, string? expectedVersion, CancellationToken cancellationToken)
+    private async ValueTask<L2Read[]> ReadCoreAsync(IReadOnlyList<string> canonicalKeys, string? expectedVersion, CancellationToken cancellationToken)
     {
-        if (connection.Keys.Ring is not { } ring)
+        var reads = new L2Read[canonicalKeys.Count];
+        if (reads.Length == 0)
         {
-            return L2Read.Miss(L2MissReason.NoKey);
+            return reads;
         }
 
-        var names = new RedisKey[ring.All.Count];
-        for (var i = 0; i < names.Length; i++)
+        if (connection.Keys.Ring is not { } ring)
         {
-            names[i] = connection.Names.Entry(RedisNames.Hash(ring.All[i], canonicalKey));
+            Array.Fill(reads, L2Read.Miss(L2MissReason.NoKey));
+            return reads;
+        }
+
+        var perKey = ring.All.Count;
+        var names = new RedisKey[canonicalKeys.Count * perKey];
+        for (var i = 0; i < canonicalKeys.Count; i++)
+        {
+            for (var k = 0; k < perKey; k++)
+            {
+                names[(i * perKey) + k] = connection.Names.Entry(RedisNames.Hash(ring.All[k], canonicalKeys[i]));
+            }
         }
 
         // One GETRANGE per key name, pipelined (not MGET, whose keys would have to share a cluster slot): at most one byte
@@ -147,12 +189,24 @@ internal sealed class RedisL2Store(RedisConnection connection)
             cancellationToken).ConfigureAwait(false);
         if (!values.Ok)
         {
-            return L2Read.Miss(L2MissReason.Unavailable);
+            Array.Fill(reads, L2Read.Miss(L2MissReason.Unavailable));
+            return reads;
         }
 
         var now = connection.Time.GetUtcNow();
+        for (var i = 0; i < reads.Length; i++)
+        {
+            reads[i] = Open(ring, canonicalKeys[i], values.Value!.AsSpan(i * perKey, perKey), now, expectedVersion);
+        }
+
+        return reads;
+    }
+
+    /// <summary>The first of <paramref name="values"/> (one per key of the ring) that opens, or why none did.</summary>
+    private L2Read Open(KeyRing ring, string canonicalKey, ReadOnlySpan<RedisValue> values, DateTimeOffset now, string? expectedVersion)
+    {
         var reason = L2MissReason.Absent;
-        foreach (var value in values.Value!)
+        foreach (var value in values)
         {
             if (value.IsNullOrEmpty)
             {

@@ -1,0 +1,77 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using SecretsCache.Redis.Lease;
+using SecretsCache.Redis.Tests.Support;
+using SecretsCache.Testing;
+
+namespace SecretsCache.Redis.Tests.Provider;
+
+/// <summary>
+/// A warm-up through the second level takes each step (read, lease, wait, write, announce) for all its keys in one guarded
+/// round trip. Before, each key made its own guarded call: a fleet's deploy sent tens of thousands of them in its first
+/// second, and a Redis that did not answer cost one timeout, and one breaker sample, per key.
+/// </summary>
+public sealed class WarmUpRoundTripsTests : IAsyncLifetime
+{
+    private const string GetSecretValue = "secretsmanager.GetSecretValue";
+    private const string Batch = "secretsmanager.BatchGetSecretValue";
+    private const int Keys = 20;
+    private static readonly string[] References = [.. Enumerable.Range(0, Keys).Select(i => $"app/s{i}")];
+    private static readonly string[] Canonical = [.. References.Select(r => SecretReference.Parse(r).ToString())];
+    private AwsEmulator _aws = null!;
+    private RedisServer _server = null!;
+    private FleetProviders _fleet = null!;
+
+    public async Task InitializeAsync()
+    {
+        (_aws, _server, _fleet) = await FleetProviders.StartServersAsync();
+        for (var i = 0; i < Keys; i++)
+        {
+            _aws.CreateSecret(References[i], $"value-{i}");
+        }
+    }
+
+    public Task DisposeAsync() => FleetProviders.StopServersAsync(_aws, _server, _fleet);
+
+    [RedisFact]
+    public async Task A_warm_up_that_Redis_does_not_answer_costs_one_read_timeout_for_all_its_keys_not_one_per_key()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        var provider = await _fleet.StartAsync(configureRedis: o => o.OperationTimeout = TimeSpan.FromMilliseconds(200), meters: meters);
+        using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
+        await using var admin = await _server.ConnectAdminAsync();
+
+        // Every client is paused, this one included (so it cannot unpause): the pause ends by itself.
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "5000", "ALL");
+        var result = await provider.WarmUpAsync(References).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Keys, result.Loaded); // from AWS, as without a second level
+        var failed = errors.GetMeasurementSnapshot();
+        Assert.Equal(1, failed.Count(m => (string?)m.Tags["secretscache.l2.operation"] == "l2_read"));
+        Assert.True(failed.Count(m => (string?)m.Tags["secretscache.l2.operation"] == "l2_write") <= 1);
+    }
+
+    [RedisFact]
+    public async Task A_warm_up_of_keys_another_instance_holds_waits_for_them_all_and_reads_them_from_the_second_level()
+    {
+        var holder = FleetProviders.LevelOf(await _fleet.StartAsync());
+        var reader = await _fleet.StartAsync();
+        var leases = await holder.Lease.TryAcquireManyAsync(Canonical);
+        Assert.All(leases, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
+
+        var warming = reader.WarmUpAsync(References);
+        await Wait.UntilAsync(() => FleetProviders.LevelOf(reader).LeaseResults.Waiting == Keys, seconds: 30);
+        Assert.False(warming.IsCompleted);
+        var written = await holder.Store.WriteManyAsync([.. Canonical.Select((key, i) => (key, Levels.Secret(References[i], $"held-{i}", "version-1-000000000000000000000000", TimeProvider.System.GetUtcNow()), TimeSpan.FromMinutes(5)))]);
+        Assert.All(written, Assert.True);
+        await holder.SingleFlight.FinishManyAsync([.. leases.Select(l => (l.Handle!, true))]);
+
+        var result = await warming.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Keys, result.Loaded);
+        Assert.Equal("held-7", await reader.GetStringAsync("app/s7"));
+        Assert.Equal(0, _aws.Requests.Count(GetSecretValue) + _aws.Requests.Count(Batch)); // every key came from the holder
+        Assert.Equal(0, FleetProviders.LevelOf(reader).LeaseResults.Waiting);
+    }
+}
