@@ -5,7 +5,8 @@ namespace SecretsCache.FleetSimulator;
 
 /// <summary>
 /// Counts the Redis second level's own events (its counters on the <c>SecretsCache</c> meter: hits, misses by reason, Redis
-/// errors by operation and type, lease waits by outcome, fleet-limiter fallbacks) into the phase under way, so a report can
+/// errors by operation and type, lease waits by outcome, fleet-limiter fallbacks), and the engine's failed fetches by
+/// error type, into the phase under way, so a report can
 /// say why an L2 run fetched from AWS more than once per TTL. Only counters of the second level are listened to: the L1's
 /// per-read instruments stay off.
 /// </summary>
@@ -19,6 +20,7 @@ internal sealed class L2Telemetry : IDisposable
         "secretscache.l2.late_answers",
         "secretscache.lease.waits",
         "secretscache.fleet_limiter.fallbacks",
+        "secretscache.fetch.errors", // the engine's: by error.type only (its other tags name the secret)
     ];
 
     private readonly MeterListener _listener = new();
@@ -35,9 +37,13 @@ internal sealed class L2Telemetry : IDisposable
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
         {
             var key = new StringBuilder(instrument.Name["secretscache.".Length..]);
+            var typeOnly = instrument.Name == "secretscache.fetch.errors";
             foreach (var tag in tags)
             {
-                key.Append(' ').Append(tag.Value);
+                if (!typeOnly || tag.Key == "error.type")
+                {
+                    key.Append(' ').Append(tag.Value);
+                }
             }
 
             fleet.Current.L2Events.AddOrUpdate(key.ToString(), value, (_, n) => n + value);
