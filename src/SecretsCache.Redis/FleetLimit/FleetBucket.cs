@@ -23,16 +23,33 @@ internal readonly record struct FleetBucketSize(double Rate, double Capacity)
     public TimeSpan IdleLifetime => TimeSpan.FromSeconds((Capacity / Rate) + 1);
 }
 
-/// <summary>What one round trip to the bucket gave: tokens, how long until the next one, and Redis's clock.</summary>
-internal readonly record struct FleetGrant(long Granted, TimeSpan RetryAfter, long ServerMicroseconds);
+/// <summary>
+/// What one round trip to the bucket gave, on Redis's clock (<paramref name="ServerMicroseconds"/>): <paramref name="Granted"/>
+/// tokens, usable once <paramref name="RetryAfter"/> has passed (a reservation: zero when they are usable now); or, when
+/// nothing was granted, how long until asking again may be granted.
+/// </summary>
+internal readonly record struct FleetGrant(long Granted, TimeSpan RetryAfter, long ServerMicroseconds)
+{
+    /// <summary>Whether the tokens were reserved for later: the bucket was empty, and requests ahead in the queue come first.</summary>
+    public bool Reserved => Granted > 0 && RetryAfter > TimeSpan.Zero;
+}
 
 /// <summary>
 /// The bucket in Redis: a hash of tokens and last-refill time, refilled and taken from atomically by one Lua script on Redis's
-/// own clock (<c>TIME</c>), so every instance shares one clock and one count. It grants up to the tokens wanted, never more
-/// than it holds.
+/// own clock (<c>TIME</c>), so every instance shares one clock and one count. A request the bucket can serve is granted now;
+/// otherwise its tokens are reserved: the balance goes below zero, and the tokens are usable once the refill has paid the
+/// debt back, so requests are served in the order they reached Redis, at the rate, each with one round trip. Tokens become
+/// usable at most at the rate plus the capacity in any interval, as without reservations. A reservation would not be usable
+/// within <see cref="Horizon"/> is not made: that request is told when to ask again.
 /// </summary>
 internal static class FleetBucket
 {
+    /// <summary>
+    /// How far ahead tokens are reserved: longer than a deploy's queue for the batch quota (a few hundred instances' warm-ups at
+    /// 100/s), shorter than the default <c>FetchTimeout</c> (15 s), so that a reservation is used by a caller still waiting.
+    /// </summary>
+    internal static readonly TimeSpan Horizon = TimeSpan.FromSeconds(10);
+
     // Another type planted under the bucket's name is replaced, as a bucket that expired (pcall, so WRONGTYPE is not an error
     // that would send every instance to its static share for as long as the key stays). Numbers go back to Redis through
     // string.format: redis.call would print a Lua number with 14 digits, and a time in
@@ -50,19 +67,25 @@ internal static class FleetBucket
         end
         local tokens = tonumber(state[1])
         local ts = tonumber(state[2])
-        if tokens == nil or ts == nil or tokens > capacity or tokens < 0 then
+        if tokens == nil or ts == nil or tokens > capacity or tokens < -tonumber(ARGV[5]) then
           tokens = capacity
           ts = now
         end
         if now > ts then
           tokens = math.min(capacity, tokens + (now - ts) * rate / 1000000)
         end
-        local granted = math.min(want, math.floor(tokens))
-        if granted < 0 then granted = 0 end
-        tokens = tokens - granted
+        local debt = tonumber(ARGV[5])
+        local granted = 0
         local wait = 0
-        if granted < want and tokens < 1 then
-          wait = math.ceil((1 - tokens) * 1000000 / rate)
+        if tokens >= want then
+          granted = want
+          tokens = tokens - want
+        elseif tokens - want >= -debt then
+          granted = want
+          tokens = tokens - want
+          wait = math.ceil(-tokens * 1000000 / rate)
+        else
+          wait = math.ceil((want - debt - tokens) * 1000000 / rate)
         end
         redis.call('HSET', KEYS[1], 'tokens', string.format('%.9f', tokens), 'ts', string.format('%.0f', now))
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
@@ -71,12 +94,15 @@ internal static class FleetBucket
 
     public static async Task<FleetGrant> TakeAsync(IDatabase database, RedisKey bucket, FleetBucketSize size, int want)
     {
+        // At least one request's worth, so a quota too small to reserve Horizon ahead still reserves (and never only polls).
+        var debt = Math.Max(size.Rate * Horizon.TotalSeconds, want);
         var result = await Take.EvaluateAsync(database, [bucket],
         [
             size.Rate.ToString("R", CultureInfo.InvariantCulture),
             size.Capacity.ToString("R", CultureInfo.InvariantCulture),
             want,
-            (long)Math.Ceiling(size.IdleLifetime.TotalMilliseconds),
+            (long)Math.Ceiling((size.IdleLifetime + TimeSpan.FromSeconds(debt / size.Rate)).TotalMilliseconds), // full again, debt repaid
+            debt.ToString("R", CultureInfo.InvariantCulture),
         ]).ConfigureAwait(false);
         return Parse(result, want);
     }

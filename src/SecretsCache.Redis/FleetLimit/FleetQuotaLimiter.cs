@@ -9,8 +9,9 @@ namespace SecretsCache.Redis.FleetLimit;
 /// This instance's side of one fleet-wide bucket. A request takes a token left from the last block, or makes the one round
 /// trip in flight for this instance (callers queue behind it): it asks for as many tokens as callers wait, up to
 /// <see cref="RedisFleetRateLimitOptions.MaxBlock"/>. Tokens not spent within the block lifetime, counted from when the
-/// round trip was sent, are dropped. An empty bucket says how long until the next token, and the round trip waits that
-/// long before asking again. When Redis cannot answer, the static share decides: the quota over the fleet size this
+/// round trip was sent (plus the reservation's wait), are dropped. An empty bucket reserves the tokens, usable after a wait
+/// that puts this request behind those that reached Redis first (<see cref="FleetBucket"/>), so waiting instances neither
+/// poll nor starve; beyond the reservation horizon it says when to ask again. When Redis cannot answer, the static share decides: the quota over the fleet size this
 /// instance saw while Redis answered (<see cref="FleetPresence.FallbackSize"/>). A share cut for another size replaces the
 /// bucket when a fallback needs it, the new one empty (no burst on replacement). A wait in the share that would outlast the
 /// breaker's first break asks Redis again at a reconnect or after that break, so an instance is not held to a share cut for
@@ -188,14 +189,29 @@ internal sealed class FleetQuotaLimiter : IDisposable
 
             Volatile.Write(ref _fallingBack, false);
             _answered = true;
-            Volatile.Write(ref _lastFoundEmpty, grant.Value.Granted == 0);
+            Volatile.Write(ref _lastFoundEmpty, grant.Value.Granted == 0 || grant.Value.Reserved);
             if (grant.Value.Granted > 0)
             {
+                var reservedTicks = 0L;
+                if (grant.Value.Reserved)
+                {
+                    // Requests that reached Redis first are served first; these tokens are usable once the wait is over.
+                    if (waitStarted == 0)
+                    {
+                        waitStarted = _time.GetTimestamp();
+                        RedisL2Metrics.Add(_connection.Metrics.FleetWaits, RedisL2Metrics.Quota, _quota);
+                    }
+
+                    reservedTicks = (long)(grant.Value.RetryAfter.TotalSeconds * _time.TimestampFrequency);
+                    await Task.Delay(grant.Value.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
+                }
+
                 lock (_lock)
                 {
-                    // One for this caller; the rest for the callers queued behind, until the block's lifetime ends.
+                    // One for this caller; the rest for the callers queued behind, until the block's lifetime ends (counted from
+                    // when the tokens became usable).
                     _available = (int)grant.Value.Granted - 1;
-                    _expiresAt = sentAt + _lifetimeTicks;
+                    _expiresAt = sentAt + reservedTicks + _lifetimeTicks;
                 }
 
                 return Waited(new FleetPermit(FleetPermitSource.Fleet, _time.GetTimestamp()), waitStarted);

@@ -59,10 +59,11 @@ public sealed class FleetBucketTests(RedisServer server)
                     var grant = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, random.Next(1, 6));
                     lock (grants)
                     {
-                        grants.Add((grant.ServerMicroseconds, grant.Granted));
+                        // A reservation's tokens count from when they are usable: Redis's time of the grant plus the wait.
+                        grants.Add((grant.ServerMicroseconds + (long)grant.RetryAfter.TotalMicroseconds, grant.Granted));
                     }
 
-                    if (grant.Granted == 0)
+                    if (grant.RetryAfter > TimeSpan.Zero)
                     {
                         await Task.Delay(grant.RetryAfter, TimeProvider.System);
                     }
@@ -125,6 +126,52 @@ public sealed class FleetBucketTests(RedisServer server)
         {
             await Levels.DisposeAllAsync(fleet);
         }
+    }
+
+    [RedisFact]
+    public async Task An_empty_bucket_reserves_tokens_in_the_order_requests_reach_it_one_round_trip_each()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key);
+        var size = FleetBucketSize.For(10, 0.1, TimeSpan.FromMilliseconds(100)); // capacity 1, rate 8.2/s
+        var bucket = level.Connection.Names.Bucket("queue");
+        var first = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, 1);
+        Assert.Equal((1, TimeSpan.Zero), (first.Granted, first.RetryAfter)); // the burst: usable now
+
+        var queued = new List<FleetGrant>();
+        for (var i = 0; i < 6; i++)
+        {
+            queued.Add(await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, 1));
+        }
+
+        // Each is granted at once, as a reservation, usable after the ones before it: about one refill period apart.
+        Assert.All(queued, g => Assert.True(g.Reserved, $"granted {g.Granted}, wait {g.RetryAfter}"));
+        var usable = queued.Select(g => g.ServerMicroseconds + (long)g.RetryAfter.TotalMicroseconds).ToList();
+        var period = 1_000_000 / size.Rate;
+        for (var i = 1; i < usable.Count; i++)
+        {
+            var gap = usable[i] - usable[i - 1];
+            Assert.True(gap >= period * 0.9 && gap <= period * 1.1, $"reservation {i} usable {gap} µs after the one before (period {period:0} µs)");
+        }
+    }
+
+    [RedisFact]
+    public async Task A_request_that_would_wait_beyond_the_horizon_reserves_nothing_and_is_told_when_to_ask_again()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key);
+        var size = FleetBucketSize.For(10, 0.1, TimeSpan.FromMilliseconds(100));
+        var bucket = level.Connection.Names.Bucket("horizon");
+        var horizonTokens = (int)Math.Floor(size.Rate * FleetBucket.Horizon.TotalSeconds);
+        var filling = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, horizonTokens);
+        Assert.True(filling.Reserved);
+        Assert.True(filling.RetryAfter <= FleetBucket.Horizon);
+
+        var refused = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, 5);
+        var again = await FleetBucket.TakeAsync(level.Connection.Database, bucket, size, 5);
+
+        Assert.Equal(0, refused.Granted);
+        Assert.InRange(refused.RetryAfter, TimeSpan.FromMilliseconds(1), TimeSpan.FromSeconds(1)); // when 5 fit within the horizon again
+        Assert.Equal(0, again.Granted); // the refused request took nothing: the queue did not move further out
+        Assert.True(again.RetryAfter <= refused.RetryAfter);
     }
 
     [RedisFact]
