@@ -73,14 +73,19 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         var notWaited = await waits.ConfigureAwait(false);
         if (notWaited.Count > 0)
         {
-            await FetchAsync(notWaited, [], cancellationToken).ConfigureAwait(false);
+            // Their holders are fetching them, in the fleet's batch queue ahead of this instance (it is served in order), so a
+            // batch of ours could not come sooner: read them one by one, under GetSecretValue's own quota.
+            await FetchAsync(notWaited, [], cancellationToken, singly: true).ConfigureAwait(false);
         }
 
         return [.. _outcomes.Select(o => o ?? FetchOutcome.Failure(new InvalidOperationException("The second level produced no outcome.")))];
     }
 
-    /// <summary>Fetches <paramref name="indexes"/> from AWS in one batch, writes what came back, and ends this instance's leases.</summary>
-    private async Task FetchAsync(List<int> indexes, Dictionary<int, LeaseHandle> held, CancellationToken cancellationToken)
+    /// <summary>
+    /// Fetches <paramref name="indexes"/> from AWS, in one batch (or one by one, <paramref name="singly"/>), writes what came
+    /// back, and ends this instance's leases.
+    /// </summary>
+    private async Task FetchAsync(List<int> indexes, Dictionary<int, LeaseHandle> held, CancellationToken cancellationToken, bool singly = false)
     {
         if (indexes.Count == 0)
         {
@@ -90,7 +95,9 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         IReadOnlyList<FetchOutcome> fetched;
         try
         {
-            fetched = await owner.Inner.FetchManyAsync([.. indexes.Select(i => references[i])], cancellationToken).ConfigureAwait(false);
+            fetched = singly
+                ? await Task.WhenAll(indexes.Select(i => FetchOneAsync(references[i], cancellationToken))).ConfigureAwait(false)
+                : await owner.Inner.FetchManyAsync([.. indexes.Select(i => references[i])], cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -114,6 +121,18 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         var written = await level.Store.WriteManyAsync([.. writes.Select(w => w.Entry)], CancellationToken.None).ConfigureAwait(false);
         var wroteAt = new HashSet<int>(writes.Where((_, j) => written[j]).Select(w => w.Index));
         await level.SingleFlight.FinishManyAsync([.. held.Select(h => (h.Value, wroteAt.Contains(h.Key)))]).ConfigureAwait(false);
+    }
+
+    private async Task<FetchOutcome> FetchOneAsync(SecretReference reference, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return FetchOutcome.Success(await owner.Inner.FetchAsync(reference, null, FetchReason.Read, cancellationToken).ConfigureAwait(false));
+        }
+        catch (SecretsCacheException ex)
+        {
+            return FetchOutcome.Failure(ex); // as the engine's batches report one reference's failure
+        }
     }
 
     /// <summary>Waits for the holders of <paramref name="indexes"/>; returns those whose wait brought nothing.</summary>

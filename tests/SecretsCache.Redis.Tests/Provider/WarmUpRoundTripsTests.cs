@@ -74,4 +74,20 @@ public sealed class WarmUpRoundTripsTests : IAsyncLifetime
         Assert.Equal(0, _aws.Requests.Count(GetSecretValue) + _aws.Requests.Count(Batch)); // every key came from the holder
         Assert.Equal(0, FleetProviders.LevelOf(reader).LeaseResults.Waiting);
     }
+
+    [RedisFact]
+    public async Task A_warm_up_whose_wait_for_the_holders_runs_out_reads_those_keys_one_by_one_not_in_a_batch_behind_them()
+    {
+        var holder = FleetProviders.LevelOf(await _fleet.StartAsync());
+        var reader = await _fleet.StartAsync(configureRedis: o => o.LeaseWaitTimeout = TimeSpan.FromMilliseconds(300));
+        // Held and never finished: a holder queued for its batch, as far as the waiter can tell.
+        Assert.All(await holder.Lease.TryAcquireManyAsync(Canonical), l => Assert.Equal(LeaseStatus.Acquired, l.Status));
+
+        var result = await reader.WarmUpAsync(References).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Keys, result.Loaded);
+        Assert.Equal(Keys, _aws.Requests.Count(GetSecretValue));
+        Assert.Equal(0, _aws.Requests.Count(Batch)); // a batch would have queued behind the holders' own
+        Assert.Equal("value-3", await reader.GetStringAsync("app/s3"));
+    }
 }
