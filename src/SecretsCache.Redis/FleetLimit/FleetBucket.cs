@@ -50,6 +50,15 @@ internal static class FleetBucket
     /// </summary>
     internal static readonly TimeSpan Horizon = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// How far ahead a BatchGetSecretValue is reserved. A warm-up is its only user and could read its secrets one by one
+    /// instead, under a quota of 55 times the requests: behind a longer queue (a fleet deploying at once, whose instances
+    /// fetch for themselves) single reads are sooner, and keep the warm-up within its <c>FetchTimeout</c>.
+    /// </summary>
+    internal static readonly TimeSpan BatchHorizon = TimeSpan.FromSeconds(1);
+
+    // A balance more than an hour in debt is no balance this script writes (requests reserve at most Horizon ahead, by their
+    // own horizon, so the floor does not depend on this request's): it is reset, as is one above the capacity.
     // Another type planted under the bucket's name is replaced, as a bucket that expired (pcall, so WRONGTYPE is not an error
     // that would send every instance to its static share for as long as the key stays). Numbers go back to Redis through
     // string.format: redis.call would print a Lua number with 14 digits, and a time in
@@ -67,7 +76,7 @@ internal static class FleetBucket
         end
         local tokens = tonumber(state[1])
         local ts = tonumber(state[2])
-        if tokens == nil or ts == nil or tokens > capacity or tokens < -tonumber(ARGV[5]) then
+        if tokens == nil or ts == nil or tokens > capacity or tokens < -rate * 3600 then
           tokens = capacity
           ts = now
         end
@@ -92,10 +101,14 @@ internal static class FleetBucket
         return { granted, wait, string.format('%.0f', now) }
         """);
 
-    public static async Task<FleetGrant> TakeAsync(IDatabase database, RedisKey bucket, FleetBucketSize size, int want)
+    public static Task<FleetGrant> TakeAsync(IDatabase database, RedisKey bucket, FleetBucketSize size, int want) =>
+        TakeAsync(database, bucket, size, want, Horizon);
+
+    /// <summary>As above, reserving at most <paramref name="horizon"/> ahead.</summary>
+    public static async Task<FleetGrant> TakeAsync(IDatabase database, RedisKey bucket, FleetBucketSize size, int want, TimeSpan horizon)
     {
-        // At least one request's worth, so a quota too small to reserve Horizon ahead still reserves (and never only polls).
-        var debt = Math.Max(size.Rate * Horizon.TotalSeconds, want);
+        // At least one request's worth, so a quota too small to reserve that far ahead still reserves (and never only polls).
+        var debt = Math.Max(size.Rate * horizon.TotalSeconds, want);
         var result = await Take.EvaluateAsync(database, [bucket],
         [
             size.Rate.ToString("R", CultureInfo.InvariantCulture),

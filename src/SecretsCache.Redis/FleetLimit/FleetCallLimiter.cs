@@ -40,6 +40,13 @@ internal sealed class FleetCallLimiter(RedisComposition fleet, FleetQuota quota,
         if (fleet.Level is { } level)
         {
             var permit = await level.FleetLimiter.AcquireAsync(quota, cancellationToken).ConfigureAwait(false);
+            if (permit.Source == FleetPermitSource.QueuedTooLong)
+            {
+                // Not retried (the code of a client-side limit that refuses): the warm-up reads the chunk one by one instead.
+                throw new SecretThrottledException(
+                    "The fleet's BatchGetSecretValue queue is longer than a warm-up should wait: the batch was not sent.", reference, RetryPipelineFactory.ClientRateLimited);
+            }
+
             if (!permit.IsAcquired)
             {
                 throw Throttled(reference);

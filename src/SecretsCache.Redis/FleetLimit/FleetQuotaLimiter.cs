@@ -23,6 +23,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     private readonly RedisKey _bucket;
     private readonly FleetBucketSize _size;
     private readonly long _lifetimeTicks;
+    private readonly TimeSpan _horizon; // how far ahead the bucket reserves for this quota
     private readonly TimeSpan _recheck; // the breaker's first break: how long a wait in the static share goes before Redis is asked again
     private readonly int _maxBlock;
     private readonly RedisFleetRateLimitOptions _options;
@@ -56,6 +57,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
         _lifetimeTicks = (long)(options.BlockLifetime.TotalSeconds * _time.TimestampFrequency);
         _maxBlock = options.MaxBlock;
         _recheck = connection.Options.CircuitBreaker.FirstBreakDuration;
+        _horizon = quota == FleetQuota.SecretsManagerBatch ? FleetBucket.BatchHorizon : FleetBucket.Horizon;
         _fallbackSize = options.FallbackFleetSize;
         _fallback = FleetRateLimiter.StaticShareOf(quota, options, _fallbackSize, _time);
     }
@@ -168,8 +170,8 @@ internal sealed class FleetQuotaLimiter : IDisposable
             var grant = _connection.Guard.Skips
                 ? default
                 : await _connection.Guard.RunAsync(
-                    "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want),
-                    static s => FleetBucket.TakeAsync(s.db, s.bucket, s.size, s.want),
+                    "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want, horizon: _horizon),
+                    static s => FleetBucket.TakeAsync(s.db, s.bucket, s.size, s.want, s.horizon),
                     cancellationToken).ConfigureAwait(false);
             if (!grant.Ok)
             {
@@ -215,6 +217,12 @@ internal sealed class FleetQuotaLimiter : IDisposable
                 }
 
                 return Waited(new FleetPermit(FleetPermitSource.Fleet, _time.GetTimestamp()), waitStarted);
+            }
+
+            if (_quotaKind == FleetQuota.SecretsManagerBatch)
+            {
+                RedisL2Metrics.Add(_connection.Metrics.FleetWaits, RedisL2Metrics.Quota, _quota);
+                return Waited(new FleetPermit(FleetPermitSource.QueuedTooLong, _time.GetTimestamp()), waitStarted);
             }
 
             if (waitStarted == 0)

@@ -71,6 +71,11 @@ internal sealed partial class AwsSecretSource : ISecretSource, IDisposable
             {
                 // Batch calls need their own permission (secretsmanager:BatchGetSecretValue): without it, fall back to single reads.
             }
+            catch (SecretThrottledException ex) when (ex.ErrorCode == Resilience.RetryPipelineFactory.ClientRateLimited && batch.Store == SecretStore.SecretsManager)
+            {
+                // The batch budget refused it (fail-fast, a full queue, or a fleet's batch queue too long): read one by one,
+                // under GetSecretValue's own budget.
+            }
             catch (SecretsCacheException ex)
             {
                 foreach (var i in batch.Indexes)

@@ -231,6 +231,32 @@ public sealed class BatchTests(AwsFixture fixture) : ProviderTestBase(fixture), 
     }
 
     [Fact]
+    public async Task A_batch_the_fail_fast_batch_budget_refuses_is_read_one_by_one_instead_of_failing()
+    {
+        var names = CreateSecrets("refused", 60, "value-");
+
+        // A burst of one or two batch tokens and no refill (the clock does not move); batches would move secrets faster (100 x 20
+        // against 1,000/s), so each chunk asks for one, and the budget refuses the rest at once (fail-fast).
+        var provider = CreateProvider(
+            o =>
+            {
+                o.RateLimits.SecretsManagerBatchRequestsPerSecond = 100;
+                o.RateLimits.SecretsManagerRequestsPerSecond = 1_000;
+                o.RateLimits.BurstSeconds = 0.01;
+                o.RateLimits.Behavior = RateLimitBehavior.FailFast;
+            },
+            new FakeTimeProvider(TimeProvider.System.GetUtcNow()));
+
+        var result = await provider.WarmUpAsync(names);
+
+        Assert.True(result.Succeeded, string.Join(", ", result.Failures.Values.Select(e => e.GetType().Name).Distinct()));
+        var batches = Aws.Requests.Count(BatchGetSecretValue);
+        Assert.InRange(batches, 1, 2); // the burst rounds to one or two requests
+        Assert.Equal(60 - (20 * batches), Aws.Requests.Count(GetSecretValue));
+        Assert.Equal("value-" + names[59], await provider.GetStringAsync(names[59]));
+    }
+
+    [Fact]
     public async Task When_batches_move_secrets_faster_even_after_waiting_warm_up_waits_for_the_batch_budget()
     {
         var names = CreateSecrets("lane", 60, "value-");

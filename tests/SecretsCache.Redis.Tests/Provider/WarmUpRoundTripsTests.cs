@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Lease;
 using SecretsCache.Redis.Tests.Support;
 using SecretsCache.Testing;
@@ -89,5 +90,24 @@ public sealed class WarmUpRoundTripsTests : IAsyncLifetime
         Assert.Equal(Keys, _aws.Requests.Count(GetSecretValue));
         Assert.Equal(0, _aws.Requests.Count(Batch)); // a batch would have queued behind the holders' own
         Assert.Equal("value-3", await reader.GetStringAsync("app/s3"));
+    }
+
+    [RedisFact]
+    public async Task A_warm_up_behind_a_fleet_batch_queue_longer_than_its_horizon_reads_one_by_one()
+    {
+        var provider = await _fleet.StartAsync(configureRedis: o => o.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = 2);
+        var level = FleetProviders.LevelOf(provider);
+        var size = level.FleetLimiter[FleetQuota.SecretsManagerBatch]!.Size;
+        // Other instances' batches hold the fleet's batch queue about ten seconds ahead.
+        var others = await FleetBucket.TakeAsync(level.Connection.Database, level.Connection.Names.Bucket("sm-batch"), size, want: 10);
+        Assert.True(others.Reserved && others.RetryAfter > FleetBucket.BatchHorizon, $"granted {others.Granted}, wait {others.RetryAfter}");
+
+        var probe = await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManagerBatch);
+        Assert.Equal(FleetPermitSource.QueuedTooLong, probe.Source);
+        var result = await provider.WarmUpAsync(References).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Keys, result.Loaded);
+        Assert.Equal(0, _aws.Requests.Count(Batch)); // not sent behind that queue
+        Assert.Equal(Keys, _aws.Requests.Count(GetSecretValue));
     }
 }
