@@ -426,6 +426,11 @@ internal sealed class Fleet
         options.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = _settings.BatchQuota * _settings.RateShare;
         options.FleetRateLimits.ParameterStoreRequestsPerSecond = _settings.ParameterStoreQuota * _settings.RateShare;
         options.FleetRateLimits.FallbackFleetSize = _settings.EffectiveFallbackFleetSize;
+        if (_settings.LeaseWaitMs > 0)
+        {
+            options.LeaseWaitTimeout = TimeSpan.FromMilliseconds(_settings.LeaseWaitMs);
+        }
+
         return options;
     }
 

@@ -84,6 +84,9 @@ internal sealed record Settings
     /// <summary>The Redis L2's per-call budget. The library default, 250 ms, was too low under this benchmark's load on a 2-core machine.</summary>
     public double RedisOperationTimeoutMs { get; init; } = 1_000;
 
+    /// <summary><c>RedisL2Options.LeaseWaitTimeout</c> in L2 runs (0: the library's default, 2 s).</summary>
+    public double LeaseWaitMs { get; init; }
+
     /// <summary>
     /// <c>FleetRateLimits.FallbackFleetSize</c> in L2 runs: the fleet size each instance's static share (used while Redis is
     /// unreachable) assumes; 0 means twice <see cref="Instances"/>, the largest fleet the autoscale makes, as the sizing
@@ -151,6 +154,7 @@ internal sealed record Settings
                 "--l2" => s with { CompareL2 = true },
                 "--l2-only" => s with { L2 = true },
                 "--redis-timeout-ms" => s with { RedisOperationTimeoutMs = Number() },
+                "--lease-wait-ms" => s with { LeaseWaitMs = Number() },
                 "--l2-refresh-ahead" => s with { L2RefreshAhead = Number() },
                 "--fallback-fleet-size" => s with { FallbackFleetSize = (int)Number() },
                 "--out" => s with { OutDirectory = Next() },
