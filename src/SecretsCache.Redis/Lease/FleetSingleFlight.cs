@@ -140,9 +140,9 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
                     RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
                     entries[i] = entry;
                 }
-                else if (reads[i].Reason != L2MissReason.Unavailable)
+                else if (reads[i].Reason != L2MissReason.Unavailable || !connection.Guard.Skips)
                 {
-                    waiting.Add(i);
+                    waiting.Add(i); // a read Redis did not answer while it is up may answer after the holder's result
                 }
             }
 

@@ -8,8 +8,10 @@ namespace SecretsCache.Redis.ReadThrough;
 /// the misses take their leases; what this instance holds (or what Redis cannot answer) goes to AWS in one batch, and is
 /// written back; what another instance holds is waited for, and what that wait does not bring goes to AWS in a second batch.
 /// Each step is one guarded round trip for all its keys (one timeout, one breaker sample), not one per key: a fleet's deploy
-/// otherwise sends tens of thousands of guarded calls in its first second. Outcomes line up with the references, as the
-/// engine expects.
+/// otherwise sends tens of thousands of guarded calls in its first second. A read step that Redis did not answer, while the
+/// connection is up and the breaker closed (a burst in this process, a slow moment), still takes the leases, so the
+/// instance waits for the keys' holders instead of fetching every key itself; it costs at most one more timeout. Outcomes
+/// line up with the references, as the engine expects.
 /// </summary>
 internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel level, IReadOnlyList<SecretReference> references)
 {
@@ -38,9 +40,9 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
             {
                 _outcomes[shared[j]] = FetchOutcome.Success(entry.Secret);
             }
-            else if (reads[j].Reason == Storage.L2MissReason.Unavailable)
+            else if (reads[j].Reason == Storage.L2MissReason.Unavailable && level.Connection.Guard.Skips)
             {
-                direct.Add(shared[j]);
+                direct.Add(shared[j]); // Redis known down, or the breaker open: no lease either
             }
             else
             {

@@ -110,4 +110,27 @@ public sealed class WarmUpRoundTripsTests : IAsyncLifetime
         Assert.Equal(0, _aws.Requests.Count(Batch)); // not sent behind that queue
         Assert.Equal(Keys, _aws.Requests.Count(GetSecretValue));
     }
+
+    [RedisFact]
+    public async Task A_warm_up_whose_read_step_Redis_refused_still_takes_the_leases_and_waits_for_their_holders()
+    {
+        // The reader may do everything the documented ACL allows but GETRANGE: its reads fail, its leases do not.
+        await using var admin = await _server.ConnectAdminAsync();
+        await admin.GetServers()[0].ExecuteAsync("ACL", Connection.SecureConnectionTests.AclFor("reader", "pw-reader", _fleet.Namespace, without: "getrange"));
+        var holder = FleetProviders.LevelOf(await _fleet.StartAsync());
+        // Its breaker stays closed (refused reads would open it: then no Redis call at all, by design).
+        var reader = await _fleet.StartAsync(configureRedis: o => (o.User, o.Password, o.LeaseWaitTimeout, o.CircuitBreaker.MinimumThroughput) = ("reader", "pw-reader", TimeSpan.FromSeconds(10), 1_000));
+        var leases = await holder.Lease.TryAcquireManyAsync(Canonical);
+        Assert.All(leases, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
+
+        var warming = reader.WarmUpAsync(References);
+        // Without the leases it would have gone to AWS at once; it waits for the holder of every key instead.
+        await Wait.UntilAsync(() => FleetProviders.LevelOf(reader).LeaseResults.Waiting == Keys, seconds: 30, () => $"{_aws.Requests.Count(GetSecretValue)} singles, {_aws.Requests.Count(Batch)} batches, warm-up done: {warming.IsCompleted}, open {FleetProviders.LevelOf(reader).Connection.Guard.IsOpen}, skips {FleetProviders.LevelOf(reader).Connection.Guard.Skips}, subscribed {FleetProviders.LevelOf(reader).LeaseResults.IsSubscribed}");
+        Assert.Equal(0, _aws.Requests.Count(GetSecretValue) + _aws.Requests.Count(Batch));
+        await holder.SingleFlight.FinishManyAsync([.. leases.Select(l => (l.Handle!, false))]); // the holder failed: fetch yourselves
+
+        var result = await warming.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Keys, result.Loaded);
+        Assert.Equal("value-5", await reader.GetStringAsync("app/s5"));
+    }
 }
