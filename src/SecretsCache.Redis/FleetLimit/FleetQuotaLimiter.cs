@@ -198,11 +198,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
                 if (grant.Value.Reserved)
                 {
                     // Requests that reached Redis first are served first; these tokens are usable once the wait is over.
-                    if (waitStarted == 0)
-                    {
-                        waitStarted = _time.GetTimestamp();
-                        RedisL2Metrics.Add(_connection.Metrics.FleetWaits, RedisL2Metrics.Quota, _quota);
-                    }
+                    waitStarted = WaitBegins(waitStarted);
 
                     reservedTicks = (long)(grant.Value.RetryAfter.TotalSeconds * _time.TimestampFrequency);
                     await Task.Delay(grant.Value.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
@@ -225,14 +221,21 @@ internal sealed class FleetQuotaLimiter : IDisposable
                 return Waited(new FleetPermit(FleetPermitSource.QueuedTooLong, _time.GetTimestamp()), waitStarted);
             }
 
-            if (waitStarted == 0)
-            {
-                waitStarted = _time.GetTimestamp();
-                RedisL2Metrics.Add(_connection.Metrics.FleetWaits, RedisL2Metrics.Quota, _quota);
-            }
-
+            waitStarted = WaitBegins(waitStarted);
             await Task.Delay(grant.Value.RetryAfter, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The wait's start (counted once, in <c>fleet_limiter.waits</c>): <paramref name="waitStarted"/>, or now if it has not begun.</summary>
+    private long WaitBegins(long waitStarted)
+    {
+        if (waitStarted != 0)
+        {
+            return waitStarted;
+        }
+
+        RedisL2Metrics.Add(_connection.Metrics.FleetWaits, RedisL2Metrics.Quota, _quota);
+        return _time.GetTimestamp();
     }
 
     private FleetPermit Waited(FleetPermit permit, long waitStarted)

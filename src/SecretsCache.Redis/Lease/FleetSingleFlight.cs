@@ -127,6 +127,8 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             return entries;
         }
 
+        L2Entry? Accepted(L2Read read) => read.Entry is { } entry && (accept is null || accept(entry)) ? entry : null;
+
         var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k))).ToArray();
         try
         {
@@ -135,7 +137,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             var waiting = new List<int>(entries.Length);
             for (var i = 0; i < entries.Length; i++)
             {
-                if (reads[i].Entry is { } entry && (accept is null || accept(entry)))
+                if (Accepted(reads[i]) is { } entry)
                 {
                     RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
                     entries[i] = entry;
@@ -171,10 +173,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             var written = await store.ReadManyAsync(keys, cancellationToken: cancellationToken).ConfigureAwait(false);
             for (var j = 0; j < again.Count; j++)
             {
-                if (written[j].Entry is { } entry && (accept is null || accept(entry)))
-                {
-                    entries[again[j]] = entry;
-                }
+                entries[again[j]] = Accepted(written[j]);
             }
 
             return entries;
