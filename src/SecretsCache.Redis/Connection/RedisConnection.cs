@@ -23,7 +23,9 @@ internal sealed class RedisConnection : IAsyncDisposable
         Names = new RedisNames(options.Namespace);
         Watch = new ConnectionWatch(multiplexer);
         Guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
+        LimitGuard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
         Watch.Restored += Guard.Close;
+        Watch.Restored += LimitGuard.Close;
     }
 
     public RedisL2Options Options { get; }
@@ -35,6 +37,13 @@ internal sealed class RedisConnection : IAsyncDisposable
     public ISubscriber Subscriber => Multiplexer.GetSubscriber();
 
     public RedisGuard Guard { get; }
+
+    /// <summary>
+    /// The guard of the fleet limiter's calls (the bucket's script, the presence count): a breaker of its own, so entry reads
+    /// that time out in a burst (large replies, many of them) do not send the limiter to the static share while its own small
+    /// calls are answered. A Redis that fails fails both, each after its own few calls.
+    /// </summary>
+    public RedisGuard LimitGuard { get; }
 
     /// <summary>Whether the connection is known to be down, and when it comes back.</summary>
     public ConnectionWatch Watch { get; }

@@ -140,12 +140,12 @@ internal sealed class FleetPresence : IDisposable
     {
         try
         {
-            if (_connection.Guard.Skips)
+            if (_connection.LimitGuard.Skips)
             {
                 return;
             }
 
-            var reply = await _connection.Guard.RunAsync(
+            var reply = await _connection.LimitGuard.RunAsync(
                 Operation, (db: _connection.Database, set: _set, id: _id),
                 static s => Refresh.EvaluateAsync(s.db, [s.set],
                 [

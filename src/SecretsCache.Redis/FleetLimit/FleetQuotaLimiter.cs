@@ -167,9 +167,9 @@ internal sealed class FleetQuotaLimiter : IDisposable
             var want = Math.Clamp(Volatile.Read(ref _demand), 1, _maxBlock);
             var restored = _connection.Watch.NextRestore; // read before the call, so a reconnect after it is not missed
             var sentAt = _time.GetTimestamp();
-            var grant = _connection.Guard.Skips
+            var grant = _connection.LimitGuard.Skips
                 ? default
-                : await _connection.Guard.RunAsync(
+                : await _connection.LimitGuard.RunAsync(
                     "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want, horizon: _horizon),
                     static s => FleetBucket.TakeAsync(s.db, s.bucket, s.size, s.want, s.horizon),
                     cancellationToken).ConfigureAwait(false);

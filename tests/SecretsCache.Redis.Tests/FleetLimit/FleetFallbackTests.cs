@@ -108,4 +108,38 @@ public sealed class FleetFallbackTests
         Assert.Equal(FleetPermitSource.Fleet, (await waiting.WaitAsync(Bound)).Source);
         Assert.Equal(0, limiter.FallbackQueued);
     }
+
+    [RedisFact]
+    public async Task Reads_that_open_the_breaker_leave_the_fleet_limit_on_the_fleet_bucket_while_its_own_calls_are_answered()
+    {
+        // The user may do everything the documented ACL allows but read entries: its reads fail (and open the breaker of
+        // reads), the bucket's script does not. Before the fix one breaker served both, so the limiter fell back to a share
+        // cut for a fleet of 10,000,000 (here: no token for hours) as soon as reads had failed.
+        await using var server = await RedisServer.StartNewAsync();
+        var @namespace = Levels.NewNamespace();
+        await using (var admin = await server.ConnectAdminAsync())
+        {
+            await admin.GetServers()[0].ExecuteAsync("ACL", Connection.SecureConnectionTests.AclFor("reader", "pw-reader", @namespace, without: ["get", "getrange"]));
+        }
+
+        await using var level = await Levels.CreateAsync(server, @namespace, Levels.NewKey(), o =>
+        {
+            NearlyNoShare(o);
+            (o.User, o.Password) = ("reader", "pw-reader");
+        });
+        for (var i = 0; i < 8 && !level.Connection.Guard.IsOpen; i++)
+        {
+            Assert.Null((await level.Store.ReadAsync("app/s" + i)).Entry);
+        }
+
+        Assert.True(level.Connection.Guard.IsOpen, "the refused reads should open the breaker of reads");
+        var limiter = level.FleetLimiter[FleetQuota.SecretsManager]!;
+        for (var i = 0; i < 3; i++)
+        {
+            var permit = await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager).AsTask().WaitAsync(Bound);
+            Assert.Equal(FleetPermitSource.Fleet, permit.Source);
+        }
+
+        Assert.False(limiter.FallingBack);
+    }
 }
