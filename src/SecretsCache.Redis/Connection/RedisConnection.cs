@@ -22,10 +22,16 @@ internal sealed class RedisConnection : IAsyncDisposable
         Logger = logger;
         Names = new RedisNames(options.Namespace);
         Watch = new ConnectionWatch(multiplexer);
-        Guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
-        LimitGuard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
-        Watch.Restored += Guard.Close;
-        Watch.Restored += LimitGuard.Close;
+        Guard = NewGuard();
+        LimitGuard = NewGuard();
+
+        // Every guard of this connection skips calls while it is known down, and closes its breaker when it is back.
+        RedisGuard NewGuard()
+        {
+            var guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
+            Watch.Restored += guard.Close;
+            return guard;
+        }
     }
 
     public RedisL2Options Options { get; }
