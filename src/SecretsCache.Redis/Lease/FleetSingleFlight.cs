@@ -44,6 +44,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             return new FleetRead(cached, FleetSource.SecondLevel);
         }
 
+        var askedAt = connection.Time.GetTimestamp();
         var (status, handle) = read.Reason == L2MissReason.Unavailable
             ? (LeaseStatus.Unavailable, null)
             : await lease.TryAcquireAsync(canonicalKey, cancellationToken).ConfigureAwait(false);
@@ -60,7 +61,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             return await FetchHoldingLeaseAsync(canonicalKey, ttl, fetch, handle!, cancellationToken).ConfigureAwait(false);
         }
 
-        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, accept, cancellationToken).ConfigureAwait(false) is { } waited)
+        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, accept, askedAt, cancellationToken).ConfigureAwait(false) is { } waited)
         {
             return new FleetRead(waited, FleetSource.SecondLevel);
         }
@@ -110,16 +111,17 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
 
     /// <summary>
     /// The holder's value from the second level (one <paramref name="accept"/> takes), or null when the wait ran out, the holder
-    /// failed or nothing opens.
+    /// failed or nothing opens. <paramref name="askedAt"/> is the timestamp taken before the lease was asked for
+    /// (<see cref="LeaseResults.Register"/>).
     /// </summary>
-    internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, CancellationToken cancellationToken) =>
-        (await WaitForHoldersAsync([canonicalKey], accept, cancellationToken).ConfigureAwait(false))[0];
+    internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken) =>
+        (await WaitForHoldersAsync([canonicalKey], accept, askedAt, cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// <see cref="WaitForHolderAsync"/> for every key of <paramref name="canonicalKeys"/> at once (a warm-up's keys held by other
     /// instances): two reads of the second level and one wait, bounded by <see cref="RedisL2Options.LeaseWaitTimeout"/>, for the lot.
     /// </summary>
-    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
+    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken)
     {
         var entries = new L2Entry?[canonicalKeys.Count];
         if (entries.Length == 0 || connection.Keys.Ring is not { } ring || !results.IsSubscribed)
@@ -129,7 +131,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
 
         L2Entry? Accepted(L2Read read) => read.Entry is { } entry && (accept is null || accept(entry)) ? entry : null;
 
-        var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k))).ToArray();
+        var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k), askedAt)).ToArray();
         try
         {
             // A holder may have finished between the first read and the registration: look once more before waiting.

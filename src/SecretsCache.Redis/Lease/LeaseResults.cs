@@ -26,10 +26,15 @@ internal enum LeaseOutcome : byte
 /// </summary>
 internal sealed class LeaseResults
 {
+    /// <summary>The most results remembered at once (<see cref="Register"/>): far more than a fleet announces in one lease duration.</summary>
+    public const int RecentCapacity = 2_048;
+
     private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize;
     private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
     private readonly RedisConnection _connection;
     private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock: waits are rare (contention only).
+    private readonly Dictionary<string, (LeaseOutcome Outcome, long At)> _recent = new(StringComparer.Ordinal); // Under _waiting's lock.
+    private readonly Queue<(string Key, long At)> _recentOrder = new();
     private readonly MessageScreen _screen;
     private readonly RedisSubscription _subscription;
 
@@ -58,11 +63,26 @@ internal sealed class LeaseResults
     /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
     public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
 
+    /// <summary>How many results are remembered now (at most <see cref="RecentCapacity"/>, none older than a lease duration).</summary>
+    public int Remembered
+    {
+        get
+        {
+            lock (_waiting)
+            {
+                ForgetOld();
+                return _recent.Count;
+            }
+        }
+    }
+
     /// <summary>
     /// Registers a wait for <paramref name="hash"/>'s result. Register before the last look at the second level, so a result
-    /// published in between is not missed.
+    /// published in between is not missed. A result that came after <paramref name="askedAt"/> (the <see cref="TimeProvider"/>
+    /// timestamp taken before this instance asked for the lease and heard that it is held) ends the wait at once: it is that
+    /// holder's, or a later one's, and the look at the second level that would have found its entry may go unanswered.
     /// </summary>
-    public LeaseWait Register(byte[] hash)
+    public LeaseWait Register(byte[] hash, long askedAt)
     {
         var wait = new LeaseWait(this, Convert.ToBase64String(hash));
         lock (_waiting)
@@ -73,6 +93,11 @@ internal sealed class LeaseResults
             }
 
             list.Add(wait);
+            ForgetOld();
+            if (_recent.TryGetValue(wait.Key, out var came) && came.At > askedAt)
+            {
+                wait.Complete(came.Outcome);
+            }
         }
 
         return wait;
@@ -117,6 +142,28 @@ internal sealed class LeaseResults
         return published.Ok;
     }
 
+    private void Remember(string key, LeaseOutcome outcome)
+    {
+        var now = _connection.Time.GetTimestamp();
+        _recent[key] = (outcome, now);
+        _recentOrder.Enqueue((key, now));
+        ForgetOld();
+    }
+
+    /// <summary>Forgets results older than a lease duration (no lease a waiter was told of outlives it), and the oldest beyond <see cref="RecentCapacity"/>.</summary>
+    private void ForgetOld()
+    {
+        while (_recentOrder.TryPeek(out var oldest)
+            && (_recentOrder.Count > RecentCapacity || _connection.Time.GetElapsedTime(oldest.At) > _connection.Options.LeaseDuration))
+        {
+            _recentOrder.Dequeue();
+            if (_recent.TryGetValue(oldest.Key, out var kept) && kept.At == oldest.At)
+            {
+                _recent.Remove(oldest.Key);
+            }
+        }
+    }
+
     internal void Unregister(LeaseWait wait)
     {
         lock (_waiting)
@@ -141,10 +188,12 @@ internal sealed class LeaseResults
             return;
         }
 
+        var key = Convert.ToBase64String(hash!);
         LeaseWait[] waits;
         lock (_waiting)
         {
-            if (!_waiting.TryGetValue(Convert.ToBase64String(hash!), out var list))
+            Remember(key, outcome);
+            if (!_waiting.TryGetValue(key, out var list))
             {
                 return;
             }

@@ -50,6 +50,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
             }
         }
 
+        var askedAt = level.Connection.Time.GetTimestamp();
         var leases = await level.Lease.TryAcquireManyAsync([.. misses.Select(i => references[i].CanonicalText)], cancellationToken).ConfigureAwait(false);
         var held = new Dictionary<int, LeaseHandle>();
         var waiting = new List<int>();
@@ -70,7 +71,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
 
         var fetching = FetchAsync([.. direct, .. held.Keys], held, cancellationToken);
-        var waits = WaitAsync(waiting, cancellationToken);
+        var waits = WaitAsync(waiting, askedAt, cancellationToken);
         await Task.WhenAll(fetching, waits).ConfigureAwait(false);
         var notWaited = await waits.ConfigureAwait(false);
         if (notWaited.Count > 0)
@@ -138,9 +139,9 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
     }
 
     /// <summary>Waits for the holders of <paramref name="indexes"/>; returns those whose wait brought nothing.</summary>
-    private async Task<List<int>> WaitAsync(List<int> indexes, CancellationToken cancellationToken)
+    private async Task<List<int>> WaitAsync(List<int> indexes, long askedAt, CancellationToken cancellationToken)
     {
-        var entries = await level.SingleFlight.WaitForHoldersAsync([.. indexes.Select(i => references[i].CanonicalText)], accept: null, cancellationToken).ConfigureAwait(false);
+        var entries = await level.SingleFlight.WaitForHoldersAsync([.. indexes.Select(i => references[i].CanonicalText)], accept: null, askedAt, cancellationToken).ConfigureAwait(false);
         var left = new List<int>();
         for (var j = 0; j < indexes.Count; j++)
         {
