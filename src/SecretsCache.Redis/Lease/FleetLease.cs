@@ -31,12 +31,16 @@ internal sealed class FleetLease(RedisConnection connection)
 {
     // A lease key found without an expiry (left by a PERSIST, a restore or another client; this library never writes one)
     // would hold the key for ever: every read would wait out LeaseWaitTimeout and fetch alone. It gets the lease's duration.
+    // A lease that already holds this token is this instance's, taken by an attempt whose answer did not come in time.
     internal static readonly RedisScript Acquire = new("""
         if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
           return 1
         end
         if redis.call('PTTL', KEYS[1]) == -1 then
           redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        end
+        if redis.pcall('GET', KEYS[1]) == ARGV[1] then
+          return 1
         end
         return 0
         """);
@@ -51,7 +55,12 @@ internal sealed class FleetLease(RedisConnection connection)
     public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)> TryAcquireAsync(string canonicalKey, CancellationToken cancellationToken = default) =>
         (await TryAcquireManyAsync([canonicalKey], cancellationToken).ConfigureAwait(false))[0];
 
-    /// <summary>Tries the lease of every key of <paramref name="canonicalKeys"/> in one guarded round trip; the outcomes line up with the keys.</summary>
+    /// <summary>
+    /// Tries the lease of every key of <paramref name="canonicalKeys"/> in one guarded round trip; the outcomes line up with the
+    /// keys. An attempt Redis did not answer in time may have taken leases all the same, which nobody would then release or
+    /// fetch for: while Redis is up and the breaker closed, it is made once more with the same tokens (at most one more
+    /// timeout), and a lease found holding its token is this instance's.
+    /// </summary>
     public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)[]> TryAcquireManyAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken = default)
     {
         var outcomes = new (LeaseStatus Status, LeaseHandle? Handle)[canonicalKeys.Count];
@@ -73,10 +82,12 @@ internal sealed class FleetLease(RedisConnection connection)
             handles[i] = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
         }
 
-        var set = await connection.Guard.RunAsync(
-            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
-            cancellationToken).ConfigureAwait(false);
+        var set = await AcquireAsync(handles, cancellationToken).ConfigureAwait(false);
+        if (!set.Ok && !connection.Guard.Skips)
+        {
+            set = await AcquireAsync(handles, cancellationToken).ConfigureAwait(false);
+        }
+
         for (var i = 0; i < outcomes.Length; i++)
         {
             outcomes[i] = !set.Ok ? (LeaseStatus.Unavailable, null)
@@ -86,6 +97,12 @@ internal sealed class FleetLease(RedisConnection connection)
 
         return outcomes;
     }
+
+    private ValueTask<Guarded<RedisResult[]>> AcquireAsync(LeaseHandle[] handles, CancellationToken cancellationToken) =>
+        connection.Guard.RunAsync(
+            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
+            cancellationToken);
 
     /// <summary>Releases the lease if this instance still holds it; true when it did.</summary>
     public async ValueTask<bool> ReleaseAsync(LeaseHandle handle, CancellationToken cancellationToken = default) =>
