@@ -147,7 +147,17 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
                 output.AppendLine(e.Data);
             }
         };
-        process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException("redis-server exited at start: " + output));
+        process.Exited += (_, _) =>
+        {
+            // Under the lock: the output handlers may still append (an unlocked read crashed the test host at a kill).
+            string text;
+            lock (output)
+            {
+                text = output.ToString();
+            }
+
+            ready.TrySetException(new InvalidOperationException("redis-server exited at start: " + text));
+        };
         if (!process.Start())
         {
             throw new InvalidOperationException("redis-server could not be started.");
@@ -164,7 +174,13 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
         catch (TimeoutException)
         {
             await KillAsync();
-            throw new InvalidOperationException($"redis-server did not get ready within {StartTimeout.TotalSeconds:0} s: {output}");
+            string text;
+            lock (output)
+            {
+                text = output.ToString();
+            }
+
+            throw new InvalidOperationException($"redis-server did not get ready within {StartTimeout.TotalSeconds:0} s: {text}");
         }
     }
 
