@@ -61,7 +61,10 @@ public sealed partial class RedisL2Options
     /// </summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How long the other instances wait for the holder's result before fetching themselves. Default 2 seconds.</summary>
+    /// <summary>
+    /// How long the other instances wait without word from the holder before fetching themselves. A holder still fetching says
+    /// so every half of this, and each word starts the wait again; a dead one says nothing. Default 2 seconds.
+    /// </summary>
     public TimeSpan LeaseWaitTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>

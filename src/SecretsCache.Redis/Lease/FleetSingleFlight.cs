@@ -78,7 +78,10 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         Secret secret;
         try
         {
-            secret = await fetch(cancellationToken).ConfigureAwait(false);
+            using (new HolderProgress(connection, results, [handle]))
+            {
+                secret = await fetch(cancellationToken).ConfigureAwait(false);
+            }
         }
         catch
         {

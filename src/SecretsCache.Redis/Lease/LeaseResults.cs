@@ -16,6 +16,12 @@ internal enum LeaseOutcome : byte
 
     /// <summary>The holder's fetch failed: fetch yourself.</summary>
     Failed = 2,
+
+    /// <summary>
+    /// Not an outcome: the holder is alive and still fetching (queued in the fleet's rate limit, most likely, where a fetch of
+    /// the waiter's own would queue behind it). A wait that hears it goes on for another <see cref="RedisL2Options.LeaseWaitTimeout"/>.
+    /// </summary>
+    Working = 3,
 }
 
 /// <summary>
@@ -35,6 +41,7 @@ internal sealed class LeaseResults
     private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock: waits are rare (contention only).
     private readonly Dictionary<string, (LeaseOutcome Outcome, long At)> _recent = new(StringComparer.Ordinal); // Under _waiting's lock.
     private readonly Queue<(string Key, long At)> _recentOrder = new();
+    private long _progressHeard;
     private readonly MessageScreen _screen;
     private readonly RedisSubscription _subscription;
 
@@ -62,6 +69,18 @@ internal sealed class LeaseResults
 
     /// <summary>Subscribes, once: when Redis is down, StackExchange.Redis subscribes as soon as it connects.</summary>
     public ValueTask SubscribeAsync(CancellationToken cancellationToken = default) => _subscription.StartAsync(cancellationToken);
+
+    /// <summary>How many "still fetching" messages of holders this connection has heard (for tests and diagnostics).</summary>
+    public long ProgressHeard
+    {
+        get
+        {
+            lock (_waiting)
+            {
+                return _progressHeard;
+            }
+        }
+    }
 
     /// <summary>How many results are remembered now (at most <see cref="RecentCapacity"/>, none older than a lease duration).</summary>
     public int Remembered
@@ -111,7 +130,7 @@ internal sealed class LeaseResults
     public static (LeaseOutcome Outcome, byte[]? Hash, MessageRejection Rejection, OpenedMessage Opened) Decode(KeyRing ring, ReadOnlySpan<byte> data)
     {
         var rejection = SealedMessage.Open(ring, Label, data, MessageLength, out var opened);
-        if (rejection == MessageRejection.None && (data.Length != MessageLength || opened.Type is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed)))
+        if (rejection == MessageRejection.None && (data.Length != MessageLength || opened.Type is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed or (byte)LeaseOutcome.Working)))
         {
             rejection = MessageRejection.Malformed;
         }
@@ -192,7 +211,15 @@ internal sealed class LeaseResults
         LeaseWait[] waits;
         lock (_waiting)
         {
-            Remember(key, outcome);
+            if (outcome == LeaseOutcome.Working)
+            {
+                _progressHeard++;
+            }
+            else
+            {
+                Remember(key, outcome);
+            }
+
             if (!_waiting.TryGetValue(key, out var list))
             {
                 return;
@@ -201,9 +228,17 @@ internal sealed class LeaseResults
             waits = [.. list];
         }
 
+        var now = _connection.Time.GetTimestamp();
         foreach (var wait in waits)
         {
-            wait.Complete(outcome);
+            if (outcome == LeaseOutcome.Working)
+            {
+                wait.Progress(now);
+            }
+            else
+            {
+                wait.Complete(outcome);
+            }
         }
     }
 }
@@ -213,6 +248,7 @@ internal sealed class LeaseWait : IDisposable
 {
     private readonly LeaseResults _owner;
     private readonly TaskCompletionSource<LeaseOutcome> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _progressAt; // the timestamp of the holder's last "still fetching"; 0 for none
 
     internal LeaseWait(LeaseResults owner, string key)
     {
@@ -222,22 +258,39 @@ internal sealed class LeaseWait : IDisposable
 
     internal string Key { get; }
 
-    /// <summary>The holder's outcome, or <see cref="LeaseOutcome.TimedOut"/> after <paramref name="bound"/>.</summary>
+    /// <summary>The holder's outcome, or <see cref="LeaseOutcome.TimedOut"/> after <paramref name="bound"/> without word from it.</summary>
     public async ValueTask<LeaseOutcome> WaitAsync(TimeSpan bound, TimeProvider time, CancellationToken cancellationToken) =>
         (await WaitAllAsync([this], bound, time, cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
-    /// Each wait's outcome once every one has its outcome or <paramref name="bound"/> has passed (one timer for the lot), those
-    /// without one then <see cref="LeaseOutcome.TimedOut"/>.
+    /// Each wait's outcome once every one has its outcome or <paramref name="bound"/> has passed without word from a holder
+    /// still owing one (its "still fetching" starts the bound again; one timer at a time for the lot), those without one then
+    /// <see cref="LeaseOutcome.TimedOut"/>. A live holder's fetch is bounded by its own fetch timeout, so the wait is too.
     /// </summary>
     public static async ValueTask<LeaseOutcome[]> WaitAllAsync(IReadOnlyList<LeaseWait> waits, TimeSpan bound, TimeProvider time, CancellationToken cancellationToken)
     {
-        try
+        var all = Task.WhenAll(waits.Select(w => w._result.Task));
+        var from = time.GetTimestamp();
+        var left = bound;
+        while (true)
         {
-            await Task.WhenAll(waits.Select(w => w._result.Task)).WaitAsync(bound, time, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
+            try
+            {
+                await all.WaitAsync(left, time, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (TimeoutException)
+            {
+            }
+
+            var heard = waits.Where(w => !w._result.Task.IsCompleted).Select(w => Volatile.Read(ref w._progressAt)).DefaultIfEmpty(0).Max();
+            var since = heard >= from ? time.GetElapsedTime(heard) : bound;
+            if (since >= bound)
+            {
+                break;
+            }
+
+            left = bound - since;
         }
 
         return [.. waits.Select(w => w._result.Task.IsCompletedSuccessfully ? w._result.Task.Result : LeaseOutcome.TimedOut)];
@@ -246,4 +299,7 @@ internal sealed class LeaseWait : IDisposable
     public void Dispose() => _owner.Unregister(this);
 
     internal void Complete(LeaseOutcome outcome) => _result.TrySetResult(outcome);
+
+    /// <summary>The holder said, at <paramref name="at"/> (a <see cref="TimeProvider"/> timestamp), that it is still fetching.</summary>
+    internal void Progress(long at) => Volatile.Write(ref _progressAt, at);
 }

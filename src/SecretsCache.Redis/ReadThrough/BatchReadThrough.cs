@@ -98,6 +98,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         IReadOnlyList<FetchOutcome> fetched;
         try
         {
+            using var progress = new HolderProgress(level.Connection, level.LeaseResults, held.Values);
             fetched = singly
                 ? await Task.WhenAll(indexes.Select(i => FetchOneAsync(references[i], cancellationToken))).ConfigureAwait(false)
                 : await owner.Inner.FetchManyAsync([.. indexes.Select(i => references[i])], cancellationToken).ConfigureAwait(false);
