@@ -29,6 +29,8 @@ internal enum LeaseOutcome : byte
 /// waiter does more than wake up on one: "failed", or "fetched" with no entry to read, sends it to AWS itself. So a result
 /// is a <see cref="SealedMessage"/> (outcome as its type, the key's HMAC as its body: no name, no value) and is applied only
 /// if authentic, fresh and new (<see cref="MessageScreen"/>); a forged or replayed one is dropped and the wait goes on.
+/// The results received are remembered for one lease duration, for waits registered after them (<see cref="Register"/>);
+/// a holder's "still fetching" (<see cref="LeaseOutcome.Working"/>) travels the same way and starts its waits' bound again.
 /// </summary>
 internal sealed class LeaseResults
 {
@@ -38,7 +40,7 @@ internal sealed class LeaseResults
     private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize;
     private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
     private readonly RedisConnection _connection;
-    private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock: waits are rare (contention only).
+    private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock, which every result takes too (once per key and fetch).
     private readonly Dictionary<string, (LeaseOutcome Outcome, long At)> _recent = new(StringComparer.Ordinal); // Under _waiting's lock.
     private readonly Queue<(string Key, long At)> _recentOrder = new();
     private long _progressHeard;
