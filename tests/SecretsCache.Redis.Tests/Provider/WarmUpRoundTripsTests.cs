@@ -92,6 +92,33 @@ public sealed class WarmUpRoundTripsTests : IAsyncLifetime
         Assert.Equal("value-3", await reader.GetStringAsync("app/s3"));
     }
 
+    /// <summary>
+    /// A warm-up that holds leases says it is still fetching while its batch takes longer than half the wait bound, so the
+    /// other instances' warm-ups wait for it instead of reading every key themselves (behind it, in a real fleet's queue).
+    /// </summary>
+    [RedisFact]
+    public async Task A_warm_up_waits_past_its_bound_for_a_holder_still_fetching_and_sends_nothing_to_AWS()
+    {
+        static void Waits(RedisL2Options o) => o.LeaseWaitTimeout = TimeSpan.FromSeconds(1);
+        var holder = await _fleet.StartAsync(configureRedis: Waits);
+        var reader = await _fleet.StartAsync(configureRedis: Waits);
+        await using var admin = await _server.ConnectAdminAsync();
+        var level = FleetProviders.LevelOf(holder);
+        var leases = Canonical.Select(k => level.Connection.Names.Lease(SecretsCache.Redis.Encryption.RedisNames.Hash(level.Connection.Keys.Ring!.Current, k))).ToArray();
+        _aws.Faults.Latency = TimeSpan.FromSeconds(4); // four bounds: the holder's one batch answers after that
+
+        var holding = holder.WarmUpAsync(References);
+        await Wait.UntilAsync(async () => (await Task.WhenAll(leases.Select(l => admin.GetDatabase().KeyExistsAsync(l)))).All(e => e), seconds: 30);
+        var reading = reader.WarmUpAsync(References);
+        var results = await Task.WhenAll(holding, reading).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.All(results, r => Assert.Equal(Keys, r.Loaded));
+        Assert.Equal(1, _aws.Requests.Count(Batch)); // the holder's
+        Assert.Equal(0, _aws.Requests.Count(GetSecretValue));
+        Assert.True(FleetProviders.LevelOf(reader).LeaseResults.ProgressHeard > 0);
+        Assert.Equal("value-9", await reader.GetStringAsync("app/s9"));
+    }
+
     [RedisFact]
     public async Task A_warm_up_behind_a_fleet_batch_queue_longer_than_its_horizon_reads_one_by_one()
     {
