@@ -18,7 +18,7 @@ public sealed class FleetSingleFlightTests(RedisServer server)
     private readonly byte[] _key = Levels.NewKey();
     private readonly SignallingTimeProvider _time = new();
 
-    private static void LongWaits(RedisL2Options o)
+    internal static void LongWaits(RedisL2Options o)
     {
         // The wait bound is far beyond the test: only the holder's message can end a wait in time (the clock is fake anyway).
         o.LeaseDuration = TimeSpan.FromMinutes(10);

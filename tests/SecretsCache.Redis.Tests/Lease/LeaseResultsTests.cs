@@ -18,19 +18,13 @@ public sealed class LeaseResultsTests(RedisServer server)
     private readonly byte[] _key = Levels.NewKey();
     private readonly SignallingTimeProvider _time = new();
 
-    private static void LongWaits(RedisL2Options o)
-    {
-        o.LeaseDuration = TimeSpan.FromMinutes(10);
-        o.LeaseWaitTimeout = TimeSpan.FromMinutes(5);
-    }
-
     [RedisTheory]
     [InlineData(true)]
     [InlineData(false)]
     public async Task A_result_that_came_after_the_waiter_asked_for_the_lease_ends_a_wait_registered_later_at_once(bool written)
     {
-        await using var holder = await Levels.CreateAsync(server, _ns, _key, LongWaits, _time);
-        await using var waiter = await Levels.CreateAsync(server, _ns, _key, LongWaits, _time);
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
         var (status, handle) = await holder.Lease.TryAcquireAsync(Key);
         Assert.Equal(LeaseStatus.Acquired, status);
         var hash = RedisNames.Hash(waiter.Connection.Keys.Ring!.Current, Key);
@@ -55,8 +49,8 @@ public sealed class LeaseResultsTests(RedisServer server)
     [RedisFact]
     public async Task A_result_is_remembered_for_one_lease_duration_and_no_more_than_a_bounded_number_of_keys()
     {
-        await using var holder = await Levels.CreateAsync(server, _ns, _key, LongWaits, _time);
-        await using var waiter = await Levels.CreateAsync(server, _ns, _key, LongWaits, _time);
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
         var asked = _time.GetTimestamp();
         _time.Advance(TimeSpan.FromMilliseconds(1));
         var hashes = Enumerable.Range(0, LeaseResults.RecentCapacity + 1).Select(i => RedisNames.Hash(waiter.Connection.Keys.Ring!.Current, $"sm:app/s{i}")).ToArray();
