@@ -122,7 +122,8 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
 
     /// <summary>
     /// <see cref="WaitForHolderAsync"/> for every key of <paramref name="canonicalKeys"/> at once (a warm-up's keys held by other
-    /// instances): two reads of the second level and one wait, bounded by <see cref="RedisL2Options.LeaseWaitTimeout"/>, for the lot.
+    /// instances): two reads of the second level (three when the second goes unanswered) and one wait for the lot, which ends
+    /// <see cref="RedisL2Options.LeaseWaitTimeout"/> after the last word from a holder still owing its result.
     /// </summary>
     internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken)
     {
