@@ -22,13 +22,13 @@ internal sealed class RedisConnection : IAsyncDisposable
         Logger = logger;
         Names = new RedisNames(options.Namespace);
         Watch = new ConnectionWatch(multiplexer);
-        Guard = NewGuard();
-        LimitGuard = NewGuard();
+        Guard = NewGuard(GuardedCalls.Entries);
+        LimitGuard = NewGuard(GuardedCalls.FleetLimit);
 
         // Every guard of this connection skips calls while it is known down, and closes its breaker when it is back.
-        RedisGuard NewGuard()
+        RedisGuard NewGuard(GuardedCalls calls)
         {
-            var guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, () => Watch.IsDown);
+            var guard = new RedisGuard(options.CircuitBreaker, options.OperationTimeout, time, metrics, logger, calls, () => Watch.IsDown);
             Watch.Restored += guard.Close;
             return guard;
         }

@@ -37,8 +37,12 @@ internal sealed class RedisGuard
     private readonly Func<Task> _catchUp;
 
     public RedisGuard(
-        RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger, Func<bool>? isDown = null, Func<Task>? catchUp = null)
+        RedisCircuitBreakerOptions breaker, TimeSpan timeout, TimeProvider time, RedisL2Metrics metrics, ILogger logger, GuardedCalls calls,
+        Func<bool>? isDown = null, Func<Task>? catchUp = null)
     {
+        var (name, effect) = calls == GuardedCalls.FleetLimit
+            ? ("fleet-limit", "the fleet limit falls back to the static share")
+            : ("entry, lease and message", "reads go to AWS");
         _isDown = isDown ?? (static () => false);
         _catchUp = catchUp ?? ThreadPoolCatchUp;
         _timeout = timeout;
@@ -60,12 +64,12 @@ internal sealed class RedisGuard
                 ShouldHandle = new PredicateBuilder().Handle<RedisException>(static ex => !IsAboutOneKey(ex)).Handle<TimeoutException>(),
                 OnOpened = args =>
                 {
-                    RedisLog.CircuitOpened(_logger, args.BreakDuration.TotalSeconds);
+                    RedisLog.CircuitOpened(_logger, name, args.BreakDuration.TotalSeconds, effect);
                     return default;
                 },
                 OnClosed = _ =>
                 {
-                    RedisLog.CircuitClosed(_logger);
+                    RedisLog.CircuitClosed(_logger, name);
                     return default;
                 },
             })
@@ -210,6 +214,16 @@ internal sealed class RedisGuard
             return Guarded<T>.Failed;
         }
     }
+}
+
+/// <summary>Which of a connection's calls a guard watches: its breaker's log lines say which.</summary>
+internal enum GuardedCalls
+{
+    /// <summary>Entries, leases and messages: an open breaker sends reads to AWS.</summary>
+    Entries,
+
+    /// <summary>The fleet limit's bucket and presence: an open breaker sends the limit to the static share.</summary>
+    FleetLimit,
 }
 
 /// <summary>

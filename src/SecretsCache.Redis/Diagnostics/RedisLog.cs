@@ -5,11 +5,11 @@ namespace SecretsCache.Redis.Diagnostics;
 /// <summary>Every log message of the second level, source-generated. Arguments are operations, kinds and error types, never values or names.</summary>
 internal static partial class RedisLog
 {
-    [LoggerMessage(101, LogLevel.Warning, "Redis failed most recent calls: the second level is skipped for {BreakSeconds:0.###} s (reads go to AWS, the fleet limit falls back to the static share)")]
-    public static partial void CircuitOpened(ILogger logger, double breakSeconds);
+    [LoggerMessage(101, LogLevel.Warning, "Redis failed most recent {Calls} calls: they skip Redis for {BreakSeconds:0.###} s ({Effect})")]
+    public static partial void CircuitOpened(ILogger logger, string calls, double breakSeconds, string effect);
 
-    [LoggerMessage(102, LogLevel.Information, "Redis answers again: the second level resumes")]
-    public static partial void CircuitClosed(ILogger logger);
+    [LoggerMessage(102, LogLevel.Information, "Redis answers {Calls} calls again: they resume")]
+    public static partial void CircuitClosed(ILogger logger, string calls);
 
     [LoggerMessage(103, LogLevel.Debug, "Redis {Operation} failed ({ErrorType}); treated as a miss")]
     public static partial void CallFailed(ILogger logger, string operation, string errorType);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Connection;
 using SecretsCache.Redis.Diagnostics;
@@ -27,12 +28,55 @@ public sealed class BreakScheduleTests
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), options.BreakAfter(failedTrials));
     }
 
+    /// <summary>
+    /// A connection has two breakers (entries, leases and messages; the fleet limit), and each used to log that "the second
+    /// level is skipped, reads go to AWS, the fleet limit falls back to the static share", which is true of neither alone.
+    /// </summary>
+    [Theory]
+    [InlineData(false, "reads go to AWS", "static share")]
+    [InlineData(true, "static share", "reads go to AWS")]
+    public async Task Each_breaker_says_which_calls_it_skips_when_it_opens_and_closes(bool fleetLimit, string says, string doesNotSay)
+    {
+        var calls = fleetLimit ? GuardedCalls.FleetLimit : GuardedCalls.Entries;
+        var time = new FakeTimeProvider();
+        using var metrics = new RedisL2Metrics();
+        var logs = new FakeLogCollector();
+        using var logger = new FakeLoggerProvider(logs);
+        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, logger.CreateLogger("guard"), calls);
+        var answers = false;
+        async Task CallAsync()
+        {
+            var call = guard.RunAsync("call", 0, _ => answers ? Task.FromResult(1) : new TaskCompletionSource<int>().Task, CancellationToken.None).AsTask();
+            if (!call.IsCompleted)
+            {
+                time.Advance(Timeout);
+            }
+
+            await call;
+        }
+
+        for (var i = 0; i < new RedisCircuitBreakerOptions().MinimumThroughput; i++)
+        {
+            await CallAsync();
+        }
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        answers = true;
+        await CallAsync();
+
+        var opened = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 101).Message;
+        Assert.Contains(says, opened, StringComparison.Ordinal);
+        Assert.DoesNotContain(doesNotSay, opened, StringComparison.Ordinal);
+        var closed = Assert.Single(logs.GetSnapshot(), r => r.Id.Id == 102).Message;
+        Assert.Contains(calls == GuardedCalls.Entries ? "entry" : "fleet-limit", closed, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_breaker_skips_Redis_for_one_second_then_two_after_a_failed_trial_then_closes_on_an_answer()
     {
         var time = new FakeTimeProvider();
         using var metrics = new RedisL2Metrics();
-        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance);
+        var guard = new RedisGuard(new RedisCircuitBreakerOptions(), Timeout, time, metrics, NullLogger.Instance, GuardedCalls.Entries);
         var sent = 0;
         var answers = false;
 

@@ -178,7 +178,7 @@ public sealed class LateAnswerTests
         public MetricCollector<long> Late { get; }
 
         public RedisGuard Guard(Func<Task>? catchUp = null) =>
-            new(new RedisCircuitBreakerOptions(), Timeout, Time, _metrics, NullLogger.Instance, catchUp: catchUp);
+            new(new RedisCircuitBreakerOptions(), Timeout, Time, _metrics, NullLogger.Instance, GuardedCalls.Entries, catchUp: catchUp);
 
         public void Dispose()
         {
