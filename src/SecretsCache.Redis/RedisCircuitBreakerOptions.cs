@@ -11,8 +11,12 @@ public sealed class RedisCircuitBreakerOptions
     /// <summary>The share of failed calls that opens the breaker (above 0, at most 1). Default 0.5.</summary>
     public double FailureRatio { get; set; } = 0.5;
 
-    /// <summary>The fewest calls in a sampling window before the breaker may open (at least 2). Default 4.</summary>
-    public int MinimumThroughput { get; set; } = 4;
+    /// <summary>
+    /// The fewest calls in a sampling window before the breaker may open (at least 2). Default 20: an open breaker sends every
+    /// key of the instance to AWS, so a few timeouts in a burst (a warm-up makes a handful of calls, each for all its keys)
+    /// must not open it; a Redis that is down is skipped without the breaker.
+    /// </summary>
+    public int MinimumThroughput { get; set; } = 20;
 
     /// <summary>The window over which failures are counted (at least 0.5 seconds). Default 10 seconds.</summary>
     public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromSeconds(10);

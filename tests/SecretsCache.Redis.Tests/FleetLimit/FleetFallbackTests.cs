@@ -127,7 +127,7 @@ public sealed class FleetFallbackTests
             NearlyNoShare(o);
             (o.User, o.Password) = ("reader", "pw-reader");
         });
-        for (var i = 0; i < 8 && !level.Connection.Guard.IsOpen; i++)
+        for (var i = 0; i < 2 * new RedisCircuitBreakerOptions().MinimumThroughput && !level.Connection.Guard.IsOpen; i++)
         {
             Assert.Null((await level.Store.ReadAsync("app/s" + i)).Entry);
         }
