@@ -1,10 +1,11 @@
 namespace SecretsCache.Redis;
 
 /// <summary>
-/// The circuit breaker around Redis calls (one per connection): it opens when <see cref="FailureRatio"/> of at least
-/// <see cref="MinimumThroughput"/> calls within <see cref="SamplingDuration"/> failed or timed out, and then skips Redis for
-/// <see cref="FirstBreakDuration"/>, doubled after each trial call that fails, up to <see cref="BreakDuration"/>: reads go
-/// straight to AWS and the fleet limit falls back to the static share.
+/// The circuit breakers around Redis calls, two per connection with these settings: one for entries, leases and messages,
+/// one for the fleet limit. Each opens when <see cref="FailureRatio"/> of at least <see cref="MinimumThroughput"/> of its
+/// calls within <see cref="SamplingDuration"/> failed or timed out, and then skips Redis for <see cref="FirstBreakDuration"/>,
+/// doubled after each trial call that fails, up to <see cref="BreakDuration"/>: reads go straight to AWS, or the fleet
+/// limit falls back to the static share.
 /// </summary>
 public sealed class RedisCircuitBreakerOptions
 {
