@@ -85,6 +85,17 @@ internal sealed class RedisGuard
     /// <summary>Whether a call now would not reach Redis: the connection is known to be down, or the breaker is open.</summary>
     public bool Skips => _isDown() || IsOpen;
 
+    /// <summary>
+    /// Like <see cref="RunAsync"/>, but a call Redis did not answer while the connection is up and the breaker closed (a busy
+    /// moment) is made once more, at most one more timeout: for a call whose failure costs more than a wait, such as one that
+    /// sends every key of a warm-up to AWS. <paramref name="call"/> must be safe to repeat.
+    /// </summary>
+    public async ValueTask<Guarded<T>> RunAskingAgainAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken)
+    {
+        var first = await RunAsync(operation, state, call, cancellationToken).ConfigureAwait(false);
+        return first.Ok || Skips ? first : await RunAsync(operation, state, call, cancellationToken).ConfigureAwait(false);
+    }
+
     public ValueTask<Guarded<T>> RunAsync<TState, T>(string operation, TState state, Func<TState, Task<T>> call, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -82,11 +82,11 @@ internal sealed class FleetLease(RedisConnection connection)
             handles[i] = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
         }
 
-        var set = await AcquireAsync(handles, cancellationToken).ConfigureAwait(false);
-        if (!set.Ok && !connection.Guard.Skips)
-        {
-            set = await AcquireAsync(handles, cancellationToken).ConfigureAwait(false);
-        }
+        // The script answers "yours" to a token it already holds, so asking again is safe.
+        var set = await connection.Guard.RunAskingAgainAsync(
+            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
+            cancellationToken).ConfigureAwait(false);
 
         for (var i = 0; i < outcomes.Length; i++)
         {
@@ -97,12 +97,6 @@ internal sealed class FleetLease(RedisConnection connection)
 
         return outcomes;
     }
-
-    private ValueTask<Guarded<RedisResult[]>> AcquireAsync(LeaseHandle[] handles, CancellationToken cancellationToken) =>
-        connection.Guard.RunAsync(
-            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
-            cancellationToken);
 
     /// <summary>Releases the lease if this instance still holds it; true when it did.</summary>
     public async ValueTask<bool> ReleaseAsync(LeaseHandle handle, CancellationToken cancellationToken = default) =>

@@ -176,18 +176,9 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             }
 
             var keys = again.Select(i => canonicalKeys[i]).ToArray();
-            var written = await store.ReadManyAsync(keys, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (written.Any(r => r.Reason == L2MissReason.Unavailable) && !connection.Guard.Skips)
-            {
-                // Not answered in a busy moment (the breaker closed) after the holder's word: once more, at most one more
-                // timeout, rather than fetch from AWS what the second level most likely holds.
-                var unanswered = Enumerable.Range(0, written.Length).Where(j => written[j].Reason == L2MissReason.Unavailable).ToArray();
-                var retried = await store.ReadManyAsync([.. unanswered.Select(j => keys[j])], cancellationToken: cancellationToken).ConfigureAwait(false);
-                for (var k = 0; k < unanswered.Length; k++)
-                {
-                    written[unanswered[k]] = retried[k];
-                }
-            }
+            // Not answered in a busy moment after the holder's word: once more, rather than fetch from AWS what the second
+            // level most likely holds.
+            var written = await store.ReadManyAsync(keys, askAgain: true, cancellationToken: cancellationToken).ConfigureAwait(false);
 
             for (var j = 0; j < again.Count; j++)
             {

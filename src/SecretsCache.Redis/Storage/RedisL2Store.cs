@@ -15,15 +15,17 @@ internal sealed class RedisL2Store(RedisConnection connection)
     private const string ReadOperation = "l2_read", WriteOperation = "l2_write", RemoveOperation = "l2_remove";
 
     public async ValueTask<L2Read> ReadAsync(string canonicalKey, string? expectedVersion = null, CancellationToken cancellationToken = default) =>
-        (await ReadManyAsync([canonicalKey], expectedVersion, cancellationToken).ConfigureAwait(false))[0];
+        (await ReadManyAsync([canonicalKey], expectedVersion, cancellationToken: cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// Reads every key of <paramref name="canonicalKeys"/> in one guarded round trip (a warm-up's keys): one timeout and one
-    /// breaker sample for the lot, instead of one per key. The reads line up with the keys.
+    /// breaker sample for the lot, instead of one per key. The reads line up with the keys. With <paramref name="askAgain"/>, a
+    /// read Redis did not answer in a busy moment is made once more (<see cref="RedisGuard.RunAskingAgainAsync"/>).
     /// </summary>
-    public async ValueTask<L2Read[]> ReadManyAsync(IReadOnlyList<string> canonicalKeys, string? expectedVersion = null, CancellationToken cancellationToken = default)
+    public async ValueTask<L2Read[]> ReadManyAsync(
+        IReadOnlyList<string> canonicalKeys, string? expectedVersion = null, bool askAgain = false, CancellationToken cancellationToken = default)
     {
-        var reads = await ReadCoreAsync(canonicalKeys, expectedVersion, cancellationToken).ConfigureAwait(false);
+        var reads = await ReadCoreAsync(canonicalKeys, expectedVersion, askAgain, cancellationToken).ConfigureAwait(false);
         foreach (var read in reads)
         {
             if (read.IsHit)
@@ -157,7 +159,7 @@ internal sealed class RedisL2Store(RedisConnection connection)
         return removed.Ok;
     }
 
-    private async ValueTask<L2Read[]> ReadCoreAsync(IReadOnlyList<string> canonicalKeys, string? expectedVersion, CancellationToken cancellationToken)
+    private async ValueTask<L2Read[]> ReadCoreAsync(IReadOnlyList<string> canonicalKeys, string? expectedVersion, bool askAgain, CancellationToken cancellationToken)
     {
         var reads = new L2Read[canonicalKeys.Count];
         if (reads.Length == 0)
@@ -183,10 +185,11 @@ internal sealed class RedisL2Store(RedisConnection connection)
 
         // One GETRANGE per key name, pipelined (not MGET, whose keys would have to share a cluster slot): at most one byte
         // more than the longest envelope is read, so whatever is planted under the name, the read is bounded.
-        var values = await connection.Guard.RunAsync(
-            ReadOperation, (db: connection.Database, names),
-            static s => Task.WhenAll(s.names.Select(n => s.db.StringGetRangeAsync(n, 0, EntryEnvelope.MaxLength))),
-            cancellationToken).ConfigureAwait(false);
+        var state = (db: connection.Database, names);
+        static Task<RedisValue[]> Read((IDatabase Db, RedisKey[] Names) s) => Task.WhenAll(s.Names.Select(n => s.Db.StringGetRangeAsync(n, 0, EntryEnvelope.MaxLength)));
+        var values = askAgain
+            ? await connection.Guard.RunAskingAgainAsync(ReadOperation, state, Read, cancellationToken).ConfigureAwait(false)
+            : await connection.Guard.RunAsync(ReadOperation, state, Read, cancellationToken).ConfigureAwait(false);
         if (!values.Ok)
         {
             Array.Fill(reads, L2Read.Miss(L2MissReason.Unavailable));
