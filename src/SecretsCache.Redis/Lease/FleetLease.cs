@@ -32,24 +32,32 @@ internal sealed class FleetLease(RedisConnection connection)
     // A lease key found without an expiry (left by a PERSIST, a restore or another client; this library never writes one)
     // would hold the key for ever: every read would wait out LeaseWaitTimeout and fetch alone. It gets the lease's duration.
     // A lease that already holds this token is this instance's, taken by an attempt whose answer did not come in time.
-    internal static readonly RedisScript Acquire = new("""
-        if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-          return 1
+    // ARGV[1] is the duration in milliseconds, then one token per key.
+    internal static readonly KeyedScript Acquire = new("""
+        local r = {}
+        for i, key in ipairs(KEYS) do
+          local token = ARGV[i + 1]
+          if redis.call('SET', key, token, 'NX', 'PX', ARGV[1]) then
+            r[i] = 1
+          else
+            if redis.call('PTTL', key) == -1 then
+              redis.call('PEXPIRE', key, ARGV[1])
+            end
+            if redis.pcall('GET', key) == token then r[i] = 1 else r[i] = 0 end
+          end
         end
-        if redis.call('PTTL', KEYS[1]) == -1 then
-          redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        end
-        if redis.pcall('GET', KEYS[1]) == ARGV[1] then
-          return 1
-        end
-        return 0
+        return r
         """);
 
-    internal static readonly RedisScript Release = new("""
-        if redis.call('GET', KEYS[1]) == ARGV[1] then
-          return redis.call('DEL', KEYS[1])
+    // One token per key. Another type under a lease's name is no lease of ours; any other error is the script's.
+    internal static readonly KeyedScript Release = new("""
+        local r = {}
+        for i, key in ipairs(KEYS) do
+          local held = redis.pcall('GET', key)
+          if type(held) == 'table' and not string.find(tostring(held.err), 'WRONGTYPE', 1, true) then return held end
+          if held == ARGV[i] then r[i] = redis.call('DEL', key) else r[i] = 0 end
         end
-        return 0
+        return r
         """);
 
     public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)> TryAcquireAsync(string canonicalKey, CancellationToken cancellationToken = default) =>
@@ -84,14 +92,15 @@ internal sealed class FleetLease(RedisConnection connection)
 
         // The script answers "yours" to a token it already holds, so asking again is safe.
         var set = await connection.Guard.RunAskingAgainAsync(
-            "lease_acquire", (db: connection.Database, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static s => Task.WhenAll(s.handles.Select(h => Acquire.EvaluateAsync(s.db, [h.Name], [h.Token, s.milliseconds]))),
+            "lease_acquire", (connection.Multiplexer, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static async s => KeyedScript.Flags(await Acquire.EvaluateAsync(
+                s.Multiplexer, [.. s.handles.Select(h => h.Name)], [s.milliseconds], [.. s.handles.Select(h => h.Token)], argumentsPerKey: 1).ConfigureAwait(false)),
             cancellationToken).ConfigureAwait(false);
 
         for (var i = 0; i < outcomes.Length; i++)
         {
             outcomes[i] = !set.Ok ? (LeaseStatus.Unavailable, null)
-                : (long)set.Value![i] == 1 ? (LeaseStatus.Acquired, handles[i])
+                : set.Value![i] ? (LeaseStatus.Acquired, handles[i])
                 : (LeaseStatus.Held, null);
         }
 
@@ -111,9 +120,11 @@ internal sealed class FleetLease(RedisConnection connection)
         }
 
         var released = await connection.Guard.RunAsync(
-            "lease_release", (db: connection.Database, handles),
-            static s => Task.WhenAll(s.handles.Select(h => Release.EvaluateAsync(s.db, [h.Name], [h.Token]))),
+            "lease_release", (connection.Multiplexer, handles),
+            static async s => KeyedScript.Flags(await Release.EvaluateAsync(
+                s.Multiplexer, [.. s.handles.Select(h => h.Name)], [], [.. s.handles.Select(h => h.Token)], argumentsPerKey: 1).ConfigureAwait(false)),
             cancellationToken).ConfigureAwait(false);
-        return [.. Enumerable.Range(0, handles.Count).Select(i => released.Ok && (long)released.Value![i] == 1)];
+        return [.. Enumerable.Range(0, handles.Count).Select(i => released.Ok && released.Value![i])];
     }
+
 }

@@ -14,6 +14,32 @@ internal sealed class RedisL2Store(RedisConnection connection)
 {
     private const string ReadOperation = "l2_read", WriteOperation = "l2_write", RemoveOperation = "l2_remove";
 
+    // GETRANGE, not GET: at most one byte more than the longest envelope is read, so whatever is planted under a name, the
+    // read is bounded. Another type planted under a name answers 0 for that key, not an error for them all; any other error
+    // (an ACL's NOPERM, a server failing) is the script's. ARGV[1] is the last offset to read.
+    internal static readonly KeyedScript Read = new("""
+        local r = {}
+        for i, key in ipairs(KEYS) do
+          local value = redis.pcall('GETRANGE', key, 0, ARGV[1])
+          if type(value) == 'table' then
+            if not string.find(tostring(value.err), 'WRONGTYPE', 1, true) then return value end
+            value = 0
+          end
+          r[i] = value
+        end
+        return r
+        """);
+
+    // Each key's envelope, then its expiry in milliseconds. SET replaces whatever type is under the name.
+    internal static readonly KeyedScript Write = new("""
+        local r = {}
+        for i, key in ipairs(KEYS) do
+          redis.call('SET', key, ARGV[2 * i - 1], 'PX', ARGV[2 * i])
+          r[i] = 1
+        end
+        return r
+        """);
+
     public async ValueTask<L2Read> ReadAsync(string canonicalKey, string? expectedVersion = null, CancellationToken cancellationToken = default) =>
         (await ReadManyAsync([canonicalKey], expectedVersion, cancellationToken: cancellationToken).ConfigureAwait(false))[0];
 
@@ -86,8 +112,13 @@ internal sealed class RedisL2Store(RedisConnection connection)
         }
 
         var sets = await connection.Guard.RunAsync(
-            WriteOperation, (db: connection.Database, writes),
-            static s => Task.WhenAll(s.writes.Select(w => s.db.StringSetAsync(w.Name, w.Envelope, w.Remaining))),
+            WriteOperation, (connection.Multiplexer, writes),
+            static async s => KeyedScript.Flags(await Write.EvaluateAsync(
+                s.Multiplexer,
+                [.. s.writes.Select(w => w.Name)],
+                [],
+                [.. s.writes.SelectMany(w => (RedisValue[])[w.Envelope, (long)Math.Ceiling(w.Remaining.TotalMilliseconds)])],
+                argumentsPerKey: 2).ConfigureAwait(false)),
             cancellationToken).ConfigureAwait(false);
         if (sets.Ok)
         {
@@ -183,13 +214,12 @@ internal sealed class RedisL2Store(RedisConnection connection)
             }
         }
 
-        // One GETRANGE per key name, pipelined (not MGET, whose keys would have to share a cluster slot): at most one byte
-        // more than the longest envelope is read, so whatever is planted under the name, the read is bounded.
-        var state = (db: connection.Database, names);
-        static Task<RedisValue[]> Read((IDatabase Db, RedisKey[] Names) s) => Task.WhenAll(s.Names.Select(n => s.Db.StringGetRangeAsync(n, 0, EntryEnvelope.MaxLength)));
+        var state = (connection.Multiplexer, names);
+        static Task<RedisResult[]> ReadAll((IConnectionMultiplexer Multiplexer, RedisKey[] Names) s) =>
+            Read.EvaluateAsync(s.Multiplexer, s.Names, [EntryEnvelope.MaxLength], [], argumentsPerKey: 0);
         var values = askAgain
-            ? await connection.Guard.RunAskingAgainAsync(ReadOperation, state, Read, cancellationToken).ConfigureAwait(false)
-            : await connection.Guard.RunAsync(ReadOperation, state, Read, cancellationToken).ConfigureAwait(false);
+            ? await connection.Guard.RunAskingAgainAsync(ReadOperation, state, ReadAll, cancellationToken).ConfigureAwait(false)
+            : await connection.Guard.RunAsync(ReadOperation, state, ReadAll, cancellationToken).ConfigureAwait(false);
         if (!values.Ok)
         {
             Array.Fill(reads, L2Read.Miss(L2MissReason.Unavailable));
@@ -206,17 +236,25 @@ internal sealed class RedisL2Store(RedisConnection connection)
     }
 
     /// <summary>The first of <paramref name="values"/> (one per key of the ring) that opens, or why none did.</summary>
-    private L2Read Open(KeyRing ring, string canonicalKey, ReadOnlySpan<RedisValue> values, DateTimeOffset now, string? expectedVersion)
+    private L2Read Open(KeyRing ring, string canonicalKey, ReadOnlySpan<RedisResult> values, DateTimeOffset now, string? expectedVersion)
     {
         var reason = L2MissReason.Absent;
         foreach (var value in values)
         {
-            if (value.IsNullOrEmpty)
+            if (value.Resp2Type != ResultType.BulkString)
+            {
+                // Another type under the name (the script's 0), or an answer of another shape: nothing this library wrote.
+                reason = reason == L2MissReason.Absent ? L2MissReason.Malformed : reason;
+                continue;
+            }
+
+            var bytes = (byte[]?)value;
+            if (bytes is not { Length: > 0 })
             {
                 continue; // GETRANGE answers an absent key with an empty string
             }
 
-            var opened = EntryEnvelope.Open(ring, connection.Namespace, canonicalKey, (byte[])value!, now, expectedVersion);
+            var opened = EntryEnvelope.Open(ring, connection.Namespace, canonicalKey, bytes, now, expectedVersion);
             if (opened.Entry is not null)
             {
                 return new L2Read(opened.Entry, L2MissReason.None);

@@ -1,0 +1,96 @@
+using SecretsCache.Redis.Encryption;
+using SecretsCache.Redis.Lease;
+using SecretsCache.Redis.Storage;
+using SecretsCache.Redis.Tests.Support;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Tests.Storage;
+
+/// <summary>
+/// A step over many keys (a warm-up's read, leases, writes, releases) is one command per hundred keys on one server, and one
+/// per key on a cluster or a proxy, where a command's keys must share a slot: tested on a real one-node cluster.
+/// </summary>
+[Collection(RedisCollection.Name)]
+public sealed class ManyKeyCommandsTests(RedisServer server)
+{
+    private const int Keys = 50;
+    private readonly string _ns = Levels.NewNamespace();
+    private readonly byte[] _key = Levels.NewKey();
+    private readonly SignallingTimeProvider _time = new();
+
+    private static string[] KeyNames => [.. Enumerable.Range(0, Keys).Select(i => $"sm:app/secret-{i:D2}")];
+
+    [RedisFact]
+    public async Task On_one_server_each_step_over_fifty_keys_is_one_command_not_one_per_key()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
+        var keys = KeyNames;
+        var entries = keys.Select((k, i) => (k, Levels.Secret(k[3..], $"value-{i}", "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5))).ToArray();
+
+        var written = await Commands(level, () => level.Store.WriteManyAsync(entries).AsTask());
+        var read = await Commands(level, () => level.Store.ReadManyAsync(keys).AsTask());
+        var leases = await Commands(level, () => level.Lease.TryAcquireManyAsync(keys).AsTask());
+        var released = await Commands(level, () => level.Lease.ReleaseManyAsync([.. leases.Value.Select(l => l.Handle!)]).AsTask());
+
+        Assert.All(written.Value, Assert.True);
+        Assert.All(read.Value, r => Assert.True(r.IsHit, r.Reason.ToString()));
+        Assert.Equal([.. keys.Select((_, i) => $"value-{i}")], read.Value.Select(r => r.Entry!.Secret.GetString()));
+        Assert.All(leases.Value, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
+        Assert.All(released.Value, Assert.True);
+        // One EVALSHA each (and an EVAL before it, when this server does not know the script yet), not one command per key.
+        Assert.All([written.Commands, read.Commands, leases.Commands, released.Commands], c => Assert.InRange(c, 1, 2));
+    }
+
+    [RedisFact]
+    public async Task Another_type_planted_under_one_name_is_a_malformed_miss_for_that_key_alone()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
+        await using var admin = await server.ConnectAdminAsync();
+        var keys = KeyNames;
+        Assert.All(await level.Store.WriteManyAsync([.. keys.Select(k => (k, Levels.Secret(k[3..], "v", "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5)))]), Assert.True);
+        var poisoned = level.Connection.Names.Entry(RedisNames.Hash(level.Connection.Keys.Ring!.Current, keys[7]));
+        await admin.GetDatabase().KeyDeleteAsync(poisoned);
+        await admin.GetDatabase().HashSetAsync(poisoned, "f", "v");
+
+        var reads = await level.Store.ReadManyAsync(keys);
+
+        Assert.Equal(L2MissReason.Malformed, reads[7].Reason);
+        Assert.Equal(Keys - 1, reads.Count(r => r.IsHit));
+        Assert.False(level.Connection.Guard.IsOpen);
+    }
+
+    [RedisFact]
+    public async Task On_a_cluster_a_warm_up_step_sends_one_command_per_key_and_every_key_is_written_leased_and_read()
+    {
+        await using var cluster = await RedisServer.StartNewAsync(s => s.ExtraArguments = ["--cluster-enabled", "yes"]);
+        await using (var admin = await cluster.ConnectAdminAsync())
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLUSTER", "ADDSLOTSRANGE", "0", "16383");
+            await Wait.UntilAsync(async () => ((string?)await admin.GetServers()[0].ExecuteAsync("CLUSTER", "INFO"))!.Contains("cluster_state:ok", StringComparison.Ordinal), seconds: 30);
+        }
+
+        await using var level = await Levels.CreateAsync(cluster, _ns, _key, time: _time);
+        await Wait.UntilAsync(() => level.Connection.Multiplexer.GetServers() is [{ ServerType: ServerType.Cluster, IsConnected: true }], seconds: 30);
+        var keys = KeyNames;
+
+        var written = await level.Store.WriteManyAsync([.. keys.Select(k => (k, Levels.Secret(k[3..], "value-" + k, "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5)))]);
+        var reads = await Commands(level, () => level.Store.ReadManyAsync(keys).AsTask());
+        var leases = await level.Lease.TryAcquireManyAsync(keys);
+        var released = await level.Lease.ReleaseManyAsync([.. leases.Select(l => l.Handle!)]);
+
+        Assert.All(written, Assert.True);
+        Assert.Equal([.. keys.Select(k => "value-" + k)], reads.Value.Select(r => r.Entry?.Secret.GetString()));
+        Assert.InRange(reads.Commands, Keys, 2 * Keys); // a cluster's command keeps to one slot: one key each (and an EVAL each, on a new server)
+        Assert.All(leases, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
+        Assert.All(released, Assert.True);
+        Assert.False(level.Connection.Guard.IsOpen);
+    }
+
+    /// <summary>What <paramref name="step"/> returned, and how many commands this level's connection sent for it.</summary>
+    private static async Task<(T Value, long Commands)> Commands<T>(RedisSecondLevel level, Func<Task<T>> step)
+    {
+        var before = level.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
+        var value = await step();
+        return (value, level.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
+    }
+}
