@@ -31,7 +31,7 @@ public sealed class SecureConnectionTests
     /// <summary>The commands docs/fleet.md lists, word for word.</summary>
     internal static readonly string[] DocumentedCommands =
     [
-        "get", "getrange", "set", "psetex", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire", "pttl",
+        "get", "getrange", "set", "del", "unlink", "scan", "publish", "subscribe", "unsubscribe", "evalsha", "eval", "hmget", "hset", "pexpire", "pttl",
         "zadd", "zremrangebyscore", "zremrangebyrank", "zcard", "time", "ping", "echo", "info", "client|setname", "client|id", "cluster|nodes", "cluster|slots", "config|get", "hello",
     ];
 
