@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using StackExchange.Redis;
 
 namespace SecretsCache.Redis.Encryption;
@@ -28,7 +26,7 @@ internal sealed class RedisNames
     public RedisChannel LeaseResultChannel { get; }
 
     /// <summary>The HMAC of a canonical key under <paramref name="key"/>'s name key: 32 bytes.</summary>
-    public static byte[] Hash(RingKey key, string canonicalKey) => HMACSHA256.HashData(key.NameKey, Encoding.UTF8.GetBytes(canonicalKey));
+    public static byte[] Hash(RingKey key, string canonicalKey) => key.NameOf(canonicalKey);
 
     public RedisKey Entry(ReadOnlySpan<byte> hash) => Prefix + "e:" + Base64Url(hash);
 

@@ -46,6 +46,21 @@ public sealed class KeyRingTests
     }
 
     [Fact]
+    public void A_remembered_name_is_the_HMAC_of_its_key_and_the_memory_stays_bounded_past_its_size()
+    {
+        var key = new RingKey("orders", Levels.NewKey());
+        var keys = Enumerable.Range(0, RingKey.RememberedNames + 1_000).Select(i => "sm:app/s-" + i).ToArray();
+
+        foreach (var canonical in keys.Concat(keys.Take(100)))
+        {
+            Assert.Equal(System.Security.Cryptography.HMACSHA256.HashData(key.NameKey, Encoding.UTF8.GetBytes(canonical)), RedisNames.Hash(key, canonical));
+            Assert.InRange(key.RememberedNameCount, 1, RingKey.RememberedNames);
+        }
+
+        Assert.Same(RedisNames.Hash(key, keys[^1]), RedisNames.Hash(key, keys[^1]));
+    }
+
+    [Fact]
     public void A_ring_puts_the_current_key_first_and_drops_duplicates()
     {
         var current = Levels.NewKey();
