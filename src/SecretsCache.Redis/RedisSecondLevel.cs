@@ -29,6 +29,7 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         Lease = new FleetLease(connection);
         LeaseResults = new LeaseResults(connection);
         SingleFlight = new FleetSingleFlight(connection, Store, Lease, LeaseResults);
+        ReadOrLease = new ReadOrLease(connection, Store, Lease);
         Backplane = new RedisBackplane(connection);
         FleetLimiter = new FleetRateLimiter(connection, connection.Options.FleetRateLimits);
     }
@@ -42,6 +43,9 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
     public LeaseResults LeaseResults { get; }
 
     public FleetSingleFlight SingleFlight { get; }
+
+    /// <summary>A warm-up's first step: the reads of many keys and the leases of those absent, in one round trip where Redis allows.</summary>
+    internal ReadOrLease ReadOrLease { get; }
 
     public RedisBackplane Backplane { get; }
 

@@ -18,20 +18,29 @@ internal sealed class KeyedScript(string source)
     private readonly RedisScript _script = new(source);
 
     /// <summary>The script's answers, one per name of <paramref name="names"/>, in order; throws when a reply has another shape.</summary>
-    public async Task<RedisResult[]> EvaluateAsync(IConnectionMultiplexer multiplexer, RedisKey[] names, RedisValue[] shared, RedisValue[] perKey, int argumentsPerKey)
+    public Task<RedisResult[]> EvaluateAsync(IConnectionMultiplexer multiplexer, RedisKey[] names, RedisValue[] shared, RedisValue[] perKey, int argumentsPerKey) =>
+        EvaluateAsync(multiplexer, names, shared, perKey, argumentsPerKey, namesPerItem: 1, answersPerItem: 1);
+
+    /// <summary>
+    /// As above, for a script whose items each have <paramref name="namesPerItem"/> names and <paramref name="answersPerItem"/>
+    /// answers. An item's names must share a slot where the server asks it: on a cluster each command is one item.
+    /// </summary>
+    public async Task<RedisResult[]> EvaluateAsync(
+        IConnectionMultiplexer multiplexer, RedisKey[] names, RedisValue[] shared, RedisValue[] perKey, int argumentsPerKey, int namesPerItem, int answersPerItem)
     {
-        var answers = new RedisResult[names.Length];
-        if (names.Length == 0)
+        var items = names.Length / namesPerItem;
+        var answers = new RedisResult[items * answersPerItem];
+        if (items == 0)
         {
             return answers;
         }
 
         var database = multiplexer.GetDatabase();
         var size = SharesOneServer(multiplexer) ? MaxKeysPerCommand : 1;
-        var commands = new Task[(names.Length + size - 1) / size];
+        var commands = new Task[(items + size - 1) / size];
         for (var c = 0; c < commands.Length; c++)
         {
-            commands[c] = RunAsync(c * size, Math.Min(size, names.Length - (c * size)));
+            commands[c] = RunAsync(c * size, Math.Min(size, items - (c * size)));
         }
 
         await Task.WhenAll(commands).ConfigureAwait(false);
@@ -42,15 +51,15 @@ internal sealed class KeyedScript(string source)
             var arguments = new RedisValue[shared.Length + (count * argumentsPerKey)];
             shared.CopyTo(arguments, 0);
             Array.Copy(perKey, first * argumentsPerKey, arguments, shared.Length, count * argumentsPerKey);
-            var reply = await _script.EvaluateAsync(database, names[first..(first + count)], arguments).ConfigureAwait(false);
-            if (reply.Resp2Type != ResultType.Array || reply.Length != count)
+            var reply = await _script.EvaluateAsync(database, names[(first * namesPerItem)..((first + count) * namesPerItem)], arguments).ConfigureAwait(false);
+            if (reply.Resp2Type != ResultType.Array || reply.Length != count * answersPerItem)
             {
                 throw new RedisException("A script over many keys answered in an unexpected shape.");
             }
 
-            for (var i = 0; i < count; i++)
+            for (var i = 0; i < count * answersPerItem; i++)
             {
-                answers[first + i] = reply[i];
+                answers[(first * answersPerItem) + i] = reply[i];
             }
         }
     }
@@ -65,7 +74,7 @@ internal sealed class KeyedScript(string source)
     /// Whether every server of the connection is a plain Redis (not a cluster node, a proxy or a sentinel): then all of a
     /// command's keys live on the one primary. Per server, as each reported itself when connected.
     /// </summary>
-    private static bool SharesOneServer(IConnectionMultiplexer multiplexer)
+    public static bool SharesOneServer(IConnectionMultiplexer multiplexer)
     {
         var servers = multiplexer.GetServers();
         return servers.Length > 0 && Array.TrueForAll(servers, static s => s.ServerType == ServerType.Standalone);

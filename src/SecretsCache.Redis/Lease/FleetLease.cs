@@ -69,25 +69,32 @@ internal sealed class FleetLease(RedisConnection connection)
     /// fetch for: while Redis is up and the breaker closed, it is made once more with the same tokens (at most one more
     /// timeout), and a lease found holding its token is this instance's.
     /// </summary>
-    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)[]> TryAcquireManyAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken = default)
+    public ValueTask<(LeaseStatus Status, LeaseHandle? Handle)[]> TryAcquireManyAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken = default) =>
+        connection.Keys.Ring is { } ring
+            ? TryAcquireManyAsync(NewHandles(ring, canonicalKeys), cancellationToken)
+            : ValueTask.FromResult(Enumerable.Repeat<(LeaseStatus, LeaseHandle?)>((LeaseStatus.Unavailable, null), canonicalKeys.Count).ToArray());
+
+    /// <summary>A handle, with a new random token, for the lease of each key of <paramref name="canonicalKeys"/>.</summary>
+    public LeaseHandle[] NewHandles(KeyRing ring, IReadOnlyList<string> canonicalKeys)
     {
-        var outcomes = new (LeaseStatus Status, LeaseHandle? Handle)[canonicalKeys.Count];
-        if (outcomes.Length == 0)
-        {
-            return outcomes;
-        }
-
-        if (connection.Keys.Ring is not { } ring)
-        {
-            Array.Fill(outcomes, (LeaseStatus.Unavailable, null));
-            return outcomes;
-        }
-
+        var tokens = RandomNumberGenerator.GetBytes(16 * canonicalKeys.Count);
         var handles = new LeaseHandle[canonicalKeys.Count];
         for (var i = 0; i < handles.Length; i++)
         {
             var hash = RedisNames.Hash(ring.Current, canonicalKeys[i]);
-            handles[i] = new LeaseHandle(connection.Names.Lease(hash), hash, RandomNumberGenerator.GetBytes(16));
+            handles[i] = new LeaseHandle(connection.Names.Lease(hash), hash, tokens.AsSpan(16 * i, 16).ToArray());
+        }
+
+        return handles;
+    }
+
+    /// <summary>As above, with the handles (and so the tokens) given: those of an earlier attempt, whose leases are then ours.</summary>
+    public async ValueTask<(LeaseStatus Status, LeaseHandle? Handle)[]> TryAcquireManyAsync(LeaseHandle[] handles, CancellationToken cancellationToken)
+    {
+        var outcomes = new (LeaseStatus Status, LeaseHandle? Handle)[handles.Length];
+        if (outcomes.Length == 0)
+        {
+            return outcomes;
         }
 
         // The script answers "yours" to a token it already holds, so asking again is safe.

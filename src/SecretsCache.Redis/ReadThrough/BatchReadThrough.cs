@@ -4,8 +4,8 @@ using SecretsCache.Sources;
 namespace SecretsCache.Redis.ReadThrough;
 
 /// <summary>
-/// A warm-up through the second level, with the fleet-wide single-flight kept per key: every reference is read from Redis;
-/// the misses take their leases; what this instance holds (or what Redis cannot answer) goes to AWS in one batch, and is
+/// A warm-up through the second level, with the fleet-wide single-flight kept per key: every reference is read from Redis
+/// and the misses take their leases (one round trip on a single server, <see cref="ReadOrLease"/>); what this instance holds (or what Redis cannot answer) goes to AWS in one batch, and is
 /// written back; what another instance holds is waited for, and what that wait does not bring goes to AWS in a second batch.
 /// Each step is one guarded round trip for all its keys (one timeout, one breaker sample), not one per key: a fleet's deploy
 /// otherwise sends tens of thousands of guarded calls in its first second. A read step that Redis did not answer, while the
@@ -32,46 +32,33 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
 
         await Task.WhenAll(shared.Select(i => owner.Fleet.Removals.WaitAsync(references[i].CanonicalText, cancellationToken).AsTask())).ConfigureAwait(false);
-        var reads = await level.Store.ReadManyAsync([.. shared.Select(i => references[i].CanonicalText)], cancellationToken: cancellationToken).ConfigureAwait(false);
-        var misses = new List<int>();
-        for (var j = 0; j < shared.Count; j++)
-        {
-            if (reads[j].Entry is { } entry)
-            {
-                _outcomes[shared[j]] = FetchOutcome.Success(entry.Secret);
-            }
-            else if (reads[j].Reason == Storage.L2MissReason.Unavailable && level.Connection.Guard.Skips)
-            {
-                direct.Add(shared[j]); // Redis known down, or the breaker open: no lease either
-            }
-            else
-            {
-                misses.Add(shared[j]);
-            }
-        }
-
-        var askedAt = level.Connection.Time.GetTimestamp();
-        var leases = await level.Lease.TryAcquireManyAsync([.. misses.Select(i => references[i].CanonicalText)], cancellationToken).ConfigureAwait(false);
+        var first = await level.ReadOrLease.RunAsync([.. shared.Select(i => references[i].CanonicalText)], cancellationToken).ConfigureAwait(false);
         var held = new Dictionary<int, LeaseHandle>();
         var waiting = new List<int>();
-        for (var j = 0; j < misses.Count; j++)
+        for (var j = 0; j < shared.Count; j++)
         {
-            switch (leases[j].Status)
+            if (first.Reads[j].Entry is { } entry)
             {
-                case LeaseStatus.Acquired:
-                    held[misses[j]] = leases[j].Handle!;
+                _outcomes[shared[j]] = FetchOutcome.Success(entry.Secret);
+                continue;
+            }
+
+            switch (first.Leases[j])
+            {
+                case (LeaseStatus.Acquired, { } handle):
+                    held[shared[j]] = handle;
                     break;
-                case LeaseStatus.Held:
-                    waiting.Add(misses[j]);
+                case (LeaseStatus.Held, _):
+                    waiting.Add(shared[j]);
                     break;
                 default:
-                    direct.Add(misses[j]);
+                    direct.Add(shared[j]); // Redis known down, the breaker open, or no answer to the lease: fetch without one
                     break;
             }
         }
 
         var fetching = FetchAsync([.. direct, .. held.Keys], held, cancellationToken);
-        var waits = WaitAsync(waiting, askedAt, cancellationToken);
+        var waits = WaitAsync(waiting, first.AskedAt, cancellationToken);
         await Task.WhenAll(fetching, waits).ConfigureAwait(false);
         var notWaited = await waits.ConfigureAwait(false);
         if (notWaited.Count > 0)

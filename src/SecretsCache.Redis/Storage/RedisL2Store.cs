@@ -49,9 +49,55 @@ internal sealed class RedisL2Store(RedisConnection connection)
     /// read Redis did not answer in a busy moment is made once more (<see cref="RedisGuard.RunAskingAgainAsync"/>).
     /// </summary>
     public async ValueTask<L2Read[]> ReadManyAsync(
-        IReadOnlyList<string> canonicalKeys, string? expectedVersion = null, bool askAgain = false, CancellationToken cancellationToken = default)
+        IReadOnlyList<string> canonicalKeys, string? expectedVersion = null, bool askAgain = false, CancellationToken cancellationToken = default) =>
+        Counted(await ReadCoreAsync(canonicalKeys, expectedVersion, askAgain, cancellationToken).ConfigureAwait(false));
+
+    /// <summary>The names of every key of <paramref name="canonicalKeys"/> under each key of the ring (current first), key after key.</summary>
+    internal RedisKey[] EntryNames(KeyRing ring, IReadOnlyList<string> canonicalKeys)
     {
-        var reads = await ReadCoreAsync(canonicalKeys, expectedVersion, askAgain, cancellationToken).ConfigureAwait(false);
+        var perKey = ring.All.Count;
+        var names = new RedisKey[canonicalKeys.Count * perKey];
+        for (var i = 0; i < canonicalKeys.Count; i++)
+        {
+            for (var k = 0; k < perKey; k++)
+            {
+                names[(i * perKey) + k] = connection.Names.Entry(RedisNames.Hash(ring.All[k], canonicalKeys[i]));
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// Opens what Redis answered for <paramref name="canonicalKeys"/> (<see cref="EntryNames"/>' order: a bulk string, or
+    /// anything else for another type), and counts the hits and misses.
+    /// </summary>
+    internal L2Read[] Opened(KeyRing ring, IReadOnlyList<string> canonicalKeys, RedisResult[] values, string? expectedVersion) =>
+        Counted(OpenAll(ring, canonicalKeys, values, expectedVersion));
+
+    private L2Read[] OpenAll(KeyRing ring, IReadOnlyList<string> canonicalKeys, RedisResult[] values, string? expectedVersion)
+    {
+        var perKey = ring.All.Count;
+        var reads = new L2Read[canonicalKeys.Count];
+        var now = connection.Time.GetUtcNow();
+        for (var i = 0; i < reads.Length; i++)
+        {
+            reads[i] = Open(ring, canonicalKeys[i], values.AsSpan(i * perKey, perKey), now, expectedVersion);
+        }
+
+        return reads;
+    }
+
+    /// <summary><paramref name="count"/> reads that Redis did not answer, counted as such.</summary>
+    internal L2Read[] Unanswered(int count)
+    {
+        var reads = new L2Read[count];
+        Array.Fill(reads, L2Read.Miss(L2MissReason.Unavailable));
+        return Counted(reads);
+    }
+
+    private L2Read[] Counted(L2Read[] reads)
+    {
         foreach (var read in reads)
         {
             if (read.IsHit)
@@ -204,16 +250,7 @@ internal sealed class RedisL2Store(RedisConnection connection)
             return reads;
         }
 
-        var perKey = ring.All.Count;
-        var names = new RedisKey[canonicalKeys.Count * perKey];
-        for (var i = 0; i < canonicalKeys.Count; i++)
-        {
-            for (var k = 0; k < perKey; k++)
-            {
-                names[(i * perKey) + k] = connection.Names.Entry(RedisNames.Hash(ring.All[k], canonicalKeys[i]));
-            }
-        }
-
+        var names = EntryNames(ring, canonicalKeys);
         var state = (connection.Multiplexer, names);
         static Task<RedisResult[]> ReadAll((IConnectionMultiplexer Multiplexer, RedisKey[] Names) s) =>
             Read.EvaluateAsync(s.Multiplexer, s.Names, [EntryEnvelope.MaxLength], [], argumentsPerKey: 0);
@@ -226,13 +263,7 @@ internal sealed class RedisL2Store(RedisConnection connection)
             return reads;
         }
 
-        var now = connection.Time.GetUtcNow();
-        for (var i = 0; i < reads.Length; i++)
-        {
-            reads[i] = Open(ring, canonicalKeys[i], values.Value!.AsSpan(i * perKey, perKey), now, expectedVersion);
-        }
-
-        return reads;
+        return OpenAll(ring, canonicalKeys, values.Value!, expectedVersion);
     }
 
     /// <summary>The first of <paramref name="values"/> (one per key of the ring) that opens, or why none did.</summary>

@@ -42,6 +42,63 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
     }
 
     [RedisFact]
+    public async Task On_one_server_a_warm_up_reads_its_keys_and_takes_the_leases_of_the_absent_ones_in_one_command()
+    {
+        await using var first = await Levels.CreateAsync(server, _ns, _key, time: _time);
+        await using var second = await Levels.CreateAsync(server, _ns, _key, time: _time);
+        await using var admin = await server.ConnectAdminAsync();
+        var keys = KeyNames;
+        Assert.All(await first.Store.WriteManyAsync([.. keys.Take(25).Select(k => (k, Levels.Secret(k[3..], "v-" + k, "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5)))]), Assert.True);
+        var garbage = first.Connection.Names.Entry(RedisNames.Hash(first.Connection.Keys.Ring!.Current, keys[10]));
+        await admin.GetDatabase().StringSetAsync(garbage, "not an envelope");
+
+        var took = await Commands(first, () => first.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
+        var found = await Commands(second, () => second.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
+
+        // 24 hits and no lease asked for them; the garbage under key 10 read as a miss, its lease taken in a second step.
+        Assert.Equal([.. keys.Take(25).Select((k, i) => i == 10 ? null : "v-" + k), .. Enumerable.Repeat<string?>(null, 25)], took.Value.Reads.Select(r => r.Entry?.Secret.GetString()));
+        Assert.Equal(L2MissReason.Malformed, took.Value.Reads[10].Reason);
+        Assert.All(Enumerable.Range(0, Keys), i => Assert.Equal(i < 25 && i != 10 ? null : LeaseStatus.Acquired, took.Value.Leases[i]?.Status));
+        Assert.All(Enumerable.Range(0, Keys), i => Assert.Equal(i < 25 && i != 10 ? null : LeaseStatus.Held, found.Value.Leases[i]?.Status));
+        Assert.InRange(took.Commands, 2, 4); // the step, and the second step for key 10 (each an EVAL first when the server does not know it yet)
+        Assert.InRange(found.Commands, 2, 4);
+        Assert.All(await first.Lease.ReleaseManyAsync([.. took.Value.Leases.Where(l => l is not null).Select(l => l!.Value.Handle!)]), Assert.True);
+    }
+
+    [RedisFact]
+    public async Task A_read_and_lease_step_not_answered_in_time_holds_the_leases_it_took_once_Redis_answers()
+    {
+        var time = new SignallingTimeProvider();
+        await using var level = await Levels.CreateAsync(server, _ns, _key, time: time);
+        await using var admin = await server.ConnectAdminAsync();
+        using var errors = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(level.Connection.Metrics.Errors);
+        var keys = KeyNames[..5];
+        var sent = time.WhenTimerCreated(level.Connection.Options.OperationTimeout);
+
+        // Writes (scripts among them) wait until the pause ends, which this test decides.
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE");
+        Task<ReadsAndLeases> stepping;
+        try
+        {
+            stepping = level.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask();
+            await sent.WaitAsync(TimeSpan.FromSeconds(30));
+            time.Advance(level.Connection.Options.OperationTimeout);
+            await Wait.UntilAsync(() => errors.GetMeasurementSnapshot().Count == 1);
+        }
+        finally
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        var step = await stepping.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(step.Reads, r => Assert.Equal(L2MissReason.Unavailable, r.Reason));
+        Assert.All(step.Leases, l => Assert.Equal(LeaseStatus.Acquired, l?.Status)); // the lease step asked with the same tokens
+        Assert.All(await level.Lease.ReleaseManyAsync([.. step.Leases.Select(l => l!.Value.Handle!)]), Assert.True);
+        var error = Assert.Single(errors.GetMeasurementSnapshot());
+        Assert.Equal("l2_read_lease", error.Tags["secretscache.l2.operation"]);
+    }
+
+    [RedisFact]
     public async Task Another_type_planted_under_one_name_is_a_malformed_miss_for_that_key_alone()
     {
         await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
@@ -77,7 +134,10 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
         var reads = await Commands(level, () => level.Store.ReadManyAsync(keys).AsTask());
         var leases = await level.Lease.TryAcquireManyAsync(keys);
         var released = await level.Lease.ReleaseManyAsync([.. leases.Select(l => l.Handle!)]);
+        var step = await level.ReadOrLease.RunAsync(keys, CancellationToken.None); // a read, then the leases: none for the hits
 
+        Assert.All(step.Reads, r => Assert.True(r.IsHit));
+        Assert.All(step.Leases, l => Assert.Null(l));
         Assert.All(written, Assert.True);
         Assert.Equal([.. keys.Select(k => "value-" + k)], reads.Value.Select(r => r.Entry?.Secret.GetString()));
         Assert.InRange(reads.Commands, Keys, 2 * Keys); // a cluster's command keeps to one slot: one key each (and an EVAL each, on a new server)

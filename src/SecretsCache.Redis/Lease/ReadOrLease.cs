@@ -1,0 +1,174 @@
+using SecretsCache.Redis.Connection;
+using SecretsCache.Redis.Encryption;
+using SecretsCache.Redis.Storage;
+using StackExchange.Redis;
+
+namespace SecretsCache.Redis.Lease;
+
+/// <summary>
+/// What the first step of a warm-up found for each key: its read, and the lease outcome (null where no lease was asked: the
+/// entry was there, or Redis is known down or skipped). <see cref="AskedAt"/> is when the leases were asked for.
+/// </summary>
+internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt);
+
+/// <summary>
+/// The first step of a warm-up: read every key from the second level and try the lease of each found absent, in one script
+/// on a single server, so an instance that is to fetch a key knows it after one round trip, not two. A deploy's first
+/// round trips meet the whole fleet's start at once; the holders' AWS fetches, which every other instance waits for, begin
+/// a round trip sooner. On a cluster or a proxy (a key's entry names and its lease name fall in different hash slots), it
+/// is a read and then a lease step. A key whose entry was there but did not open (expired, forged, under an unknown key)
+/// gets its lease in a second step. When Redis did not answer while it is up and the breaker closed, every key goes to the
+/// lease step (which asks once more itself) with the same tokens: leases the unanswered attempt took are ours.
+/// </summary>
+internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store, FleetLease lease)
+{
+    private const string Operation = "l2_read_lease";
+
+    // KEYS: each key's entry names (one per ring key), then its lease name. ARGV: the last offset to read, the lease's
+    // duration in milliseconds, the entry names per key, then one token per key. Answers per key: what GETRANGE read under
+    // each name (0 for another type), then 0 (not asked: something is there), 1 (the lease is ours) or 2 (held).
+    internal static readonly KeyedScript Script = new("""
+        local names = tonumber(ARGV[3])
+        local r = {}
+        for i = 0, #KEYS / (names + 1) - 1 do
+          local found = false
+          for k = 1, names do
+            local value = redis.pcall('GETRANGE', KEYS[i * (names + 1) + k], 0, ARGV[1])
+            if type(value) == 'table' then
+              if not string.find(tostring(value.err), 'WRONGTYPE', 1, true) then return value end
+              value = 0
+            elseif value ~= '' then
+              found = true
+            end
+            r[#r + 1] = value
+          end
+          local leased = 0
+          if not found then
+            local key, token = KEYS[(i + 1) * (names + 1)], ARGV[4 + i]
+            if redis.call('SET', key, token, 'NX', 'PX', ARGV[2]) then
+              leased = 1
+            else
+              if redis.call('PTTL', key) == -1 then
+                redis.call('PEXPIRE', key, ARGV[2])
+              end
+              if redis.pcall('GET', key) == token then leased = 1 else leased = 2 end
+            end
+          end
+          r[#r + 1] = leased
+        end
+        return r
+        """);
+
+    public async ValueTask<ReadsAndLeases> RunAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken)
+    {
+        var leases = new (LeaseStatus Status, LeaseHandle? Handle)?[canonicalKeys.Count];
+        if (connection.Keys.Ring is not { } ring || !KeyedScript.SharesOneServer(connection.Multiplexer))
+        {
+            return await ReadThenLeaseAsync(canonicalKeys, leases, cancellationToken).ConfigureAwait(false);
+        }
+
+        var handles = lease.NewHandles(ring, canonicalKeys);
+        var perKey = ring.All.Count;
+        var entryNames = store.EntryNames(ring, canonicalKeys);
+        var names = new RedisKey[canonicalKeys.Count * (perKey + 1)];
+        for (var i = 0; i < canonicalKeys.Count; i++)
+        {
+            Array.Copy(entryNames, i * perKey, names, i * (perKey + 1), perKey);
+            names[((i + 1) * (perKey + 1)) - 1] = handles[i].Name;
+        }
+
+        var askedAt = connection.Time.GetTimestamp();
+        var answered = await connection.Guard.RunAsync(
+            Operation,
+            (connection.Multiplexer, names, handles, perKey, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+            static async s => Parse(
+                await Script.EvaluateAsync(
+                    s.Multiplexer, s.names, [EntryEnvelope.MaxLength, s.milliseconds, s.perKey], [.. s.handles.Select(h => h.Token)],
+                    argumentsPerKey: 1, namesPerItem: s.perKey + 1, answersPerItem: s.perKey + 1).ConfigureAwait(false),
+                s.handles.Length,
+                s.perKey),
+            cancellationToken).ConfigureAwait(false);
+
+        var second = new List<int>();
+        L2Read[] reads;
+        if (answered.Ok)
+        {
+            var (values, flags) = answered.Value;
+            reads = store.Opened(ring, canonicalKeys, values, expectedVersion: null);
+            for (var i = 0; i < leases.Length; i++)
+            {
+                switch (flags[i])
+                {
+                    case 1:
+                        leases[i] = (LeaseStatus.Acquired, handles[i]);
+                        break;
+                    case 2:
+                        leases[i] = (LeaseStatus.Held, null);
+                        break;
+                    default:
+                        if (reads[i].Entry is null)
+                        {
+                            second.Add(i); // there, but it did not open: this instance may have to fetch it
+                        }
+
+                        break;
+                }
+            }
+        }
+        else
+        {
+            reads = store.Unanswered(canonicalKeys.Count);
+            if (!connection.Guard.Skips)
+            {
+                second.AddRange(Enumerable.Range(0, leases.Length)); // unanswered in a busy moment: the holders may still answer
+            }
+        }
+
+        if (second.Count > 0)
+        {
+            var outcomes = await lease.TryAcquireManyAsync([.. second.Select(i => handles[i])], cancellationToken).ConfigureAwait(false);
+            for (var j = 0; j < second.Count; j++)
+            {
+                leases[second[j]] = outcomes[j];
+            }
+        }
+
+        return new ReadsAndLeases(reads, leases, askedAt);
+    }
+
+    private async ValueTask<ReadsAndLeases> ReadThenLeaseAsync(
+        IReadOnlyList<string> canonicalKeys, (LeaseStatus Status, LeaseHandle? Handle)?[] leases, CancellationToken cancellationToken)
+    {
+        var reads = await store.ReadManyAsync(canonicalKeys, cancellationToken: cancellationToken).ConfigureAwait(false);
+        // A read Redis did not answer while it is up and the breaker closed (a burst, a slow moment) still takes the leases.
+        var misses = Enumerable.Range(0, reads.Length).Where(i => reads[i].Entry is null && !(reads[i].Reason == L2MissReason.Unavailable && connection.Guard.Skips)).ToArray();
+        var askedAt = connection.Time.GetTimestamp();
+        var outcomes = await lease.TryAcquireManyAsync([.. misses.Select(i => canonicalKeys[i])], cancellationToken).ConfigureAwait(false);
+        for (var j = 0; j < misses.Length; j++)
+        {
+            leases[misses[j]] = outcomes[j];
+        }
+
+        return new ReadsAndLeases(reads, leases, askedAt);
+    }
+
+    /// <summary>The script's answer split into what was read under each name and each key's lease flag; throws for another shape.</summary>
+    private static (RedisResult[] Values, long[] Flags) Parse(RedisResult[] answers, int keys, int perKey)
+    {
+        var values = new RedisResult[keys * perKey];
+        var flags = new long[keys];
+        for (var i = 0; i < keys; i++)
+        {
+            Array.Copy(answers, i * (perKey + 1), values, i * perKey, perKey);
+            var flag = answers[((i + 1) * (perKey + 1)) - 1];
+            if (flag.Resp2Type != ResultType.Integer || (long)flag is not (0 or 1 or 2))
+            {
+                throw new RedisException("The read-and-lease script answered a key's lease with something other than 0, 1 or 2.");
+            }
+
+            flags[i] = (long)flag;
+        }
+
+        return (values, flags);
+    }
+}
