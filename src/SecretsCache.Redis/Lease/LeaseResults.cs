@@ -37,8 +37,11 @@ internal sealed class LeaseResults
     /// <summary>The most results remembered at once (<see cref="Register"/>): far more than a fleet announces in one lease duration.</summary>
     public const int RecentCapacity = 2_048;
 
-    private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize;
-    private static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
+    /// <summary>The most keys one result message names: results of a warm-up's keys travel together, not one message each.</summary>
+    public const int MaxKeysPerMessage = 100;
+
+    private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize, MaxMessageLength = SealedMessage.Overhead + (MaxKeysPerMessage * HashSize);
+    internal static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
     private readonly RedisConnection _connection;
     private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock, which every result takes too (once per key and fetch).
     private readonly Dictionary<string, (LeaseOutcome Outcome, long At)> _recent = new(StringComparer.Ordinal); // Under _waiting's lock.
@@ -125,28 +128,57 @@ internal sealed class LeaseResults
     }
 
     /// <summary>A result as it goes to Redis: <paramref name="outcome"/> for the key <paramref name="hash"/> names, sealed under <paramref name="key"/>.</summary>
-    public static byte[] Encode(RingKey key, LeaseOutcome outcome, byte[] hash, DateTimeOffset sentAt) =>
-        hash.Length == HashSize ? SealedMessage.Seal(key, Label, (byte)outcome, sentAt, hash) : throw new ArgumentException("A key hash is 32 bytes.", nameof(hash));
+    public static byte[] Encode(RingKey key, LeaseOutcome outcome, byte[] hash, DateTimeOffset sentAt) => Encode(key, outcome, [hash], sentAt);
+
+    /// <summary>
+    /// One outcome for up to <see cref="MaxKeysPerMessage"/> keys, in one sealed message (a message of one key is the format
+    /// older builds read; they drop one of many as malformed, and their waits end by their bound).
+    /// </summary>
+    public static byte[] Encode(RingKey key, LeaseOutcome outcome, IReadOnlyList<byte[]> hashes, DateTimeOffset sentAt)
+    {
+        if (hashes.Count is 0 or > MaxKeysPerMessage || hashes.Any(h => h.Length != HashSize))
+        {
+            throw new ArgumentException($"A result names 1 to {MaxKeysPerMessage} key hashes of 32 bytes.", nameof(hashes));
+        }
+
+        return SealedMessage.Seal(key, Label, (byte)outcome, sentAt, [.. hashes.SelectMany(h => h)]);
+    }
 
     /// <summary>Decodes and authenticates a result from Redis; every byte is hostile, and nothing here throws.</summary>
-    public static (LeaseOutcome Outcome, byte[]? Hash, MessageRejection Rejection, OpenedMessage Opened) Decode(KeyRing ring, ReadOnlySpan<byte> data)
+    public static (LeaseOutcome Outcome, byte[][]? Hashes, MessageRejection Rejection, OpenedMessage Opened) Decode(KeyRing ring, ReadOnlySpan<byte> data)
     {
-        var rejection = SealedMessage.Open(ring, Label, data, MessageLength, out var opened);
-        if (rejection == MessageRejection.None && (data.Length != MessageLength || opened.Type is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed or (byte)LeaseOutcome.Working)))
+        var rejection = SealedMessage.Open(ring, Label, data, MaxMessageLength, out var opened);
+        if (rejection == MessageRejection.None
+            && (data.Length < MessageLength || (data.Length - SealedMessage.Overhead) % HashSize != 0
+                || opened.Type is not ((byte)LeaseOutcome.Fetched or (byte)LeaseOutcome.Failed or (byte)LeaseOutcome.Working)))
         {
             rejection = MessageRejection.Malformed;
         }
 
-        return rejection == MessageRejection.None
-            ? ((LeaseOutcome)opened.Type, SealedMessage.Body(data).ToArray(), rejection, opened)
-            : (LeaseOutcome.TimedOut, null, rejection, opened);
+        if (rejection != MessageRejection.None)
+        {
+            return (LeaseOutcome.TimedOut, null, rejection, opened);
+        }
+
+        var body = SealedMessage.Body(data);
+        var hashes = new byte[body.Length / HashSize][];
+        for (var i = 0; i < hashes.Length; i++)
+        {
+            hashes[i] = body.Slice(i * HashSize, HashSize).ToArray();
+        }
+
+        return ((LeaseOutcome)opened.Type, hashes, rejection, opened);
     }
 
     /// <summary>Announces <paramref name="outcome"/> for the key <paramref name="hash"/> names; false when there is no key yet or Redis could not take it.</summary>
     public async ValueTask<bool> PublishAsync(byte[] hash, LeaseOutcome outcome, CancellationToken cancellationToken = default) =>
         await PublishManyAsync([(hash, outcome)], cancellationToken).ConfigureAwait(false);
 
-    /// <summary>Announces every result of <paramref name="results"/> (one message each) in one guarded round trip; false when there is no key yet or Redis could not take them.</summary>
+    /// <summary>
+    /// Announces every result of <paramref name="results"/> in one guarded round trip, one message per outcome and
+    /// <see cref="MaxKeysPerMessage"/> keys (every subscriber of the fleet opens each message); false when there is no key
+    /// yet or Redis could not take them.
+    /// </summary>
     public async ValueTask<bool> PublishManyAsync(IReadOnlyList<(byte[] Hash, LeaseOutcome Outcome)> results, CancellationToken cancellationToken = default)
     {
         if (_connection.Keys.Ring is not { } ring || results.Count == 0)
@@ -155,7 +187,9 @@ internal sealed class LeaseResults
         }
 
         var sentAt = _connection.Time.GetUtcNow();
-        var messages = results.Select(r => Encode(ring.Current, r.Outcome, r.Hash, sentAt)).ToArray();
+        var messages = results.GroupBy(r => r.Outcome)
+            .SelectMany(g => g.Select(r => r.Hash).Chunk(MaxKeysPerMessage).Select(chunk => Encode(ring.Current, g.Key, chunk, sentAt)))
+            .ToArray();
         var published = await _connection.Guard.RunAsync(
             "lease_publish", (subscriber: _connection.Subscriber, channel: _connection.Names.LeaseResultChannel, messages),
             static s => Task.WhenAll(s.messages.Select(m => s.subscriber.PublishAsync(s.channel, m))),
@@ -203,13 +237,21 @@ internal sealed class LeaseResults
             return;
         }
 
-        var (outcome, hash, rejection, opened) = Decode(ring, bytes);
+        var (outcome, hashes, rejection, opened) = Decode(ring, bytes);
         if (!_screen.Admit(rejection, opened))
         {
             return;
         }
 
-        var key = Convert.ToBase64String(hash!);
+        var now = _connection.Time.GetTimestamp();
+        foreach (var hash in hashes!)
+        {
+            Deliver(Convert.ToBase64String(hash), outcome, now);
+        }
+    }
+
+    private void Deliver(string key, LeaseOutcome outcome, long now)
+    {
         LeaseWait[] waits;
         lock (_waiting)
         {
@@ -230,7 +272,6 @@ internal sealed class LeaseResults
             waits = [.. list];
         }
 
-        var now = _connection.Time.GetTimestamp();
         foreach (var wait in waits)
         {
             if (outcome == LeaseOutcome.Working)

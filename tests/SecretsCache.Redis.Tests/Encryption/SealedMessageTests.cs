@@ -21,7 +21,7 @@ public sealed class SealedMessageTests
 
         Assert.Equal(MessageRejection.None, first.Rejection);
         Assert.Equal(LeaseOutcome.Failed, first.Outcome);
-        Assert.Equal(hash, first.Hash);
+        Assert.Equal(hash, Assert.Single(first.Hashes!));
         Assert.Equal(SentAt.ToUnixTimeMilliseconds(), first.Opened.Stamp.SentAtMs);
         Assert.Equal(_ring.Current.Id, first.Opened.KeyId);
         Assert.NotEqual(first.Opened.Stamp.Id, second.Opened.Stamp.Id);
@@ -69,6 +69,24 @@ public sealed class SealedMessageTests
         firstBackplane[1] = (byte)BackplaneKind.InvalidatedAll;
         Assert.Equal(MessageRejection.FirstFormat, BackplaneCodec.Decode(_ring, firstBackplane).Rejection);
         Assert.Equal(MessageRejection.Malformed, BackplaneCodec.Decode(_ring, [3, .. firstBackplane.AsSpan(1), .. new byte[20]]).Rejection);
+    }
+
+    [Fact]
+    public void A_result_of_many_keys_names_each_and_a_body_that_is_not_whole_hashes_is_malformed()
+    {
+        var hashes = Enumerable.Range(0, LeaseResults.MaxKeysPerMessage).Select(i => RedisNames.Hash(_ring.Current, $"sm:app/s{i}")).ToArray();
+
+        var decoded = LeaseResults.Decode(_ring, LeaseResults.Encode(_ring.Current, LeaseOutcome.Fetched, hashes, SentAt));
+
+        Assert.Equal(MessageRejection.None, decoded.Rejection);
+        Assert.Equal(hashes, decoded.Hashes);
+        Assert.Throws<ArgumentException>(() => LeaseResults.Encode(_ring.Current, LeaseOutcome.Fetched, [.. hashes, hashes[0]], SentAt));
+        Assert.Throws<ArgumentException>(() => LeaseResults.Encode(_ring.Current, LeaseOutcome.Fetched, Array.Empty<byte[]>(), SentAt));
+        foreach (var body in (int[])[0, 31, 33, 32 * (LeaseResults.MaxKeysPerMessage + 1)])
+        {
+            var sealedBody = SealedMessage.Seal(_ring.Current, LeaseResults.Label, (byte)LeaseOutcome.Fetched, SentAt, new byte[body]);
+            Assert.Equal(MessageRejection.Malformed, LeaseResults.Decode(_ring, sealedBody).Rejection);
+        }
     }
 
     [Fact]

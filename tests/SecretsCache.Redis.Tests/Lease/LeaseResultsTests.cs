@@ -47,6 +47,36 @@ public sealed class LeaseResultsTests(RedisServer server)
     }
 
     [RedisFact]
+    public async Task The_results_of_a_warm_ups_keys_travel_in_one_message_and_end_every_wait()
+    {
+        // Every subscriber of the fleet opens every message: one per key made a holder of 50 keys cost a 500-instance fleet
+        // 25,000 messages to open at the moment its waiters were to wake.
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        var keys = Enumerable.Range(0, 50).Select(i => $"sm:app/s{i}").ToArray();
+        var leases = await holder.Lease.TryAcquireManyAsync(keys);
+        var asked = _time.GetTimestamp();
+        var waits = keys.Select(k => waiter.LeaseResults.Register(RedisNames.Hash(waiter.Connection.Keys.Ring!.Current, k), asked)).ToArray();
+        try
+        {
+            var before = holder.Connection.Multiplexer.GetCounters().Subscription.OperationCount + holder.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
+            await holder.SingleFlight.FinishManyAsync([.. leases.Take(40).Select(l => (l.Handle!, true)), .. leases.Skip(40).Select(l => (l.Handle!, false))]);
+            var outcomes = await Task.WhenAll(waits.Select(w => w.WaitAsync(TimeSpan.FromMinutes(5), _time, default).AsTask())).WaitAsync(TimeSpan.FromSeconds(30));
+            var sent = holder.Connection.Multiplexer.GetCounters().Subscription.OperationCount + holder.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before;
+
+            Assert.Equal([.. Enumerable.Repeat(LeaseOutcome.Fetched, 40), .. Enumerable.Repeat(LeaseOutcome.Failed, 10)], outcomes);
+            Assert.InRange(sent, 3, 4); // two messages (one per outcome) and one release (an EVAL before it on a new server)
+        }
+        finally
+        {
+            foreach (var wait in waits)
+            {
+                wait.Dispose();
+            }
+        }
+    }
+
+    [RedisFact]
     public async Task A_result_is_remembered_for_one_lease_duration_and_no_more_than_a_bounded_number_of_keys()
     {
         await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
