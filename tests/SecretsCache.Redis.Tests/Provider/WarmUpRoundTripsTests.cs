@@ -139,6 +139,26 @@ public sealed class WarmUpRoundTripsTests : IAsyncLifetime
     }
 
     [RedisFact]
+    public async Task A_warm_up_behind_half_a_second_of_the_fleets_batch_queue_reads_one_by_one()
+    {
+        // A deploy's instances that fetch for themselves queued 126 batches at 100 a second in the fleet benchmark, and the
+        // holders' batches, which every waiter needs, queued behind them. A batch waits at most a quarter second: read singly,
+        // its 20 secrets are 20 of the 5,500 GetSecretValue tokens of a second, sooner.
+        var provider = await _fleet.StartAsync(configureRedis: o => o.FleetRateLimits.SecretsManagerBatchRequestsPerSecond = 10);
+        var level = FleetProviders.LevelOf(provider);
+        var size = level.FleetLimiter[FleetQuota.SecretsManagerBatch]!.Size;
+        var others = await FleetBucket.TakeAsync(level.Connection.Database, level.Connection.Names.Bucket("sm-batch"), size, want: (int)Math.Ceiling(size.Capacity) + 5);
+        Assert.True(others.Reserved && others.RetryAfter > TimeSpan.FromMilliseconds(400), $"granted {others.Granted}, wait {others.RetryAfter}");
+
+        Assert.Equal(FleetPermitSource.QueuedTooLong, (await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManagerBatch)).Source);
+        var result = await provider.WarmUpAsync(References).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(Keys, result.Loaded);
+        Assert.Equal(0, _aws.Requests.Count(Batch));
+        Assert.Equal(Keys, _aws.Requests.Count(GetSecretValue));
+    }
+
+    [RedisFact]
     public async Task A_warm_up_whose_read_step_Redis_refused_still_takes_the_leases_and_waits_for_their_holders()
     {
         // The reader may do everything the documented ACL allows but GETRANGE: its reads fail, its leases do not.
