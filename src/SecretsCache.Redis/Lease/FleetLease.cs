@@ -32,19 +32,26 @@ internal sealed class FleetLease(RedisConnection connection)
     // A lease key found without an expiry (left by a PERSIST, a restore or another client; this library never writes one)
     // would hold the key for ever: every read would wait out LeaseWaitTimeout and fetch alone. It gets the lease's duration.
     // A lease that already holds this token is this instance's, taken by an attempt whose answer did not come in time.
+    // The lease of one key, as a Lua function both lease scripts share: 1 when it is this token's, 0 when another holds it.
+    internal const string TakeFunction = """
+        local function take(key, token, milliseconds)
+          if redis.call('SET', key, token, 'NX', 'PX', milliseconds) then
+            return 1
+          end
+          if redis.call('PTTL', key) == -1 then
+            redis.call('PEXPIRE', key, milliseconds)
+          end
+          if redis.pcall('GET', key) == token then return 1 end
+          return 0
+        end
+
+        """;
+
     // ARGV[1] is the duration in milliseconds, then one token per key.
-    internal static readonly KeyedScript Acquire = new("""
+    internal static readonly KeyedScript Acquire = new(TakeFunction + """
         local r = {}
         for i, key in ipairs(KEYS) do
-          local token = ARGV[i + 1]
-          if redis.call('SET', key, token, 'NX', 'PX', ARGV[1]) then
-            r[i] = 1
-          else
-            if redis.call('PTTL', key) == -1 then
-              redis.call('PEXPIRE', key, ARGV[1])
-            end
-            if redis.pcall('GET', key) == token then r[i] = 1 else r[i] = 0 end
-          end
+          r[i] = take(key, ARGV[i + 1], ARGV[1])
         end
         return r
         """);
@@ -133,5 +140,4 @@ internal sealed class FleetLease(RedisConnection connection)
             cancellationToken).ConfigureAwait(false);
         return [.. Enumerable.Range(0, handles.Count).Select(i => released.Ok && released.Value![i])];
     }
-
 }

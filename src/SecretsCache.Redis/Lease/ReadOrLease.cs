@@ -27,7 +27,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
     // KEYS: each key's entry names (one per ring key), then its lease name. ARGV: the last offset to read, the lease's
     // duration in milliseconds, the entry names per key, then one token per key. Answers per key: what GETRANGE read under
     // each name (0 for another type), then 0 (not asked: something is there), 1 (the lease is ours) or 2 (held).
-    internal static readonly KeyedScript Script = new("""
+    internal static readonly KeyedScript Script = new(FleetLease.TakeFunction + """
         local names = tonumber(ARGV[3])
         local r = {}
         for i = 0, #KEYS / (names + 1) - 1 do
@@ -44,15 +44,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
           end
           local leased = 0
           if not found then
-            local key, token = KEYS[(i + 1) * (names + 1)], ARGV[4 + i]
-            if redis.call('SET', key, token, 'NX', 'PX', ARGV[2]) then
-              leased = 1
-            else
-              if redis.call('PTTL', key) == -1 then
-                redis.call('PEXPIRE', key, ARGV[2])
-              end
-              if redis.pcall('GET', key) == token then leased = 1 else leased = 2 end
-            end
+            leased = 2 - take(KEYS[(i + 1) * (names + 1)], ARGV[4 + i], ARGV[2])
           end
           r[#r + 1] = leased
         end
