@@ -15,6 +15,23 @@ internal sealed class KeyedScript(string source)
     /// <summary>A script blocks the server while it runs: a hundred short commands at most (tens of microseconds).</summary>
     internal const int MaxKeysPerCommand = 100;
 
+    /// <summary>
+    /// A Lua function for scripts over many keys: <c>redis.pcall</c>, but another type planted under the key answers false
+    /// (that key's answer, not an error for them all), and any other error (an ACL's NOPERM, a failing server) comes back
+    /// second, for the script to return as its own.
+    /// </summary>
+    internal const string CallOrFalseFunction = """
+        local function call_or_false(...)
+          local value = redis.pcall(...)
+          if type(value) == 'table' and value.err then
+            if string.find(value.err, 'WRONGTYPE', 1, true) then return false end
+            return nil, value
+          end
+          return value
+        end
+
+        """;
+
     private readonly RedisScript _script = new(source);
 
     /// <summary>The script's answers, one per name of <paramref name="names"/>, in order; throws when a reply has another shape.</summary>

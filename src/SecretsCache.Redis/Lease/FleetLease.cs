@@ -57,11 +57,11 @@ internal sealed class FleetLease(RedisConnection connection)
         """);
 
     // One token per key. Another type under a lease's name is no lease of ours; any other error is the script's.
-    internal static readonly KeyedScript Release = new("""
+    internal static readonly KeyedScript Release = new(KeyedScript.CallOrFalseFunction + """
         local r = {}
         for i, key in ipairs(KEYS) do
-          local held = redis.pcall('GET', key)
-          if type(held) == 'table' and not string.find(tostring(held.err), 'WRONGTYPE', 1, true) then return held end
+          local held, failed = call_or_false('GET', key)
+          if failed then return failed end
           if held == ARGV[i] then r[i] = redis.call('DEL', key) else r[i] = 0 end
         end
         return r

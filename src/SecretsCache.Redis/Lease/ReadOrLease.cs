@@ -27,20 +27,16 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
     // KEYS: each key's entry names (one per ring key), then its lease name. ARGV: the last offset to read, the lease's
     // duration in milliseconds, the entry names per key, then one token per key. Answers per key: what GETRANGE read under
     // each name (0 for another type), then 0 (not asked: something is there), 1 (the lease is ours) or 2 (held).
-    internal static readonly KeyedScript Script = new(FleetLease.TakeFunction + """
+    internal static readonly KeyedScript Script = new(KeyedScript.CallOrFalseFunction + FleetLease.TakeFunction + """
         local names = tonumber(ARGV[3])
         local r = {}
         for i = 0, #KEYS / (names + 1) - 1 do
           local found = false
           for k = 1, names do
-            local value = redis.pcall('GETRANGE', KEYS[i * (names + 1) + k], 0, ARGV[1])
-            if type(value) == 'table' then
-              if not string.find(tostring(value.err), 'WRONGTYPE', 1, true) then return value end
-              value = 0
-            elseif value ~= '' then
-              found = true
-            end
-            r[#r + 1] = value
+            local value, failed = call_or_false('GETRANGE', KEYS[i * (names + 1) + k], 0, ARGV[1])
+            if failed then return failed end
+            if value and value ~= '' then found = true end
+            r[#r + 1] = value or 0
           end
           local leased = 0
           if not found then

@@ -17,15 +17,12 @@ internal sealed class RedisL2Store(RedisConnection connection)
     // GETRANGE, not GET: at most one byte more than the longest envelope is read, so whatever is planted under a name, the
     // read is bounded. Another type planted under a name answers 0 for that key, not an error for them all; any other error
     // (an ACL's NOPERM, a server failing) is the script's. ARGV[1] is the last offset to read.
-    internal static readonly KeyedScript Read = new("""
+    internal static readonly KeyedScript Read = new(KeyedScript.CallOrFalseFunction + """
         local r = {}
         for i, key in ipairs(KEYS) do
-          local value = redis.pcall('GETRANGE', key, 0, ARGV[1])
-          if type(value) == 'table' then
-            if not string.find(tostring(value.err), 'WRONGTYPE', 1, true) then return value end
-            value = 0
-          end
-          r[i] = value
+          local value, failed = call_or_false('GETRANGE', key, 0, ARGV[1])
+          if failed then return failed end
+          r[i] = value or 0
         end
         return r
         """);
