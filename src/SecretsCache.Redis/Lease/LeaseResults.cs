@@ -43,7 +43,7 @@ internal sealed class LeaseResults
     private const int HashSize = 32, MessageLength = SealedMessage.Overhead + HashSize, MaxMessageLength = SealedMessage.Overhead + (MaxKeysPerMessage * HashSize);
     internal static readonly byte[] Label = Encoding.UTF8.GetBytes("secretscache-redis/v2/lease-result");
     private readonly RedisConnection _connection;
-    private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock, which every result takes too (once per key and fetch).
+    private readonly Dictionary<string, List<LeaseWait>> _waiting = new(StringComparer.Ordinal); // Under its own lock, which every result message takes too (once for all its keys).
     private readonly Dictionary<string, (LeaseOutcome Outcome, long At)> _recent = new(StringComparer.Ordinal); // Under _waiting's lock.
     private readonly Queue<(string Key, long At)> _recentOrder = new();
     private long _progressHeard;
@@ -197,11 +197,10 @@ internal sealed class LeaseResults
         return published.Ok;
     }
 
-    private void Remember(string key, LeaseOutcome outcome)
+    private void Remember(string key, LeaseOutcome outcome, long at)
     {
-        var now = _connection.Time.GetTimestamp();
-        _recent[key] = (outcome, now);
-        _recentOrder.Enqueue((key, now));
+        _recent[key] = (outcome, at);
+        _recentOrder.Enqueue((key, at));
         ForgetOld();
     }
 
@@ -244,32 +243,27 @@ internal sealed class LeaseResults
         }
 
         var now = _connection.Time.GetTimestamp();
-        foreach (var hash in hashes!)
-        {
-            Deliver(Convert.ToBase64String(hash), outcome, now);
-        }
-    }
-
-    private void Deliver(string key, LeaseOutcome outcome, long now)
-    {
-        LeaseWait[] waits;
+        var waits = new List<LeaseWait>();
         lock (_waiting)
         {
-            if (outcome == LeaseOutcome.Working)
+            var at = _connection.Time.GetTimestamp();
+            foreach (var hash in hashes!)
             {
-                _progressHeard++;
-            }
-            else
-            {
-                Remember(key, outcome);
-            }
+                var key = Convert.ToBase64String(hash);
+                if (outcome == LeaseOutcome.Working)
+                {
+                    _progressHeard++;
+                }
+                else
+                {
+                    Remember(key, outcome, at);
+                }
 
-            if (!_waiting.TryGetValue(key, out var list))
-            {
-                return;
+                if (_waiting.TryGetValue(key, out var list))
+                {
+                    waits.AddRange(list);
+                }
             }
-
-            waits = [.. list];
         }
 
         foreach (var wait in waits)
