@@ -28,8 +28,8 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         Store = new RedisL2Store(connection);
         Lease = new FleetLease(connection);
         LeaseResults = new LeaseResults(connection);
-        SingleFlight = new FleetSingleFlight(connection, Store, Lease, LeaseResults);
         ReadOrLease = new ReadOrLease(connection, Store, Lease);
+        SingleFlight = new FleetSingleFlight(connection, Store, Lease, LeaseResults, ReadOrLease);
         Backplane = new RedisBackplane(connection);
         FleetLimiter = new FleetRateLimiter(connection, connection.Options.FleetRateLimits);
     }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using SecretsCache.Redis.Connection;
 using SecretsCache.Redis.Diagnostics;
 using SecretsCache.Redis.Encryption;
@@ -19,12 +20,30 @@ internal enum FleetSource
 internal sealed record FleetRead(L2Entry Entry, FleetSource Source);
 
 /// <summary>
+/// One key's part in a fleet-wide single-flight over many keys: its fetch from AWS, which entries of the second level serve
+/// it (null: any), and the token its fetch, and its wait for the outcome, run on.
+/// </summary>
+internal sealed record FleetFetch(
+    string CanonicalKey, TimeSpan Ttl, Func<CancellationToken, ValueTask<Secret>> Fetch, Func<L2Entry, bool>? Accept, CancellationToken CancellationToken);
+
+/// <summary>A key's outcome of <see cref="FleetSingleFlight.GetOrFetchManyAsync"/>: what served it, or what its own fetch threw.</summary>
+internal readonly record struct FleetOutcome(FleetRead? Read, ExceptionDispatchInfo? Error)
+{
+    /// <summary>The read, or the fetch's exception rethrown as it was thrown.</summary>
+    public FleetRead GetOrThrow()
+    {
+        Error?.Throw();
+        return Read ?? throw new InvalidOperationException("The single-flight produced no outcome.");
+    }
+}
+
+/// <summary>
 /// Fleet-wide single-flight: on an L1 miss, read the second level; else take the key's lease and fetch from AWS, write the
 /// second level and publish the result; or, when another instance holds the lease, wait (bounded) for its result and read
 /// the second level. A wait that runs out, a failed holder, or an unreachable Redis leads to this instance's own fetch.
 /// Errors of the fetch itself reach the caller as they would without a second level; Redis errors never do.
 /// </summary>
-internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store store, FleetLease lease, LeaseResults results)
+internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store store, FleetLease lease, LeaseResults results, ReadOrLease readOrLease)
 {
     public ValueTask<FleetRead> GetOrFetchAsync(
         string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, CancellationToken cancellationToken = default) =>
@@ -36,62 +55,153 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// fleet.
     /// </summary>
     public async ValueTask<FleetRead> GetOrFetchAsync(
-        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, Func<L2Entry, bool>? accept, CancellationToken cancellationToken)
+        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, Func<L2Entry, bool>? accept, CancellationToken cancellationToken) =>
+        (await GetOrFetchManyAsync([new FleetFetch(canonicalKey, ttl, fetch, accept, cancellationToken)], cancellationToken).ConfigureAwait(false))[0].GetOrThrow();
+
+    /// <summary>
+    /// <see cref="GetOrFetchAsync(string, TimeSpan, Func{CancellationToken, ValueTask{Secret}}, Func{L2Entry, bool}?, CancellationToken)"/>
+    /// for every key of <paramref name="fetches"/>, each Redis step one guarded round trip for them all: read, with the leases
+    /// of absent keys (<see cref="Lease.ReadOrLease"/>), then the leases of entries not accepted; one more read of the keys
+    /// this instance leased in that second step (a holder may have finished between the read and the lease); the holders' fetches, one write
+    /// and one result message for them; one wait for the keys others hold; and this instance's own fetches of what neither
+    /// brought. <paramref name="stepsDone"/> runs once the steps before the fetches and waits are over (or failed).
+    /// <paramref name="cancellationToken"/> is for those shared steps; each key's fetch runs on its own token. Never throws:
+    /// a fetch's error is that key's outcome.
+    /// </summary>
+    public async ValueTask<FleetOutcome[]> GetOrFetchManyAsync(IReadOnlyList<FleetFetch> fetches, CancellationToken cancellationToken, Action? stepsDone = null)
     {
-        var read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-        if (read.Entry is { } cached && (accept is null || accept(cached)))
-        {
-            return new FleetRead(cached, FleetSource.SecondLevel);
-        }
-
-        var askedAt = connection.Time.GetTimestamp();
-        var (status, handle) = read.Reason == L2MissReason.Unavailable
-            ? (LeaseStatus.Unavailable, null)
-            : await lease.TryAcquireAsync(canonicalKey, cancellationToken).ConfigureAwait(false);
-        if (status == LeaseStatus.Acquired)
-        {
-            // A holder that finished between the read above and this lease has written the entry: look once more.
-            read = await store.ReadAsync(canonicalKey, cancellationToken: cancellationToken).ConfigureAwait(false);
-            if (read.Entry is { } written && (accept is null || accept(written)))
-            {
-                await lease.ReleaseAsync(handle!, CancellationToken.None).ConfigureAwait(false);
-                return new FleetRead(written, FleetSource.SecondLevel);
-            }
-
-            return await FetchHoldingLeaseAsync(canonicalKey, ttl, fetch, handle!, cancellationToken).ConfigureAwait(false);
-        }
-
-        if (status == LeaseStatus.Held && await WaitForHolderAsync(canonicalKey, accept, askedAt, cancellationToken).ConfigureAwait(false) is { } waited)
-        {
-            return new FleetRead(waited, FleetSource.SecondLevel);
-        }
-
-        var secret = await fetch(cancellationToken).ConfigureAwait(false);
-        var entry = Entry(secret, ttl);
-        await store.WriteAsync(canonicalKey, secret, ttl, cancellationToken).ConfigureAwait(false);
-        return new FleetRead(entry, FleetSource.Aws);
-    }
-
-    private async ValueTask<FleetRead> FetchHoldingLeaseAsync(
-        string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, LeaseHandle handle, CancellationToken cancellationToken)
-    {
-        Secret secret;
+        var outcomes = new FleetOutcome[fetches.Count];
+        var own = new List<int>();
+        var holding = new List<(int Index, LeaseHandle Handle)>();
+        var waiting = new List<int>();
+        long askedAt = 0;
+        bool Accepts(int index, L2Entry entry) => fetches[index].Accept is not { } accept || accept(entry);
         try
         {
-            using (new HolderProgress(connection, results, [handle]))
+            var keys = fetches.Select(f => f.CanonicalKey).ToArray();
+            var first = await readOrLease.RunAsync(keys, Accepts, cancellationToken).ConfigureAwait(false);
+            askedAt = first.AskedAt;
+            for (var i = 0; i < keys.Length; i++)
             {
-                secret = await fetch(cancellationToken).ConfigureAwait(false);
+                if (ReadOrLease.Accepted(first.Reads[i], i, Accepts))
+                {
+                    outcomes[i] = new FleetOutcome(new FleetRead(first.Reads[i].Entry!, FleetSource.SecondLevel), null);
+                    continue;
+                }
+
+                switch (first.Leases[i])
+                {
+                    case (LeaseStatus.Acquired, { } handle):
+                        holding.Add((i, handle));
+                        break;
+                    case (LeaseStatus.Held, _):
+                        waiting.Add(i);
+                        break;
+                    default:
+                        own.Add(i); // Redis known down, the breaker open, or no answer to the lease: fetch without one
+                        break;
+                }
+            }
+
+            // A holder that finished between the read and a lease of the second step has written the entry: look once more.
+            var gap = holding.Where(h => !first.LeasedWhenRead[h.Index]).ToArray();
+            if (gap.Length > 0)
+            {
+                var again = await store.ReadManyAsync([.. gap.Select(h => keys[h.Index])], cancellationToken: cancellationToken).ConfigureAwait(false);
+                var written = new List<LeaseHandle>();
+                for (var j = 0; j < gap.Length; j++)
+                {
+                    if (ReadOrLease.Accepted(again[j], gap[j].Index, Accepts))
+                    {
+                        outcomes[gap[j].Index] = new FleetOutcome(new FleetRead(again[j].Entry!, FleetSource.SecondLevel), null);
+                        written.Add(gap[j].Handle);
+                    }
+                }
+
+                holding.RemoveAll(h => outcomes[h.Index].Read is not null);
+                await FinishManyAsync([.. written.Select(h => (h, true))]).ConfigureAwait(false);
             }
         }
-        catch
+        catch (OperationCanceledException ex) when (cancellationToken.IsCancellationRequested)
         {
-            await FinishAsync(handle, written: false).ConfigureAwait(false);
-            throw;
+            await FinishManyAsync([.. holding.Select(h => (h.Handle, false))]).ConfigureAwait(false);
+            var cancelled = ExceptionDispatchInfo.Capture(ex);
+            for (var i = 0; i < outcomes.Length; i++)
+            {
+                outcomes[i] = outcomes[i].Read is null ? new FleetOutcome(null, cancelled) : outcomes[i];
+            }
+
+            return outcomes;
+        }
+        finally
+        {
+            stepsDone?.Invoke();
         }
 
-        var written = await store.WriteAsync(canonicalKey, secret, ttl, CancellationToken.None).ConfigureAwait(false);
-        await FinishAsync(handle, written).ConfigureAwait(false);
-        return new FleetRead(Entry(secret, ttl), FleetSource.Aws);
+        var holders = FetchAsync(fetches, [.. holding.Select(h => (h.Index, (LeaseHandle?)h.Handle))], outcomes);
+        var waits = WaitForHoldersAsync([.. waiting.Select(i => fetches[i].CanonicalKey)], (j, entry) => Accepts(waiting[j], entry), askedAt, cancellationToken).AsTask();
+        var mine = FetchAsync(fetches, [.. own.Select(i => (i, (LeaseHandle?)null))], outcomes);
+        await Task.WhenAll(holders, waits, mine).ConfigureAwait(false);
+        var waited = await waits.ConfigureAwait(false);
+        var left = new List<(int, LeaseHandle?)>();
+        for (var j = 0; j < waiting.Count; j++)
+        {
+            if (waited[j] is { } entry)
+            {
+                outcomes[waiting[j]] = new FleetOutcome(new FleetRead(entry, FleetSource.SecondLevel), null);
+            }
+            else
+            {
+                left.Add((waiting[j], null));
+            }
+        }
+
+        await FetchAsync(fetches, left, outcomes).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Fetches each of <paramref name="indexes"/> on its own token, while the leases held for them say so to their waiters;
+    /// writes what came back in one step, and ends the leases, each as written or failed.
+    /// </summary>
+    private async Task FetchAsync(IReadOnlyList<FleetFetch> fetches, List<(int Index, LeaseHandle? Handle)> indexes, FleetOutcome[] outcomes)
+    {
+        if (indexes.Count == 0)
+        {
+            return;
+        }
+
+        var secrets = new Secret?[indexes.Count];
+        var handles = indexes.Where(i => i.Handle is not null).Select(i => i.Handle!).ToArray();
+        using (new HolderProgress(connection, results, handles))
+        {
+            await Task.WhenAll(indexes.Select(async (item, j) =>
+            {
+                var fetch = fetches[item.Index];
+                try
+                {
+                    secrets[j] = await fetch.Fetch(fetch.CancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception ex)
+                {
+                    outcomes[item.Index] = new FleetOutcome(null, ExceptionDispatchInfo.Capture(ex));
+                }
+            })).ConfigureAwait(false);
+        }
+
+        var fetched = Enumerable.Range(0, indexes.Count).Where(j => secrets[j] is not null).ToArray();
+        var written = await store.WriteManyAsync(
+            [.. fetched.Select(j => (fetches[indexes[j].Index].CanonicalKey, secrets[j]!, fetches[indexes[j].Index].Ttl))], CancellationToken.None).ConfigureAwait(false);
+        var wrote = new bool[indexes.Count];
+        for (var n = 0; n < fetched.Length; n++)
+        {
+            var j = fetched[n];
+            wrote[j] = written[n];
+            var fetch = fetches[indexes[j].Index];
+            outcomes[indexes[j].Index] = new FleetOutcome(new FleetRead(Entry(secrets[j]!, fetch.Ttl), FleetSource.Aws), null);
+        }
+
+        await FinishManyAsync([.. indexes.Select((item, j) => (item.Handle, wrote[j])).Where(f => f.Handle is not null).Select(f => (f.Handle!, f.Item2))]).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -118,14 +228,15 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// (<see cref="LeaseResults.Register"/>).
     /// </summary>
     internal async ValueTask<L2Entry?> WaitForHolderAsync(string canonicalKey, Func<L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken) =>
-        (await WaitForHoldersAsync([canonicalKey], accept, askedAt, cancellationToken).ConfigureAwait(false))[0];
+        (await WaitForHoldersAsync([canonicalKey], accept is null ? null : (_, entry) => accept(entry), askedAt, cancellationToken).ConfigureAwait(false))[0];
 
     /// <summary>
     /// <see cref="WaitForHolderAsync"/> for every key of <paramref name="canonicalKeys"/> at once (a warm-up's keys held by other
     /// instances): two reads of the second level (three when the second goes unanswered) and one wait for the lot, which ends
-    /// <see cref="RedisL2Options.LeaseWaitTimeout"/> after the last word from a holder still owing its result.
+    /// <see cref="RedisL2Options.LeaseWaitTimeout"/> after the last word from a holder still owing its result. An entry serves
+    /// key <c>i</c> if <paramref name="accept"/> takes it (null: any).
     /// </summary>
-    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken)
+    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken)
     {
         var entries = new L2Entry?[canonicalKeys.Count];
         if (entries.Length == 0 || connection.Keys.Ring is not { } ring || !results.IsSubscribed)
@@ -133,7 +244,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             return entries;
         }
 
-        L2Entry? Accepted(L2Read read) => read.Entry is { } entry && (accept is null || accept(entry)) ? entry : null;
+        L2Entry? Accepted(L2Read read, int index) => ReadOrLease.Accepted(read, index, accept) ? read.Entry : null;
 
         var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k), askedAt)).ToArray();
         try
@@ -143,7 +254,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             var waiting = new List<int>(entries.Length);
             for (var i = 0; i < entries.Length; i++)
             {
-                if (Accepted(reads[i]) is { } entry)
+                if (Accepted(reads[i], i) is { } entry)
                 {
                     RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
                     entries[i] = entry;
@@ -182,7 +293,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
 
             for (var j = 0; j < again.Count; j++)
             {
-                entries[again[j]] = Accepted(written[j]);
+                entries[again[j]] = Accepted(written[j], again[j]);
             }
 
             return entries;

@@ -8,8 +8,10 @@ namespace SecretsCache.Redis.Lease;
 /// <summary>
 /// What the first step of a warm-up found for each key: its read, and the lease outcome (null where no lease was asked: the
 /// entry was there, or Redis is known down or skipped). <see cref="AskedAt"/> is when the leases were asked for.
+/// <see cref="LeasedWhenRead"/> marks the leases taken in the same script as the read, so that no holder can have written the
+/// key between the two.
 /// </summary>
-internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt);
+internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt, bool[] LeasedWhenRead);
 
 /// <summary>
 /// The first step of a warm-up: read every key from the second level and try the lease of each found absent, in one script
@@ -17,7 +19,7 @@ internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, Lease
 /// round trips meet the whole fleet's start at once; the holders' AWS fetches, which every other instance waits for, begin
 /// a round trip sooner. On a cluster or a proxy (a key's entry names and its lease name fall in different hash slots), it
 /// is a read and then a lease step. A key whose entry was there but did not open (expired, forged, under an unknown key)
-/// gets its lease in a second step. When Redis did not answer while it is up and the breaker closed, every key goes to the
+/// gets its lease in a second step, as does one the caller does not accept (a refresh wants an entry newer than its own). When Redis did not answer while it is up and the breaker closed, every key goes to the
 /// lease step (which asks once more itself) with the same tokens: leases the unanswered attempt took are ours.
 /// </summary>
 internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store, FleetLease lease)
@@ -47,12 +49,20 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
         return r
         """);
 
-    public async ValueTask<ReadsAndLeases> RunAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken)
+    public ValueTask<ReadsAndLeases> RunAsync(IReadOnlyList<string> canonicalKeys, CancellationToken cancellationToken) =>
+        RunAsync(canonicalKeys, accept: null, cancellationToken);
+
+    /// <summary>
+    /// As above, where an entry that opens serves key <c>i</c> only if <paramref name="accept"/> says so (null: any entry);
+    /// one it does not is read, and its lease taken in the second step. <see cref="ReadsAndLeases.Reads"/> holds what was
+    /// read, accepted or not.
+    /// </summary>
+    public async ValueTask<ReadsAndLeases> RunAsync(IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, CancellationToken cancellationToken)
     {
         var leases = new (LeaseStatus Status, LeaseHandle? Handle)?[canonicalKeys.Count];
         if (connection.Keys.Ring is not { } ring || !KeyedScript.SharesOneServer(connection.Multiplexer))
         {
-            return await ReadThenLeaseAsync(canonicalKeys, leases, cancellationToken).ConfigureAwait(false);
+            return await ReadThenLeaseAsync(canonicalKeys, accept, leases, cancellationToken).ConfigureAwait(false);
         }
 
         var handles = lease.NewHandles(ring, canonicalKeys);
@@ -78,6 +88,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             cancellationToken).ConfigureAwait(false);
 
         var second = new List<int>();
+        var leasedWhenRead = new bool[canonicalKeys.Count];
         L2Read[] reads;
         if (answered.Ok)
         {
@@ -89,14 +100,15 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
                 {
                     case 1:
                         leases[i] = (LeaseStatus.Acquired, handles[i]);
+                        leasedWhenRead[i] = true;
                         break;
                     case 2:
                         leases[i] = (LeaseStatus.Held, null);
                         break;
                     default:
-                        if (reads[i].Entry is null)
+                        if (!Accepted(reads[i], i, accept))
                         {
-                            second.Add(i); // there, but it did not open: this instance may have to fetch it
+                            second.Add(i); // there, but it did not open or is not what the caller wants: this instance may have to fetch it
                         }
 
                         break;
@@ -121,15 +133,19 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             }
         }
 
-        return new ReadsAndLeases(reads, leases, askedAt);
+        return new ReadsAndLeases(reads, leases, askedAt, leasedWhenRead);
     }
 
+    /// <summary>Whether <paramref name="read"/> serves key <paramref name="index"/>: an entry opened, and the caller takes it.</summary>
+    internal static bool Accepted(L2Read read, int index, Func<int, L2Entry, bool>? accept) =>
+        read.Entry is { } entry && (accept is null || accept(index, entry));
+
     private async ValueTask<ReadsAndLeases> ReadThenLeaseAsync(
-        IReadOnlyList<string> canonicalKeys, (LeaseStatus Status, LeaseHandle? Handle)?[] leases, CancellationToken cancellationToken)
+        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, (LeaseStatus Status, LeaseHandle? Handle)?[] leases, CancellationToken cancellationToken)
     {
         var reads = await store.ReadManyAsync(canonicalKeys, cancellationToken: cancellationToken).ConfigureAwait(false);
         // A read Redis did not answer while it is up and the breaker closed (a burst, a slow moment) still takes the leases.
-        var misses = Enumerable.Range(0, reads.Length).Where(i => reads[i].Entry is null && !(reads[i].Reason == L2MissReason.Unavailable && connection.Guard.Skips)).ToArray();
+        var misses = Enumerable.Range(0, reads.Length).Where(i => !Accepted(reads[i], i, accept) && !(reads[i].Reason == L2MissReason.Unavailable && connection.Guard.Skips)).ToArray();
         var askedAt = connection.Time.GetTimestamp();
         var outcomes = await lease.TryAcquireManyAsync([.. misses.Select(i => canonicalKeys[i])], cancellationToken).ConfigureAwait(false);
         for (var j = 0; j < misses.Length; j++)
@@ -137,7 +153,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             leases[misses[j]] = outcomes[j];
         }
 
-        return new ReadsAndLeases(reads, leases, askedAt);
+        return new ReadsAndLeases(reads, leases, askedAt, new bool[canonicalKeys.Count]);
     }
 
     /// <summary>The script's answer split into what was read under each name and each key's lease flag; throws for another shape.</summary>

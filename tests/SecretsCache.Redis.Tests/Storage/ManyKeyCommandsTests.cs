@@ -27,10 +27,10 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
         var keys = KeyNames;
         var entries = keys.Select((k, i) => (k, Levels.Secret(k[3..], $"value-{i}", "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5))).ToArray();
 
-        var written = await Commands(level, () => level.Store.WriteManyAsync(entries).AsTask());
-        var read = await Commands(level, () => level.Store.ReadManyAsync(keys).AsTask());
-        var leases = await Commands(level, () => level.Lease.TryAcquireManyAsync(keys).AsTask());
-        var released = await Commands(level, () => level.Lease.ReleaseManyAsync([.. leases.Value.Select(l => l.Handle!)]).AsTask());
+        var written = await Levels.CommandsAsync(level, () => level.Store.WriteManyAsync(entries).AsTask());
+        var read = await Levels.CommandsAsync(level, () => level.Store.ReadManyAsync(keys).AsTask());
+        var leases = await Levels.CommandsAsync(level, () => level.Lease.TryAcquireManyAsync(keys).AsTask());
+        var released = await Levels.CommandsAsync(level, () => level.Lease.ReleaseManyAsync([.. leases.Value.Select(l => l.Handle!)]).AsTask());
 
         Assert.All(written.Value, Assert.True);
         Assert.All(read.Value, r => Assert.True(r.IsHit, r.Reason.ToString()));
@@ -52,8 +52,8 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
         var garbage = first.Connection.Names.Entry(RedisNames.Hash(first.Connection.Keys.Ring!.Current, keys[10]));
         await admin.GetDatabase().StringSetAsync(garbage, "not an envelope");
 
-        var took = await Commands(first, () => first.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
-        var found = await Commands(second, () => second.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
+        var took = await Levels.CommandsAsync(first, () => first.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
+        var found = await Levels.CommandsAsync(second, () => second.ReadOrLease.RunAsync(keys, CancellationToken.None).AsTask());
 
         // 24 hits and no lease asked for them; the garbage under key 10 read as a miss, its lease taken in a second step.
         Assert.Equal([.. keys.Take(25).Select((k, i) => i == 10 ? null : "v-" + k), .. Enumerable.Repeat<string?>(null, 25)], took.Value.Reads.Select(r => r.Entry?.Secret.GetString()));
@@ -131,7 +131,7 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
         var keys = KeyNames;
 
         var written = await level.Store.WriteManyAsync([.. keys.Select(k => (k, Levels.Secret(k[3..], "value-" + k, "version-1-000000000000000000000000", _time.GetUtcNow()), TimeSpan.FromMinutes(5)))]);
-        var reads = await Commands(level, () => level.Store.ReadManyAsync(keys).AsTask());
+        var reads = await Levels.CommandsAsync(level, () => level.Store.ReadManyAsync(keys).AsTask());
         var leases = await level.Lease.TryAcquireManyAsync(keys);
         var released = await level.Lease.ReleaseManyAsync([.. leases.Select(l => l.Handle!)]);
         var step = await level.ReadOrLease.RunAsync(keys, CancellationToken.None); // a read, then the leases: none for the hits
@@ -144,13 +144,5 @@ public sealed class ManyKeyCommandsTests(RedisServer server)
         Assert.All(leases, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
         Assert.All(released, Assert.True);
         Assert.False(level.Connection.Guard.IsOpen);
-    }
-
-    /// <summary>What <paramref name="step"/> returned, and how many commands this level's connection sent for it.</summary>
-    private static async Task<(T Value, long Commands)> Commands<T>(RedisSecondLevel level, Func<Task<T>> step)
-    {
-        var before = level.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
-        var value = await step();
-        return (value, level.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
     }
 }

@@ -58,6 +58,14 @@ internal static class Levels
         return levels;
     }
 
+    /// <summary>What <paramref name="step"/> returned, and how many commands <paramref name="level"/>'s connection sent for it.</summary>
+    public static async Task<(T Value, long Commands)> CommandsAsync<T>(RedisSecondLevel level, Func<Task<T>> step)
+    {
+        var before = level.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
+        var value = await step();
+        return (value, level.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
+    }
+
     public static async Task DisposeAllAsync(IEnumerable<RedisSecondLevel> levels)
     {
         foreach (var level in levels)
