@@ -30,6 +30,7 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
         LeaseResults = new LeaseResults(connection);
         ReadOrLease = new ReadOrLease(connection, Store, Lease);
         SingleFlight = new FleetSingleFlight(connection, Store, Lease, LeaseResults, ReadOrLease);
+        Waves = new SingleFlightWaves(SingleFlight);
         Backplane = new RedisBackplane(connection);
         FleetLimiter = new FleetRateLimiter(connection, connection.Options.FleetRateLimits);
     }
@@ -43,6 +44,9 @@ internal sealed class RedisSecondLevel : IAsyncDisposable, IDisposable
     public LeaseResults LeaseResults { get; }
 
     public FleetSingleFlight SingleFlight { get; }
+
+    /// <summary>The single-flight for fetches no caller waits on (refresh-aheads, backplane re-reads): in waves of the keys that come due together.</summary>
+    internal SingleFlightWaves Waves { get; }
 
     /// <summary>A warm-up's first step: the reads of many keys and the leases of those absent, in one round trip where Redis allows.</summary>
     internal ReadOrLease ReadOrLease { get; }

@@ -17,7 +17,8 @@ namespace SecretsCache.Redis.ReadThrough;
 /// waits for it to come back (for at most half of what is left of the value's freshness), so that after a restart one
 /// instance per key fetches instead of every instance; the held value is served meanwhile. The encryption key and password
 /// secrets never pass through here. Until the level is up (connecting, or the key secret not read yet), this is the AWS
-/// source.
+/// source. Refresh-aheads and re-reads after a backplane message go through the single-flight in waves
+/// (<see cref="SingleFlightWaves"/>): the keys of an instance that come due together take each Redis step once.
 /// </summary>
 internal sealed class SecondLevelSource : ISecretSource, IDisposable
 {
@@ -68,15 +69,17 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
             _ => null,
         };
         var fromAws = false;
-        var read = await level.SingleFlight.GetOrFetchAsync(
-            key, ttl,
-            async token =>
-            {
-                fromAws = true;
-                var fetched = await _inner.FetchAsync(reference, current, reason, token).ConfigureAwait(false);
-                return Confirmed(fetched, current, level);
-            },
-            accept, cancellationToken).ConfigureAwait(false);
+        async ValueTask<Secret> FetchFromAwsAsync(CancellationToken token)
+        {
+            fromAws = true;
+            var fetched = await _inner.FetchAsync(reference, current, reason, token).ConfigureAwait(false);
+            return Confirmed(fetched, current, level);
+        }
+
+        // Nobody waits on a refresh-ahead or a re-read after a message: those of this instance go in waves.
+        var read = reason is FetchReason.RefreshAhead or FetchReason.Announced && current is not null
+            ? await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken)).ConfigureAwait(false)
+            : await level.SingleFlight.GetOrFetchAsync(key, ttl, FetchFromAwsAsync, accept, cancellationToken).ConfigureAwait(false);
         var secret = read.Entry.Secret;
         if (read.Source == FleetSource.Aws && fromAws)
         {
