@@ -75,12 +75,14 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         var holding = new List<(int Index, LeaseHandle Handle)>();
         var waiting = new List<int>();
         long askedAt = 0;
+        bool[] decidedWithRead = [];
         bool Accepts(int index, L2Entry entry) => fetches[index].Accept is not { } accept || accept(entry);
         try
         {
             var keys = fetches.Select(f => f.CanonicalKey).ToArray();
             var first = await readOrLease.RunAsync(keys, Accepts, cancellationToken).ConfigureAwait(false);
             askedAt = first.AskedAt;
+            decidedWithRead = first.DecidedWithRead;
             for (var i = 0; i < keys.Length; i++)
             {
                 if (ReadOrLease.Accepted(first.Reads[i], i, Accepts))
@@ -104,7 +106,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             }
 
             // A holder that finished between the read and a lease of the second step has written the entry: look once more.
-            var gap = holding.Where(h => !first.LeasedWhenRead[h.Index]).ToArray();
+            var gap = holding.Where(h => !first.DecidedWithRead[h.Index]).ToArray();
             if (gap.Length > 0)
             {
                 var again = await store.ReadManyAsync([.. gap.Select(h => keys[h.Index])], cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -139,7 +141,8 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         }
 
         var holders = FetchAsync(fetches, [.. holding.Select(h => (h.Index, (LeaseHandle?)h.Handle))], outcomes);
-        var waits = WaitForHoldersAsync([.. waiting.Select(i => fetches[i].CanonicalKey)], (j, entry) => Accepts(waiting[j], entry), askedAt, cancellationToken).AsTask();
+        var waits = WaitForHoldersAsync(
+            [.. waiting.Select(i => fetches[i].CanonicalKey)], (j, entry) => Accepts(waiting[j], entry), askedAt, cancellationToken, [.. waiting.Select(i => decidedWithRead[i])]).AsTask();
         var mine = FetchAsync(fetches, [.. own.Select(i => (i, (LeaseHandle?)null))], outcomes);
         await Task.WhenAll(holders, waits, mine).ConfigureAwait(false);
         var waited = await waits.ConfigureAwait(false);
@@ -234,9 +237,12 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// <see cref="WaitForHolderAsync"/> for every key of <paramref name="canonicalKeys"/> at once (a warm-up's keys held by other
     /// instances): two reads of the second level (three when the second goes unanswered) and one wait for the lot, which ends
     /// <see cref="RedisL2Options.LeaseWaitTimeout"/> after the last word from a holder still owing its result. An entry serves
-    /// key <c>i</c> if <paramref name="accept"/> takes it (null: any).
+    /// key <c>i</c> if <paramref name="accept"/> takes it (null: any). A key marked in <paramref name="heldWhenRead"/> (its lease
+    /// found held by the script that found its entry absent, <see cref="ReadsAndLeases.DecidedWithRead"/>) is not read before
+    /// the wait: its holder's result comes after <paramref name="askedAt"/>, and <see cref="LeaseResults"/> remembers it.
     /// </summary>
-    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken)
+    internal async ValueTask<L2Entry?[]> WaitForHoldersAsync(
+        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, long askedAt, CancellationToken cancellationToken, bool[]? heldWhenRead = null)
     {
         var entries = new L2Entry?[canonicalKeys.Count];
         if (entries.Length == 0 || connection.Keys.Ring is not { } ring || !results.IsSubscribed)
@@ -249,17 +255,25 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         var waits = canonicalKeys.Select(k => results.Register(RedisNames.Hash(ring.Current, k), askedAt)).ToArray();
         try
         {
-            // A holder may have finished between the first read and the registration: look once more before waiting.
-            var reads = await store.ReadManyAsync(canonicalKeys, cancellationToken: cancellationToken).ConfigureAwait(false);
+            // A holder may have finished between the first read and the lease step: look once more before waiting.
+            var look = Enumerable.Range(0, entries.Length).Where(i => heldWhenRead is null || !heldWhenRead[i]).ToArray();
+            var reads = look.Length == 0 ? [] : await store.ReadManyAsync([.. look.Select(i => canonicalKeys[i])], cancellationToken: cancellationToken).ConfigureAwait(false);
             var waiting = new List<int>(entries.Length);
-            for (var i = 0; i < entries.Length; i++)
+            for (int i = 0, j = 0; i < entries.Length; i++)
             {
-                if (Accepted(reads[i], i) is { } entry)
+                if (j == look.Length || look[j] != i)
+                {
+                    waiting.Add(i);
+                    continue;
+                }
+
+                var read = reads[j++];
+                if (Accepted(read, i) is { } entry)
                 {
                     RedisL2Metrics.Add(connection.Metrics.LeaseWaits, "secretscache.lease.outcome", "already_written");
                     entries[i] = entry;
                 }
-                else if (reads[i].Reason != L2MissReason.Unavailable || !connection.Guard.Skips)
+                else if (read.Reason != L2MissReason.Unavailable || !connection.Guard.Skips)
                 {
                     waiting.Add(i); // a read Redis did not answer while it is up may answer after the holder's result
                 }

@@ -8,10 +8,11 @@ namespace SecretsCache.Redis.Lease;
 /// <summary>
 /// What the first step of a warm-up found for each key: its read, and the lease outcome (null where no lease was asked: the
 /// entry was there, or Redis is known down or skipped). <see cref="AskedAt"/> is when the leases were asked for.
-/// <see cref="LeasedWhenRead"/> marks the leases taken in the same script as the read, so that no holder can have written the
-/// key between the two.
+/// <see cref="DecidedWithRead"/> marks the keys whose lease was taken, or found held, in the same script that found their
+/// entry absent: no holder can have written one between the two, and the holder of one found held has not published its
+/// result before <see cref="AskedAt"/>.
 /// </summary>
-internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt, bool[] LeasedWhenRead);
+internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt, bool[] DecidedWithRead);
 
 /// <summary>
 /// The first step of a warm-up: read every key from the second level and try the lease of each found absent, in one script
@@ -88,7 +89,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             cancellationToken).ConfigureAwait(false);
 
         var second = new List<int>();
-        var leasedWhenRead = new bool[canonicalKeys.Count];
+        var decidedWithRead = new bool[canonicalKeys.Count];
         L2Read[] reads;
         if (answered.Ok)
         {
@@ -100,10 +101,11 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
                 {
                     case 1:
                         leases[i] = (LeaseStatus.Acquired, handles[i]);
-                        leasedWhenRead[i] = true;
+                        decidedWithRead[i] = true;
                         break;
                     case 2:
                         leases[i] = (LeaseStatus.Held, null);
+                        decidedWithRead[i] = true;
                         break;
                     default:
                         if (!Accepted(reads[i], i, accept))
@@ -133,7 +135,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             }
         }
 
-        return new ReadsAndLeases(reads, leases, askedAt, leasedWhenRead);
+        return new ReadsAndLeases(reads, leases, askedAt, decidedWithRead);
     }
 
     /// <summary>Whether <paramref name="read"/> serves key <paramref name="index"/>: an entry opened, and the caller takes it.</summary>

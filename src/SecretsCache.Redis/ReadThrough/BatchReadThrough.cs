@@ -35,6 +35,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         var first = await level.ReadOrLease.RunAsync([.. shared.Select(i => references[i].CanonicalText)], cancellationToken).ConfigureAwait(false);
         var held = new Dictionary<int, LeaseHandle>();
         var waiting = new List<int>();
+        var heldWhenRead = new List<bool>();
         for (var j = 0; j < shared.Count; j++)
         {
             if (first.Reads[j].Entry is { } entry)
@@ -50,6 +51,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
                     break;
                 case (LeaseStatus.Held, _):
                     waiting.Add(shared[j]);
+                    heldWhenRead.Add(first.DecidedWithRead[j]);
                     break;
                 default:
                     direct.Add(shared[j]); // Redis known down, the breaker open, or no answer to the lease: fetch without one
@@ -58,7 +60,7 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
 
         var fetching = FetchAsync([.. direct, .. held.Keys], held, cancellationToken);
-        var waits = WaitAsync(waiting, first.AskedAt, cancellationToken);
+        var waits = WaitAsync(waiting, first.AskedAt, [.. heldWhenRead], cancellationToken);
         await Task.WhenAll(fetching, waits).ConfigureAwait(false);
         var notWaited = await waits.ConfigureAwait(false);
         if (notWaited.Count > 0)
@@ -126,10 +128,14 @@ internal sealed class BatchReadThrough(SecondLevelSource owner, RedisSecondLevel
         }
     }
 
-    /// <summary>Waits for the holders of <paramref name="indexes"/>; returns those whose wait brought nothing.</summary>
-    private async Task<List<int>> WaitAsync(List<int> indexes, long askedAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the holders of <paramref name="indexes"/> (those found held by the read-and-lease script itself are not read
+    /// again first); returns those whose wait brought nothing.
+    /// </summary>
+    private async Task<List<int>> WaitAsync(List<int> indexes, long askedAt, bool[] heldWhenRead, CancellationToken cancellationToken)
     {
-        var entries = await level.SingleFlight.WaitForHoldersAsync([.. indexes.Select(i => references[i].CanonicalText)], accept: null, askedAt, cancellationToken).ConfigureAwait(false);
+        var entries = await level.SingleFlight.WaitForHoldersAsync(
+            [.. indexes.Select(i => references[i].CanonicalText)], accept: null, askedAt, cancellationToken, heldWhenRead).ConfigureAwait(false);
         var left = new List<int>();
         for (var j = 0; j < indexes.Count; j++)
         {

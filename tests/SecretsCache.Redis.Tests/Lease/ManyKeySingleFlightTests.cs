@@ -100,4 +100,27 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         Assert.Equal(4, one.Commands);
         Assert.Equal(4, forty.Commands);
     }
+
+    [RedisFact]
+    public async Task A_waiter_told_by_the_read_and_lease_script_that_the_lease_is_held_waits_without_reading_again_first()
+    {
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        const string key = "sm:app/held";
+        var lease = await holder.Lease.TryAcquireAsync(key);
+        Assert.Equal(LeaseStatus.Acquired, lease.Status);
+        await waiter.SingleFlight.GetOrFetchAsync("sm:app/first", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/first", "x", Version, _time.GetUtcNow()))); // scripts loaded
+
+        var before = waiter.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
+        var waiting = waiter.SingleFlight.GetOrFetchAsync(key, Ttl, _ => throw new InvalidOperationException("the holder's value was expected")).AsTask();
+        await Wait.UntilAsync(() => waiter.LeaseResults.Waiting == 1);
+        Assert.True(await holder.Store.WriteAsync(key, Levels.Secret("app/held", "from-the-holder", Version, _time.GetUtcNow()), Ttl));
+        await holder.SingleFlight.FinishAsync(lease.Handle!, written: true);
+        var read = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(("from-the-holder", FleetSource.SecondLevel), (read.Entry.Secret.GetString(), read.Source));
+        // The script found the entry absent and the lease held, so the holder's result could only come after it: the read
+        // and lease, then the read after the result (before, a read came between them too).
+        Assert.Equal(2, waiter.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
+    }
 }
