@@ -11,7 +11,8 @@ namespace SecretsCache.Redis.FleetLimit;
 /// <see cref="RedisFleetRateLimitOptions.MaxBlock"/>. Tokens not spent within the block lifetime, counted from when the
 /// round trip was sent (plus the reservation's wait), are dropped. An empty bucket reserves the tokens, usable after a wait
 /// that puts this request behind those that reached Redis first (<see cref="FleetBucket"/>), so waiting instances neither
-/// poll nor starve; beyond the reservation horizon it says when to ask again. When Redis cannot answer, the static share decides: the quota over the fleet size this
+/// poll nor starve; beyond the reservation horizon it says when to ask again. A call not answered in time while Redis is up
+/// and the breaker closed is asked once more. When Redis cannot answer, the static share decides: the quota over the fleet size this
 /// instance saw while Redis answered (<see cref="FleetPresence.FallbackSize"/>). A share cut for another size replaces the
 /// bucket when a fallback needs it, the new one empty (no burst on replacement). A wait in the share that would outlast the
 /// breaker's first break asks Redis again at a reconnect or after that break, so an instance is not held to a share cut for
@@ -157,6 +158,7 @@ internal sealed class FleetQuotaLimiter : IDisposable
     {
         var waitStarted = 0L;
         var counted = false;
+        var askedAgain = false;
         while (true)
         {
             if (TryTakeLocal(out var permit))
@@ -175,6 +177,15 @@ internal sealed class FleetQuotaLimiter : IDisposable
                     cancellationToken).ConfigureAwait(false);
             if (!grant.Ok)
             {
+                if (!askedAgain && !_connection.LimitGuard.Skips)
+                {
+                    // Not answered in time while Redis is up and the breaker closed (a busy moment in this process): asked
+                    // once more at once. A share cut for the whole fleet has seconds between tokens, and its wait would last
+                    // until the breaker's first break; a token the unanswered call took is lost to the fleet, not doubled.
+                    askedAgain = true;
+                    continue;
+                }
+
                 if (!counted)
                 {
                     counted = true;

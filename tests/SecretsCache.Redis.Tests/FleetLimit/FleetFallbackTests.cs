@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.FleetLimit;
 using SecretsCache.Redis.Tests.Provider;
@@ -107,6 +110,52 @@ public sealed class FleetFallbackTests
         time.Advance(new RedisCircuitBreakerOptions().FirstBreakDuration); // the default, 1 s
         Assert.Equal(FleetPermitSource.Fleet, (await waiting.WaitAsync(Bound)).Source);
         Assert.Equal(0, limiter.FallbackQueued);
+    }
+
+    [RedisFact]
+    public async Task A_fleet_limit_call_not_answered_in_time_while_Redis_is_up_is_asked_once_more_before_the_static_share_decides()
+    {
+        await using var server = await RedisServer.StartNewAsync();
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
+        using var fallbacks = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.fleet_limiter.fallbacks");
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var level = await Levels.CreateAsync(server, Levels.NewNamespace(), Levels.NewKey(), o =>
+        {
+            NearlyNoShare(o);
+            o.OperationTimeout = TimeSpan.FromMilliseconds(250); // on the test's clock: only its steps below end a call
+        }, time, meters);
+        var limiter = level.FleetLimiter[FleetQuota.SecretsManager]!;
+        Assert.Equal(FleetPermitSource.Fleet, (await level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager)).Source);
+        await using var admin = await server.ConnectAdminAsync();
+
+        // A slow moment, not an outage: the connection stays up and the breaker closed while one call goes unanswered.
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "20000", "WRITE");
+        Task<FleetPermit> waiting;
+        try
+        {
+            waiting = level.FleetLimiter.AcquireAsync(FleetQuota.SecretsManager).AsTask();
+            await Wait.UntilAsync(() =>
+            {
+                if (errors.GetMeasurementSnapshot().Any(m => (string?)m.Tags["secretscache.l2.operation"] == "fleet_limit"))
+                {
+                    return true;
+                }
+
+                time.Advance(TimeSpan.FromMilliseconds(10)); // past the 250 ms operation timeout, in steps, until the call has given up
+                return false;
+            }, seconds: 60);
+        }
+        finally
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        // Asked again at once, and answered: before, the share (a token in 30 hours) waited for the breaker's first break.
+        Assert.Equal(FleetPermitSource.Fleet, (await waiting.WaitAsync(Bound)).Source);
+        Assert.Empty(fallbacks.GetMeasurementSnapshot());
+        Assert.False(limiter.FallingBack);
     }
 
     [RedisFact]
