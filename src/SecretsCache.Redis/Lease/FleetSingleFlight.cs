@@ -65,8 +65,9 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// this instance leased in that second step (a holder may have finished between the read and the lease); the holders' fetches, one write
     /// and one result message for them; one wait for the keys others hold; and this instance's own fetches of what neither
     /// brought. <paramref name="stepsDone"/> runs once the steps before the fetches and waits are over (or failed).
-    /// <paramref name="cancellationToken"/> is for those shared steps; each key's fetch runs on its own token. Never throws:
-    /// a fetch's error is that key's outcome.
+    /// <paramref name="cancellationToken"/> is for the shared steps and the wait; each key's fetch runs on its own token, and
+    /// its error is that key's outcome. A cancellation during the first steps is every unanswered key's outcome; during the
+    /// wait, it is thrown once the fetches under way have ended.
     /// </summary>
     public async ValueTask<FleetOutcome[]> GetOrFetchManyAsync(IReadOnlyList<FleetFetch> fetches, CancellationToken cancellationToken, Action? stepsDone = null)
     {
@@ -204,7 +205,16 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             outcomes[indexes[j].Index] = new FleetOutcome(new FleetRead(Entry(secrets[j]!, fetch.Ttl), FleetSource.Aws), null);
         }
 
-        await FinishManyAsync([.. indexes.Select((item, j) => (item.Handle, wrote[j])).Where(f => f.Handle is not null).Select(f => (f.Handle!, f.Item2))]).ConfigureAwait(false);
+        var finished = new List<(LeaseHandle, bool)>(handles.Length);
+        for (var j = 0; j < indexes.Count; j++)
+        {
+            if (indexes[j].Handle is { } handle)
+            {
+                finished.Add((handle, wrote[j]));
+            }
+        }
+
+        await FinishManyAsync(finished).ConfigureAwait(false);
     }
 
     /// <summary>
