@@ -158,7 +158,6 @@ internal sealed class FleetQuotaLimiter : IDisposable
     {
         var waitStarted = 0L;
         var counted = false;
-        var askedAgain = false;
         while (true)
         {
             if (TryTakeLocal(out var permit))
@@ -169,23 +168,17 @@ internal sealed class FleetQuotaLimiter : IDisposable
             var want = Math.Clamp(Volatile.Read(ref _demand), 1, _maxBlock);
             var restored = _connection.Watch.NextRestore; // read before the call, so a reconnect after it is not missed
             var sentAt = _time.GetTimestamp();
+            // Not answered in time while Redis is up and the breaker closed (a busy moment in this process), the call is made
+            // once more: a share cut for the whole fleet has seconds between tokens, and its wait would last until the
+            // breaker's first break. A token the unanswered call took is lost to the fleet, not spent twice.
             var grant = _connection.LimitGuard.Skips
                 ? default
-                : await _connection.LimitGuard.RunAsync(
+                : await _connection.LimitGuard.RunAskingAgainAsync(
                     "fleet_limit", (db: _connection.Database, bucket: _bucket, size: _size, want, horizon: _horizon),
                     static s => FleetBucket.TakeAsync(s.db, s.bucket, s.size, s.want, s.horizon),
                     cancellationToken).ConfigureAwait(false);
             if (!grant.Ok)
             {
-                if (!askedAgain && !_connection.LimitGuard.Skips)
-                {
-                    // Not answered in time while Redis is up and the breaker closed (a busy moment in this process): asked
-                    // once more at once. A share cut for the whole fleet has seconds between tokens, and its wait would last
-                    // until the breaker's first break; a token the unanswered call took is lost to the fleet, not doubled.
-                    askedAgain = true;
-                    continue;
-                }
-
                 if (!counted)
                 {
                     counted = true;

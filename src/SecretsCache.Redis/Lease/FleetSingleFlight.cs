@@ -56,22 +56,31 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
     /// </summary>
     public async ValueTask<FleetRead> GetOrFetchAsync(
         string canonicalKey, TimeSpan ttl, Func<CancellationToken, ValueTask<Secret>> fetch, Func<L2Entry, bool>? accept, CancellationToken cancellationToken) =>
-        (await GetOrFetchManyAsync([new FleetFetch(canonicalKey, ttl, fetch, accept, cancellationToken)], cancellationToken).ConfigureAwait(false))[0].GetOrThrow();
+        (await GetOrFetchManyAsync([new FleetFetch(canonicalKey, ttl, fetch, accept, cancellationToken)], cancellationToken, callerWaits: true).ConfigureAwait(false))[0].GetOrThrow();
 
     /// <summary>
     /// <see cref="GetOrFetchAsync(string, TimeSpan, Func{CancellationToken, ValueTask{Secret}}, Func{L2Entry, bool}?, CancellationToken)"/>
     /// for every key of <paramref name="fetches"/>, each Redis step one guarded round trip for them all: read, with the leases
     /// of absent keys (<see cref="Lease.ReadOrLease"/>), then the leases of entries not accepted; one more read of the keys
-    /// this instance leased in that second step (a holder may have finished between the read and the lease); the holders' fetches, one write
-    /// and one result message for them; one wait for the keys others hold; and this instance's own fetches of what neither
-    /// brought. <paramref name="stepsDone"/> runs once the steps before the fetches and waits are over (or failed).
+    /// this instance leased in that second step (a holder may have finished between the read and the lease); the holders'
+    /// fetches, written, announced and released in steps as they end; one wait for the keys others hold; and this instance's
+    /// own fetches of what neither brought. <paramref name="stepsDone"/> runs once the steps before the fetches and waits are
+    /// over (or failed); <paramref name="completed"/> as soon as a key's outcome is known. <paramref name="callerWaits"/> (an
+    /// L1 miss) sends keys whose first step Redis did not answer to AWS without a lease, after one timeout.
     /// <paramref name="cancellationToken"/> is for the shared steps and the wait; each key's fetch runs on its own token, and
     /// its error is that key's outcome. A cancellation during the first steps is every unanswered key's outcome; during the
     /// wait, it is thrown once the fetches under way have ended.
     /// </summary>
-    public async ValueTask<FleetOutcome[]> GetOrFetchManyAsync(IReadOnlyList<FleetFetch> fetches, CancellationToken cancellationToken, Action? stepsDone = null)
+    public async ValueTask<FleetOutcome[]> GetOrFetchManyAsync(
+        IReadOnlyList<FleetFetch> fetches, CancellationToken cancellationToken, Action? stepsDone = null, Action<int, FleetOutcome>? completed = null, bool callerWaits = false)
     {
         var outcomes = new FleetOutcome[fetches.Count];
+        void Set(int index, FleetOutcome outcome)
+        {
+            outcomes[index] = outcome;
+            completed?.Invoke(index, outcome);
+        }
+
         var own = new List<int>();
         var holding = new List<(int Index, LeaseHandle Handle)>();
         var waiting = new List<int>();
@@ -81,14 +90,14 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         try
         {
             var keys = fetches.Select(f => f.CanonicalKey).ToArray();
-            var first = await readOrLease.RunAsync(keys, Accepts, cancellationToken).ConfigureAwait(false);
+            var first = await readOrLease.RunAsync(keys, Accepts, cancellationToken, leaseWhenUnanswered: !callerWaits).ConfigureAwait(false);
             askedAt = first.AskedAt;
             decidedWithRead = first.DecidedWithRead;
             for (var i = 0; i < keys.Length; i++)
             {
                 if (ReadOrLease.Accepted(first.Reads[i], i, Accepts))
                 {
-                    outcomes[i] = new FleetOutcome(new FleetRead(first.Reads[i].Entry!, FleetSource.SecondLevel), null);
+                    Set(i, new FleetOutcome(new FleetRead(first.Reads[i].Entry!, FleetSource.SecondLevel), null));
                     continue;
                 }
 
@@ -116,7 +125,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
                 {
                     if (ReadOrLease.Accepted(again[j], gap[j].Index, Accepts))
                     {
-                        outcomes[gap[j].Index] = new FleetOutcome(new FleetRead(again[j].Entry!, FleetSource.SecondLevel), null);
+                        Set(gap[j].Index, new FleetOutcome(new FleetRead(again[j].Entry!, FleetSource.SecondLevel), null));
                         written.Add(gap[j].Handle);
                     }
                 }
@@ -131,20 +140,28 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             var cancelled = ExceptionDispatchInfo.Capture(ex);
             for (var i = 0; i < outcomes.Length; i++)
             {
-                outcomes[i] = outcomes[i].Read is null ? new FleetOutcome(null, cancelled) : outcomes[i];
+                if (outcomes[i].Read is null)
+                {
+                    Set(i, new FleetOutcome(null, cancelled));
+                }
             }
 
             return outcomes;
+        }
+        catch
+        {
+            await FinishManyAsync([.. holding.Select(h => (h.Handle, false))]).ConfigureAwait(false);
+            throw;
         }
         finally
         {
             stepsDone?.Invoke();
         }
 
-        var holders = FetchAsync(fetches, [.. holding.Select(h => (h.Index, (LeaseHandle?)h.Handle))], outcomes);
+        var holders = FetchAsync(fetches, [.. holding.Select(h => (h.Index, (LeaseHandle?)h.Handle))], Set);
         var waits = WaitForHoldersAsync(
             [.. waiting.Select(i => fetches[i].CanonicalKey)], (j, entry) => Accepts(waiting[j], entry), askedAt, cancellationToken, [.. waiting.Select(i => decidedWithRead[i])]).AsTask();
-        var mine = FetchAsync(fetches, [.. own.Select(i => (i, (LeaseHandle?)null))], outcomes);
+        var mine = FetchAsync(fetches, [.. own.Select(i => (i, (LeaseHandle?)null))], Set);
         await Task.WhenAll(holders, waits, mine).ConfigureAwait(false);
         var waited = await waits.ConfigureAwait(false);
         var left = new List<(int, LeaseHandle?)>();
@@ -152,7 +169,7 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         {
             if (waited[j] is { } entry)
             {
-                outcomes[waiting[j]] = new FleetOutcome(new FleetRead(entry, FleetSource.SecondLevel), null);
+                Set(waiting[j], new FleetOutcome(new FleetRead(entry, FleetSource.SecondLevel), null));
             }
             else
             {
@@ -160,57 +177,118 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             }
         }
 
-        await FetchAsync(fetches, left, outcomes).ConfigureAwait(false);
+        await FetchAsync(fetches, left, Set).ConfigureAwait(false);
         return outcomes;
     }
 
     /// <summary>
-    /// Fetches each of <paramref name="indexes"/> on its own token, while the leases held for them say so to their waiters;
-    /// writes what came back in one step, and ends the leases, each as written or failed.
+    /// Fetches each of <paramref name="items"/> on its own token, while the leases held for them say so to their waiters.
+    /// What comes back is written, and the leases ended (each as written or failed), in steps as the fetches end: a step
+    /// starts at once when none is under way, and takes every fetch that ended since the last, so one slow fetch holds back
+    /// none of the others.
     /// </summary>
-    private async Task FetchAsync(IReadOnlyList<FleetFetch> fetches, List<(int Index, LeaseHandle? Handle)> indexes, FleetOutcome[] outcomes)
+    private async Task FetchAsync(IReadOnlyList<FleetFetch> fetches, List<(int Index, LeaseHandle? Handle)> items, Action<int, FleetOutcome> set)
     {
-        if (indexes.Count == 0)
+        if (items.Count == 0)
         {
             return;
         }
 
-        var secrets = new Secret?[indexes.Count];
-        var handles = indexes.Where(i => i.Handle is not null).Select(i => i.Handle!).ToArray();
-        using (new HolderProgress(connection, results, handles))
+        var gate = new object();
+        var ended = new List<(int Item, Secret? Secret)>();
+        var steps = new List<Task>();
+        var stepping = false;
+
+        async Task StepAsync()
         {
-            await Task.WhenAll(indexes.Select(async (item, j) =>
+            while (true)
+            {
+                (int Item, Secret? Secret)[] batch;
+                lock (gate)
+                {
+                    if (ended.Count == 0)
+                    {
+                        stepping = false;
+                        return;
+                    }
+
+                    batch = [.. ended];
+                    ended.Clear();
+                }
+
+                await WriteAndFinishAsync(fetches, items, batch, set).ConfigureAwait(false);
+            }
+        }
+
+        void Ended(int item, Secret? secret)
+        {
+            lock (gate)
+            {
+                ended.Add((item, secret));
+                if (stepping)
+                {
+                    return;
+                }
+
+                stepping = true;
+                steps.Add(Task.Run(StepAsync));
+            }
+        }
+
+        using (new HolderProgress(connection, results, [.. items.Where(i => i.Handle is not null).Select(i => i.Handle!)]))
+        {
+            await Task.WhenAll(items.Select(async (item, j) =>
             {
                 var fetch = fetches[item.Index];
+                Secret? secret = null;
                 try
                 {
-                    secrets[j] = await fetch.Fetch(fetch.CancellationToken).ConfigureAwait(false);
+                    secret = await fetch.Fetch(fetch.CancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception ex)
                 {
-                    outcomes[item.Index] = new FleetOutcome(null, ExceptionDispatchInfo.Capture(ex));
+                    set(item.Index, new FleetOutcome(null, ExceptionDispatchInfo.Capture(ex)));
                 }
+
+                Ended(j, secret);
             })).ConfigureAwait(false);
         }
 
-        var fetched = Enumerable.Range(0, indexes.Count).Where(j => secrets[j] is not null).ToArray();
-        var written = await store.WriteManyAsync(
-            [.. fetched.Select(j => (fetches[indexes[j].Index].CanonicalKey, secrets[j]!, fetches[indexes[j].Index].Ttl))], CancellationToken.None).ConfigureAwait(false);
-        var wrote = new bool[indexes.Count];
-        for (var n = 0; n < fetched.Length; n++)
+        Task[] all;
+        lock (gate)
         {
-            var j = fetched[n];
-            wrote[j] = written[n];
-            var fetch = fetches[indexes[j].Index];
-            outcomes[indexes[j].Index] = new FleetOutcome(new FleetRead(Entry(secrets[j]!, fetch.Ttl), FleetSource.Aws), null);
+            all = [.. steps];
         }
 
-        var finished = new List<(LeaseHandle, bool)>(handles.Length);
-        for (var j = 0; j < indexes.Count; j++)
+        await Task.WhenAll(all).ConfigureAwait(false);
+    }
+
+    /// <summary>One step of <see cref="FetchAsync"/>: writes the fetched values of <paramref name="batch"/>, then ends their leases.</summary>
+    private async Task WriteAndFinishAsync(
+        IReadOnlyList<FleetFetch> fetches, List<(int Index, LeaseHandle? Handle)> items, (int Item, Secret? Secret)[] batch, Action<int, FleetOutcome> set)
+    {
+        var fetched = batch.Where(b => b.Secret is not null).ToArray();
+        var written = await store.WriteManyAsync(
+            [.. fetched.Select(b => (fetches[items[b.Item].Index].CanonicalKey, b.Secret!, fetches[items[b.Item].Index].Ttl))], CancellationToken.None).ConfigureAwait(false);
+        var wrote = new HashSet<int>();
+        for (var n = 0; n < fetched.Length; n++)
         {
-            if (indexes[j].Handle is { } handle)
+            var (item, secret) = fetched[n];
+            if (written[n])
             {
-                finished.Add((handle, wrote[j]));
+                wrote.Add(item);
+            }
+
+            var fetch = fetches[items[item].Index];
+            set(items[item].Index, new FleetOutcome(new FleetRead(Entry(secret!, fetch.Ttl), FleetSource.Aws), null));
+        }
+
+        var finished = new List<(LeaseHandle, bool)>(batch.Length);
+        foreach (var (item, _) in batch)
+        {
+            if (items[item].Handle is { } handle)
+            {
+                finished.Add((handle, wrote.Contains(item)));
             }
         }
 

@@ -9,8 +9,8 @@ namespace SecretsCache.Redis.Lease;
 /// What the first step of a warm-up found for each key: its read, and the lease outcome (null where no lease was asked: the
 /// entry was there, or Redis is known down or skipped). <see cref="AskedAt"/> is when the leases were asked for.
 /// <see cref="DecidedWithRead"/> marks the keys whose lease was taken, or found held, in the same script that found their
-/// entry absent: no holder can have written one between the two, and the holder of one found held has not published its
-/// result before <see cref="AskedAt"/>.
+/// entry absent: no holder can have written one between the two, and the holder of one found held had not written its
+/// entry yet, so its "fetched" result comes after <see cref="AskedAt"/>.
 /// </summary>
 internal sealed record ReadsAndLeases(L2Read[] Reads, (LeaseStatus Status, LeaseHandle? Handle)?[] Leases, long AskedAt, bool[] DecidedWithRead);
 
@@ -58,12 +58,17 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
     /// one it does not is read, and its lease taken in the second step. <see cref="ReadsAndLeases.Reads"/> holds what was
     /// read, accepted or not.
     /// </summary>
-    public async ValueTask<ReadsAndLeases> RunAsync(IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, CancellationToken cancellationToken)
+    /// <remarks>
+    /// With <paramref name="leaseWhenUnanswered"/> false (a miss a caller waits on), a step Redis did not answer leaves its keys
+    /// without a lease, so the caller goes to AWS after one timeout rather than after the lease step's too.
+    /// </remarks>
+    public async ValueTask<ReadsAndLeases> RunAsync(
+        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, CancellationToken cancellationToken, bool leaseWhenUnanswered = true)
     {
         var leases = new (LeaseStatus Status, LeaseHandle? Handle)?[canonicalKeys.Count];
         if (connection.Keys.Ring is not { } ring || !KeyedScript.SharesOneServer(connection.Multiplexer))
         {
-            return await ReadThenLeaseAsync(canonicalKeys, accept, leases, cancellationToken).ConfigureAwait(false);
+            return await ReadThenLeaseAsync(canonicalKeys, accept, leaseWhenUnanswered, leases, cancellationToken).ConfigureAwait(false);
         }
 
         var handles = lease.NewHandles(ring, canonicalKeys);
@@ -120,7 +125,7 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
         else
         {
             reads = store.Unanswered(canonicalKeys.Count);
-            if (!connection.Guard.Skips)
+            if (leaseWhenUnanswered && !connection.Guard.Skips)
             {
                 second.AddRange(Enumerable.Range(0, leases.Length)); // unanswered in a busy moment: the holders may still answer
             }
@@ -143,11 +148,11 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
         read.Entry is { } entry && (accept is null || accept(index, entry));
 
     private async ValueTask<ReadsAndLeases> ReadThenLeaseAsync(
-        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, (LeaseStatus Status, LeaseHandle? Handle)?[] leases, CancellationToken cancellationToken)
+        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, bool leaseWhenUnanswered, (LeaseStatus Status, LeaseHandle? Handle)?[] leases, CancellationToken cancellationToken)
     {
         var reads = await store.ReadManyAsync(canonicalKeys, cancellationToken: cancellationToken).ConfigureAwait(false);
         // A read Redis did not answer while it is up and the breaker closed (a burst, a slow moment) still takes the leases.
-        var misses = Enumerable.Range(0, reads.Length).Where(i => !Accepted(reads[i], i, accept) && !(reads[i].Reason == L2MissReason.Unavailable && connection.Guard.Skips)).ToArray();
+        var misses = Enumerable.Range(0, reads.Length).Where(i => !Accepted(reads[i], i, accept) && !(reads[i].Reason == L2MissReason.Unavailable && (connection.Guard.Skips || !leaseWhenUnanswered))).ToArray();
         var askedAt = connection.Time.GetTimestamp();
         var outcomes = await lease.TryAcquireManyAsync([.. misses.Select(i => canonicalKeys[i])], cancellationToken).ConfigureAwait(false);
         for (var j = 0; j < misses.Length; j++)

@@ -71,18 +71,13 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
 
         try
         {
-            // The shared steps are bounded by the operation timeout; each key's own token bounds its fetch and its wait.
-            var outcomes = await singleFlight.GetOrFetchManyAsync([.. wave.Select(w => w.Fetch)], CancellationToken.None, StepsDone).ConfigureAwait(false);
+            // The shared steps are bounded by the operation timeout; each key's own token bounds its fetch and its wait. Each
+            // key is answered as soon as its outcome is known, not when the wave's slowest key is.
+            var outcomes = await singleFlight.GetOrFetchManyAsync(
+                [.. wave.Select(w => w.Fetch)], CancellationToken.None, StepsDone, (i, outcome) => Answer(wave[i].Done, outcome)).ConfigureAwait(false);
             for (var i = 0; i < wave.Count; i++)
             {
-                if (outcomes[i].Error is { } error)
-                {
-                    wave[i].Done.TrySetException(error.SourceException);
-                }
-                else
-                {
-                    wave[i].Done.TrySetResult(outcomes[i].GetOrThrow());
-                }
+                Answer(wave[i].Done, outcomes[i]);
             }
         }
         catch (Exception ex)
@@ -99,6 +94,22 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
             {
                 _ = done.Task.Exception; // observed: a fetch whose caller stopped waiting may still fail
             }
+        }
+    }
+
+    private static void Answer(TaskCompletionSource<FleetRead> done, FleetOutcome outcome)
+    {
+        if (outcome.Error is { } error)
+        {
+            done.TrySetException(error.SourceException);
+        }
+        else if (outcome.Read is { } read)
+        {
+            done.TrySetResult(read);
+        }
+        else
+        {
+            done.TrySetException(new InvalidOperationException("The single-flight produced no outcome."));
         }
     }
 

@@ -1,3 +1,6 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using SecretsCache.Redis.Lease;
 using SecretsCache.Redis.Tests.Support;
 
@@ -20,11 +23,15 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
     private readonly SignallingTimeProvider _time = new();
 
     [RedisFact]
-    public async Task Three_instances_on_forty_missing_keys_fetch_each_once_and_a_failing_key_fails_alone()
+    public async Task Three_instances_on_forty_missing_keys_fetch_each_once_wait_for_a_fourths_and_a_failing_key_fails_alone()
     {
         var fleet = await Levels.FleetAsync(server, 3, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var other = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
         try
         {
+            // A fourth instance holds the last ten keys: every instance holds some keys of its call and waits for others.
+            var othersLeases = await other.Lease.TryAcquireManyAsync(KeyNames[30..]);
+            Assert.All(othersLeases, l => Assert.Equal(LeaseStatus.Acquired, l.Status));
             var fetches = new int[Keys];
             var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             FleetFetch[] Fetches() => [.. KeyNames.Select((key, i) => new FleetFetch(key, Ttl, async token =>
@@ -35,14 +42,23 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
             }, null, CancellationToken.None))];
 
             var calls = fleet.Select(level => level.SingleFlight.GetOrFetchManyAsync(Fetches(), CancellationToken.None).AsTask()).ToArray();
-            // Every key has one holder and two waiters before any fetch ends.
-            await Wait.UntilAsync(() => fleet.Sum(l => l.LeaseResults.Waiting) == 2 * Keys);
+            // Each of the first thirty keys has one holder and two waiters, the last ten three waiters, before any fetch ends.
+            await Wait.UntilAsync(() => fleet.Sum(l => l.LeaseResults.Waiting) == (2 * 30) + (3 * 10));
             release.SetResult();
+            Assert.All(await other.Store.WriteManyAsync([.. KeyNames[30..].Select((k, n) => (k, Levels.Secret(k[3..], $"value-{30 + n}", Version, _time.GetUtcNow()), Ttl))]), Assert.True);
+            await other.SingleFlight.FinishManyAsync([.. othersLeases.Select(l => (l.Handle!, true))]);
             var outcomes = await Task.WhenAll(calls).WaitAsync(TimeSpan.FromSeconds(30));
 
             for (var i = 0; i < Keys; i++)
             {
                 var key = outcomes.Select(o => o[i]).ToArray();
+                if (i >= 30)
+                {
+                    Assert.Equal(0, fetches[i]);
+                    Assert.All(key, o => Assert.Equal(($"value-{i}", FleetSource.SecondLevel), (o.GetOrThrow().Entry.Secret.GetString(), o.Read!.Source)));
+                    continue;
+                }
+
                 if (i == 7)
                 {
                     Assert.All(key, o => Assert.Equal("key seven fails", Assert.Throws<InvalidOperationException>(() => o.GetOrThrow()).Message));
@@ -109,7 +125,8 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         const string key = "sm:app/held";
         var lease = await holder.Lease.TryAcquireAsync(key);
         Assert.Equal(LeaseStatus.Acquired, lease.Status);
-        await waiter.SingleFlight.GetOrFetchAsync("sm:app/first", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/first", "x", Version, _time.GetUtcNow()))); // scripts loaded
+        await waiter.SingleFlight.GetOrFetchAsync("sm:app/first", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/first", "x", Version, _time.GetUtcNow())));
+        await waiter.Store.ReadAsync("sm:app/first"); // the scripts loaded, so none is sent twice (EVALSHA, then EVAL) below
 
         var before = waiter.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
         var waiting = waiter.SingleFlight.GetOrFetchAsync(key, Ttl, _ => throw new InvalidOperationException("the holder's value was expected")).AsTask();
@@ -122,5 +139,55 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         // The script found the entry absent and the lease held, so the holder's result could only come after it: the read
         // and lease, then the read after the result (before, a read came between them too).
         Assert.Equal(2, waiter.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
+    }
+
+    [RedisFact]
+    public async Task A_slow_fetch_holds_back_neither_the_other_keys_answers_nor_their_writes()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var reader = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        var slow = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var answered = new bool[3];
+        var fetches = KeyNames[..3].Select((key, i) => new FleetFetch(key, Ttl, async token =>
+        {
+            if (i == 0)
+            {
+                await slow.Task.WaitAsync(token);
+            }
+
+            return Levels.Secret(key[3..], $"value-{i}", Version, _time.GetUtcNow());
+        }, null, CancellationToken.None)).ToArray();
+
+        var call = level.SingleFlight.GetOrFetchManyAsync(fetches, CancellationToken.None, completed: (i, _) => Volatile.Write(ref answered[i], true)).AsTask();
+        await Wait.UntilAsync(() => Volatile.Read(ref answered[1]) && Volatile.Read(ref answered[2]));
+        // Answered once written, while key 0's fetch still runs: another instance reads them; their leases end soon after.
+        var read = await reader.Store.ReadManyAsync(KeyNames[..3]);
+        Assert.Equal([null, "value-1", "value-2"], read.Select(r => r.Entry?.Secret.GetString()));
+        await Wait.UntilAsync(async () => (await reader.Lease.TryAcquireAsync(KeyNames[1])).Status == LeaseStatus.Acquired);
+        Assert.False(Volatile.Read(ref answered[0]));
+        Assert.False(call.IsCompleted);
+
+        slow.SetResult();
+        var outcomes = await call.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(["value-0", "value-1", "value-2"], outcomes.Select(o => o.GetOrThrow().Entry.Secret.GetString()));
+    }
+
+    [RedisFact]
+    public async Task A_miss_a_caller_waits_on_goes_to_AWS_after_one_unanswered_step_without_a_lease_step()
+    {
+        using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var meters = services.GetRequiredService<IMeterFactory>();
+        using var errors = new MetricCollector<long>(meters, SecretsCacheTelemetry.MeterName, "secretscache.l2.errors");
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.OperationTimeout = TimeSpan.FromMilliseconds(200), meters: meters);
+        await using var admin = await server.ConnectAdminAsync();
+
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "1500", "ALL"); // every client, this one too: it ends by itself
+        var read = await level.SingleFlight.GetOrFetchAsync("sm:app/paused", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/paused", "from-aws", Version, DateTimeOffset.UtcNow)));
+        await admin.GetDatabase().PingAsync(); // answered once the pause is over
+
+        Assert.Equal(("from-aws", FleetSource.Aws), (read.Entry.Secret.GetString(), read.Source));
+        var operations = errors.GetMeasurementSnapshot().Select(m => (string?)m.Tags["secretscache.l2.operation"]).ToArray();
+        Assert.Equal(1, operations.Count(o => o == "l2_read_lease"));
+        Assert.DoesNotContain("lease_acquire", operations); // a warm-up would take the leases; a waiting caller goes to AWS
     }
 }

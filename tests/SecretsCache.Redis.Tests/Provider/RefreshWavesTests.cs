@@ -35,7 +35,7 @@ public sealed class RefreshWavesTests(RedisServer server) : FleetProviderTests(s
         await using var admin = await Server.ConnectAdminAsync();
         var before = level.Connection.Multiplexer.GetCounters().Interactive.OperationCount;
         var waves = level.Waves.Started;
-        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "20000", "WRITE"); // scripts wait, so the first wave stays in its step
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "120000", "WRITE"); // scripts wait, so the first wave stays in its step
         try
         {
             Assert.Equal("value-0", await provider.GetStringAsync(References[0])); // served; its refresh starts a wave
@@ -102,6 +102,7 @@ public sealed class RefreshWavesTests(RedisServer server) : FleetProviderTests(s
         Assert.Equal(0, errors);
         Assert.Equal(Keys, AwsCalls() - fetchedBefore); // one fetch per key for the whole fleet
         Assert.All(fleet, p => Assert.Equal(0, FleetProviders.LevelOf(p).Waves.Queued));
+        Assert.All(fleet, p => Assert.InRange(FleetProviders.LevelOf(p).Waves.Started, 1, Keys * 2)); // the refreshes and re-reads went in waves
     }
 
     private static void Configure(SecretsCacheOptions o) => o.DefaultTtl = Ttl;
