@@ -104,12 +104,24 @@ internal sealed class FleetLease(RedisConnection connection)
             return outcomes;
         }
 
-        // The script answers "yours" to a token it already holds, so asking again is safe.
-        var set = await connection.Guard.RunAskingAgainAsync(
-            "lease_acquire", (connection.Multiplexer, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static async s => KeyedScript.Flags(await Acquire.EvaluateAsync(
-                s.Multiplexer, [.. s.handles.Select(h => h.Name)], [s.milliseconds], [.. s.handles.Select(h => h.Token)], argumentsPerKey: 1).ConfigureAwait(false)),
-            cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        Guarded<bool[]> set;
+        try
+        {
+            // The script answers "yours" to a token it already holds, so asking again is safe.
+            set = await connection.Guard.RunAskingAgainAsync(
+                "lease_acquire", (connection.Multiplexer, handles, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+                static async s => KeyedScript.Flags(await Acquire.EvaluateAsync(
+                    s.Multiplexer, [.. s.handles.Select(h => h.Name)], [s.milliseconds], [.. s.handles.Select(h => h.Token)], argumentsPerKey: 1).ConfigureAwait(false)),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Sent, and stopped waiting for: Redis may still take the leases, and nobody would fetch for them or end them
+            // before they expire. Releasing with the same tokens (compare-and-delete) ends any it took.
+            await ReleaseManyAsync(handles, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
         for (var i = 0; i < outcomes.Length; i++)
         {

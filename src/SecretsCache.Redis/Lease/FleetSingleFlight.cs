@@ -21,10 +21,18 @@ internal sealed record FleetRead(L2Entry Entry, FleetSource Source);
 
 /// <summary>
 /// One key's part in a fleet-wide single-flight over many keys: its fetch from AWS, which entries of the second level serve
-/// it (null: any), and the token its fetch, and its wait for the outcome, run on.
+/// it (null: any), and the token its fetch, and its wait for the outcome, run on. <see cref="FetchedAfter"/> (a refresh-ahead)
+/// serves it only with an entry fetched after that time; unlike <see cref="Accept"/>, Redis checks it too, so the lease of
+/// a key with no such entry is taken in the first step.
 /// </summary>
 internal sealed record FleetFetch(
-    string CanonicalKey, TimeSpan Ttl, Func<CancellationToken, ValueTask<Secret>> Fetch, Func<L2Entry, bool>? Accept, CancellationToken CancellationToken);
+    string CanonicalKey, TimeSpan Ttl, Func<CancellationToken, ValueTask<Secret>> Fetch, Func<L2Entry, bool>? Accept, CancellationToken CancellationToken,
+    DateTimeOffset? FetchedAfter = null)
+{
+    /// <summary>Whether <paramref name="entry"/> serves this key.</summary>
+    public bool Accepts(L2Entry entry) =>
+        (FetchedAfter is not { } after || entry.FetchedAt > after) && (Accept is null || Accept(entry));
+}
 
 /// <summary>A key's outcome of <see cref="FleetSingleFlight.GetOrFetchManyAsync"/>: what served it, or what its own fetch threw.</summary>
 internal readonly record struct FleetOutcome(FleetRead? Read, ExceptionDispatchInfo? Error)
@@ -86,11 +94,12 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
         var waiting = new List<int>();
         long askedAt = 0;
         bool[] decidedWithRead = [];
-        bool Accepts(int index, L2Entry entry) => fetches[index].Accept is not { } accept || accept(entry);
+        bool Accepts(int index, L2Entry entry) => fetches[index].Accepts(entry);
         try
         {
             var keys = fetches.Select(f => f.CanonicalKey).ToArray();
-            var first = await readOrLease.RunAsync(keys, Accepts, cancellationToken, leaseWhenUnanswered: !callerWaits).ConfigureAwait(false);
+            var first = await readOrLease.RunAsync(
+                keys, Accepts, cancellationToken, leaseWhenUnanswered: !callerWaits, [.. fetches.Select(f => f.FetchedAfter)]).ConfigureAwait(false);
             askedAt = first.AskedAt;
             decidedWithRead = first.DecidedWithRead;
             for (var i = 0; i < keys.Length; i++)

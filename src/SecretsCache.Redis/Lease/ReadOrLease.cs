@@ -28,22 +28,31 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
     private const string Operation = "l2_read_lease";
 
     // KEYS: each key's entry names (one per ring key), then its lease name. ARGV: the last offset to read, the lease's
-    // duration in milliseconds, the entry names per key, then one token per key. Answers per key: what GETRANGE read under
-    // each name (0 for another type), then 0 (not asked: something is there), 1 (the lease is ours) or 2 (held).
+    // duration in milliseconds, the entry names per key, then per key its token and the fetch time (Unix milliseconds) an
+    // entry must be newer than to count as there (0: any). An envelope's fetch time is in its header, in clear (bytes 22-29,
+    // big-endian; authenticated when opened, so a forged one can only cost a lease step). Answers per key: what GETRANGE read
+    // under each name (0 for another type), then 0 (not asked: something is there), 1 (the lease is ours) or 2 (held).
     internal static readonly KeyedScript Script = new(KeyedScript.CallOrFalseFunction + FleetLease.TakeFunction + """
+        local function fetched_at(value)
+          if #value < 29 then return 0 end
+          local n = 0
+          for j = 22, 29 do n = n * 256 + string.byte(value, j) end
+          return n
+        end
         local names = tonumber(ARGV[3])
         local r = {}
         for i = 0, #KEYS / (names + 1) - 1 do
+          local after = tonumber(ARGV[5 + 2 * i])
           local found = false
           for k = 1, names do
             local value, failed = call_or_false('GETRANGE', KEYS[i * (names + 1) + k], 0, ARGV[1])
             if failed then return failed end
-            if value and value ~= '' then found = true end
+            if value and value ~= '' and (after == 0 or fetched_at(value) > after) then found = true end
             r[#r + 1] = value or 0
           end
           local leased = 0
           if not found then
-            leased = 2 - take(KEYS[(i + 1) * (names + 1)], ARGV[4 + i], ARGV[2])
+            leased = 2 - take(KEYS[(i + 1) * (names + 1)], ARGV[4 + 2 * i], ARGV[2])
           end
           r[#r + 1] = leased
         end
@@ -60,10 +69,15 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
     /// </summary>
     /// <remarks>
     /// With <paramref name="leaseWhenUnanswered"/> false (a miss a caller waits on), a step Redis did not answer leaves its keys
-    /// without a lease, so the caller goes to AWS after one timeout rather than after the lease step's too.
+    /// without a lease, so the caller goes to AWS after one timeout rather than after the lease step's too. Key <c>i</c> with a
+    /// time in <paramref name="fetchedAfter"/> (a refresh-ahead: it wants an entry fetched after the one it holds) has its
+    /// lease taken by the script itself when no entry fetched later is there: the instances refreshing a key at the same
+    /// moment learn in one round trip which of them fetches, and the others wait for it without another step.
+    /// <paramref name="accept"/> must hold such a key to the same condition.
     /// </remarks>
     public async ValueTask<ReadsAndLeases> RunAsync(
-        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, CancellationToken cancellationToken, bool leaseWhenUnanswered = true)
+        IReadOnlyList<string> canonicalKeys, Func<int, L2Entry, bool>? accept, CancellationToken cancellationToken, bool leaseWhenUnanswered = true,
+        IReadOnlyList<DateTimeOffset?>? fetchedAfter = null)
     {
         var leases = new (LeaseStatus Status, LeaseHandle? Handle)?[canonicalKeys.Count];
         if (connection.Keys.Ring is not { } ring || !KeyedScript.SharesOneServer(connection.Multiplexer))
@@ -81,17 +95,35 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
             names[((i + 1) * (perKey + 1)) - 1] = handles[i].Name;
         }
 
+        var arguments = new RedisValue[2 * canonicalKeys.Count];
+        for (var i = 0; i < canonicalKeys.Count; i++)
+        {
+            arguments[2 * i] = handles[i].Token;
+            arguments[(2 * i) + 1] = fetchedAfter?[i] is { } after ? Math.Max(after.ToUnixTimeMilliseconds(), 1) : 0;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
         var askedAt = connection.Time.GetTimestamp();
-        var answered = await connection.Guard.RunAsync(
-            Operation,
-            (connection.Multiplexer, names, handles, perKey, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
-            static async s => Parse(
-                await Script.EvaluateAsync(
-                    s.Multiplexer, s.names, [EntryEnvelope.MaxLength, s.milliseconds, s.perKey], [.. s.handles.Select(h => h.Token)],
-                    argumentsPerKey: 1, namesPerItem: s.perKey + 1, answersPerItem: s.perKey + 1).ConfigureAwait(false),
-                s.handles.Length,
-                s.perKey),
-            cancellationToken).ConfigureAwait(false);
+        Guarded<(RedisResult[] Values, long[] Flags)> answered;
+        try
+        {
+            answered = await connection.Guard.RunAsync(
+                Operation,
+                (connection.Multiplexer, names, handles, perKey, arguments, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
+                static async s => Parse(
+                    await Script.EvaluateAsync(
+                        s.Multiplexer, s.names, [EntryEnvelope.MaxLength, s.milliseconds, s.perKey], s.arguments,
+                        argumentsPerKey: 2, namesPerItem: s.perKey + 1, answersPerItem: s.perKey + 1).ConfigureAwait(false),
+                    s.handles.Length,
+                    s.perKey),
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Sent, and stopped waiting for: the script may still take leases that nobody would fetch for or end.
+            await lease.ReleaseManyAsync(handles, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
 
         var second = new List<int>();
         var decidedWithRead = new bool[canonicalKeys.Count];
@@ -133,7 +165,18 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
 
         if (second.Count > 0)
         {
-            var outcomes = await lease.TryAcquireManyAsync([.. second.Select(i => handles[i])], cancellationToken).ConfigureAwait(false);
+            (LeaseStatus Status, LeaseHandle? Handle)[] outcomes;
+            try
+            {
+                outcomes = await lease.TryAcquireManyAsync([.. second.Select(i => handles[i])], cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The caller never learns of the leases the script took: end them, or they would hold their keys until they expire.
+                await lease.ReleaseManyAsync([.. leases.Select(l => l?.Handle).OfType<LeaseHandle>()], CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
             for (var j = 0; j < second.Count; j++)
             {
                 leases[second[j]] = outcomes[j];

@@ -61,13 +61,12 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
             return fetched;
         }
 
-        // A refresh-ahead wants a value fresher than its own; an announcement, a version other than its own.
-        Func<L2Entry, bool>? accept = (reason, current) switch
-        {
-            (FetchReason.RefreshAhead, not null) => e => e.FetchedAt > current.FetchedAt,
-            (FetchReason.Announced, not null) => e => !string.Equals(e.Version, current.Version, StringComparison.Ordinal),
-            _ => null,
-        };
+        // A refresh-ahead wants a value fresher than its own (a condition Redis checks too, so its first step takes the lease);
+        // an announcement, a version other than its own.
+        var fetchedAfter = reason == FetchReason.RefreshAhead ? current?.FetchedAt : null;
+        Func<L2Entry, bool>? accept = reason == FetchReason.Announced && current is not null
+            ? e => !string.Equals(e.Version, current.Version, StringComparison.Ordinal)
+            : null;
         var fromAws = false;
         async ValueTask<Secret> FetchFromAwsAsync(CancellationToken token)
         {
@@ -78,7 +77,7 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
 
         // Nobody waits on a refresh-ahead or a re-read after a message: those of this instance go in waves.
         var read = reason is FetchReason.RefreshAhead or FetchReason.Announced && current is not null
-            ? await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken)).ConfigureAwait(false)
+            ? await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken, fetchedAfter)).ConfigureAwait(false)
             : await level.SingleFlight.GetOrFetchAsync(key, ttl, FetchFromAwsAsync, accept, cancellationToken).ConfigureAwait(false);
         var secret = read.Entry.Secret;
         if (read.Source == FleetSource.Aws && fromAws)

@@ -141,6 +141,57 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         Assert.Equal(2, waiter.Connection.Multiplexer.GetCounters().Interactive.OperationCount - before);
     }
 
+    /// <summary>
+    /// The instances of a fleet refresh a key at the same moment, each holding the entry the fleet shares: the read-and-lease
+    /// script found it there, so each took the lease step too, and each waiter read once more before waiting. The script now
+    /// knows from the entry's header whether it was fetched after the value the instance holds.
+    /// </summary>
+    [RedisFact]
+    public async Task Refreshing_a_held_entry_the_script_takes_the_lease_or_finds_it_held_and_a_newer_entry_takes_neither()
+    {
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var late = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        const string key = "sm:app/refreshed";
+        var held = Levels.Secret("app/refreshed", "held", Version, _time.GetUtcNow() - TimeSpan.FromMinutes(4));
+        Assert.True(await holder.Store.WriteAsync(key, held, Ttl));
+        foreach (var level in new[] { holder, waiter, late })
+        {
+            // Every script loaded, so none is sent twice (EVALSHA refused, then EVAL) below.
+            await level.SingleFlight.GetOrFetchAsync("sm:app/first", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/first", "x", Version, _time.GetUtcNow())));
+            await level.Store.ReadAsync("sm:app/first");
+        }
+
+        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        FleetFetch Refresh(Func<CancellationToken, ValueTask<Secret>> fetch) => new(key, Ttl, fetch, null, CancellationToken.None, held.FetchedAt);
+        var holding = Levels.CommandsAsync(holder, async () => await holder.SingleFlight.GetOrFetchManyAsync([Refresh(async _ =>
+        {
+            fetching.SetResult();
+            await release.Task;
+            return Levels.Secret("app/refreshed", "fresh", Version, _time.GetUtcNow());
+        })], CancellationToken.None));
+        await fetching.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var waiting = Levels.CommandsAsync(waiter, async () => await waiter.SingleFlight.GetOrFetchManyAsync(
+            [Refresh(_ => throw new InvalidOperationException("the holder's value was expected"))], CancellationToken.None));
+        await Wait.UntilAsync(() => waiter.LeaseResults.Waiting == 1);
+        release.SetResult();
+        var (held1, holderCommands) = await holding.WaitAsync(TimeSpan.FromSeconds(30));
+        var (waited, waiterCommands) = await waiting.WaitAsync(TimeSpan.FromSeconds(30));
+        var (lately, lateCommands) = await Levels.CommandsAsync(late, async () => await late.SingleFlight.GetOrFetchManyAsync(
+            [Refresh(_ => throw new InvalidOperationException("the newer entry was expected"))], CancellationToken.None));
+
+        Assert.Equal(("fresh", FleetSource.Aws), (held1[0].GetOrThrow().Entry.Secret.GetString(), held1[0].Read!.Source));
+        Assert.Equal(("fresh", FleetSource.SecondLevel), (waited[0].GetOrThrow().Entry.Secret.GetString(), waited[0].Read!.Source));
+        Assert.Equal(("fresh", FleetSource.SecondLevel), (lately[0].GetOrThrow().Entry.Secret.GetString(), lately[0].Read!.Source));
+        Assert.Equal(4, holderCommands); // read and lease, write, result, release (before: a lease step and a read came too)
+        Assert.Equal(2, waiterCommands); // read and lease (found held), the read after the result (before: a lease step, a read)
+        Assert.Equal(1, lateCommands); // the newer entry: no lease taken
+        var (status, handle) = await late.Lease.TryAcquireAsync(key);
+        Assert.Equal(LeaseStatus.Acquired, status);
+        await late.Lease.ReleaseAsync(handle!);
+    }
+
     [RedisFact]
     public async Task A_slow_fetch_holds_back_neither_the_other_keys_answers_nor_their_writes()
     {
