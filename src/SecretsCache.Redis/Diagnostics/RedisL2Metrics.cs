@@ -41,6 +41,7 @@ internal sealed class RedisL2Metrics : IDisposable
         FleetWaitDuration = _meter.CreateHistogram<double>("secretscache.fleet_limiter.wait.duration", "s", "How long requests waited for a fleet-wide token.");
         LateAnswers = _meter.CreateCounter<long>("secretscache.l2.late_answers", "{call}", "Redis calls whose answer came within the operation timeout but was picked up after it (a busy thread pool); used, not counted as errors. By operation.");
         FleetFallbacks = _meter.CreateCounter<long>("secretscache.fleet_limiter.fallbacks", "{request}", "Requests limited by the static share because Redis was unreachable, by quota.");
+        DeferredRefreshes = _meter.CreateCounter<long>("secretscache.l2.deferred_refreshes", "{refresh}", "Refresh-aheads asked again later, not sent to AWS, because Redis did not answer or their holder's wait brought nothing while the value stayed fresh.");
     }
 
     public Counter<long> Hits { get; }
@@ -60,6 +61,16 @@ internal sealed class RedisL2Metrics : IDisposable
     public Counter<long> FleetFallbacks { get; }
 
     public Counter<long> LateAnswers { get; }
+
+    public Counter<long> DeferredRefreshes { get; }
+
+    public static void Add(Counter<long> counter)
+    {
+        if (counter.Enabled)
+        {
+            counter.Add(1);
+        }
+    }
 
     public static void Add(Counter<long> counter, string tag, string value)
     {

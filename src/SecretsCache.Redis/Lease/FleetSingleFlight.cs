@@ -23,25 +23,33 @@ internal sealed record FleetRead(L2Entry Entry, FleetSource Source);
 /// One key's part in a fleet-wide single-flight over many keys: its fetch from AWS, which entries of the second level serve
 /// it (null: any), and the token its fetch, and its wait for the outcome, run on. <see cref="FetchedAfter"/> (a refresh-ahead)
 /// serves it only with an entry fetched after that time; unlike <see cref="Accept"/>, Redis checks it too, so the lease of
-/// a key with no such entry is taken in the first step.
+/// a key with no such entry is taken in the first step. <see cref="MayDefer"/> (a refresh-ahead whose value stays fresh a
+/// while yet) makes a key that would be fetched without a lease (Redis did not answer, or its holder's wait brought nothing)
+/// <see cref="FleetOutcome.Deferral"/> instead: the caller asks again later, rather than every instance at once asking AWS.
 /// </summary>
 internal sealed record FleetFetch(
     string CanonicalKey, TimeSpan Ttl, Func<CancellationToken, ValueTask<Secret>> Fetch, Func<L2Entry, bool>? Accept, CancellationToken CancellationToken,
-    DateTimeOffset? FetchedAfter = null)
+    DateTimeOffset? FetchedAfter = null, bool MayDefer = false)
 {
     /// <summary>Whether <paramref name="entry"/> serves this key.</summary>
     public bool Accepts(L2Entry entry) =>
         (FetchedAfter is not { } after || entry.FetchedAt > after) && (Accept is null || Accept(entry));
 }
 
-/// <summary>A key's outcome of <see cref="FleetSingleFlight.GetOrFetchManyAsync"/>: what served it, or what its own fetch threw.</summary>
-internal readonly record struct FleetOutcome(FleetRead? Read, ExceptionDispatchInfo? Error)
+/// <summary>
+/// A key's outcome of <see cref="FleetSingleFlight.GetOrFetchManyAsync"/>: what served it, what its own fetch threw, or
+/// (<see cref="Deferred"/>) that it was not fetched, as <see cref="FleetFetch.MayDefer"/> allowed.
+/// </summary>
+internal readonly record struct FleetOutcome(FleetRead? Read, ExceptionDispatchInfo? Error, bool Deferred = false)
 {
+    /// <summary>Neither read nor fetched: to be asked again later.</summary>
+    public static FleetOutcome Deferral => new(null, null, Deferred: true);
+
     /// <summary>The read, or the fetch's exception rethrown as it was thrown.</summary>
     public FleetRead GetOrThrow()
     {
         Error?.Throw();
-        return Read ?? throw new InvalidOperationException("The single-flight produced no outcome.");
+        return Read ?? throw new InvalidOperationException(Deferred ? "The single-flight deferred the fetch." : "The single-flight produced no outcome.");
     }
 }
 
@@ -167,13 +175,14 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             stepsDone?.Invoke();
         }
 
+        Defer(own);
         var holders = FetchAsync(fetches, [.. holding.Select(h => (h.Index, (LeaseHandle?)h.Handle))], Set);
         var waits = WaitForHoldersAsync(
             [.. waiting.Select(i => fetches[i].CanonicalKey)], (j, entry) => Accepts(waiting[j], entry), askedAt, cancellationToken, [.. waiting.Select(i => decidedWithRead[i])]).AsTask();
         var mine = FetchAsync(fetches, [.. own.Select(i => (i, (LeaseHandle?)null))], Set);
         await Task.WhenAll(holders, waits, mine).ConfigureAwait(false);
         var waited = await waits.ConfigureAwait(false);
-        var left = new List<(int, LeaseHandle?)>();
+        var left = new List<int>();
         for (var j = 0; j < waiting.Count; j++)
         {
             if (waited[j] is { } entry)
@@ -182,12 +191,24 @@ internal sealed class FleetSingleFlight(RedisConnection connection, RedisL2Store
             }
             else
             {
-                left.Add((waiting[j], null));
+                left.Add(waiting[j]);
             }
         }
 
-        await FetchAsync(fetches, left, Set).ConfigureAwait(false);
+        Defer(left);
+        await FetchAsync(fetches, [.. left.Select(i => (i, (LeaseHandle?)null))], Set).ConfigureAwait(false);
         return outcomes;
+
+        // Keys that would go to AWS without a lease, and may wait: answered as deferred, and taken out of the list.
+        void Defer(List<int> unleased)
+        {
+            foreach (var i in unleased.Where(i => fetches[i].MayDefer))
+            {
+                Set(i, FleetOutcome.Deferral);
+            }
+
+            unleased.RemoveAll(i => fetches[i].MayDefer);
+        }
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace SecretsCache.Redis.Lease;
 internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
 {
     private readonly object _gate = new();
-    private List<(FleetFetch Fetch, TaskCompletionSource<FleetRead> Done)> _next = [];
+    private List<(FleetFetch Fetch, TaskCompletionSource<FleetRead?> Done)> _next = [];
     private bool _stepping;
     private long _started;
 
@@ -32,13 +32,13 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
     }
 
     /// <summary>
-    /// <paramref name="fetch"/>'s outcome, from the wave it joins. Its own token ends its wait (and its fetch, if this
-    /// instance makes it); the wave's other keys go on.
+    /// <paramref name="fetch"/>'s outcome, from the wave it joins: null when it was deferred (<see cref="FleetFetch.MayDefer"/>).
+    /// Its own token ends its wait (and its fetch, if this instance makes it); the wave's other keys go on.
     /// </summary>
-    public Task<FleetRead> JoinAsync(FleetFetch fetch)
+    public Task<FleetRead?> JoinAsync(FleetFetch fetch)
     {
-        var done = new TaskCompletionSource<FleetRead>(TaskCreationOptions.RunContinuationsAsynchronously);
-        List<(FleetFetch, TaskCompletionSource<FleetRead>)>? wave = null;
+        var done = new TaskCompletionSource<FleetRead?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        List<(FleetFetch, TaskCompletionSource<FleetRead?>)>? wave = null;
         lock (_gate)
         {
             _next.Add((fetch, done));
@@ -57,7 +57,7 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
         return done.Task.WaitAsync(fetch.CancellationToken);
     }
 
-    private async Task RunAsync(List<(FleetFetch Fetch, TaskCompletionSource<FleetRead> Done)> wave)
+    private async Task RunAsync(List<(FleetFetch Fetch, TaskCompletionSource<FleetRead?> Done)> wave)
     {
         Interlocked.Increment(ref _started);
         var stepped = 0;
@@ -97,7 +97,7 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
         }
     }
 
-    private static void Answer(TaskCompletionSource<FleetRead> done, FleetOutcome outcome)
+    private static void Answer(TaskCompletionSource<FleetRead?> done, FleetOutcome outcome)
     {
         if (outcome.Error is { } error)
         {
@@ -107,6 +107,10 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
         {
             done.TrySetResult(read);
         }
+        else if (outcome.Deferred)
+        {
+            done.TrySetResult(null);
+        }
         else
         {
             done.TrySetException(new InvalidOperationException("The single-flight produced no outcome."));
@@ -115,7 +119,7 @@ internal sealed class SingleFlightWaves(FleetSingleFlight singleFlight)
 
     private void StartNext()
     {
-        List<(FleetFetch, TaskCompletionSource<FleetRead>)> wave;
+        List<(FleetFetch, TaskCompletionSource<FleetRead?>)> wave;
         lock (_gate)
         {
             if (_next.Count == 0)

@@ -1,6 +1,7 @@
 using SecretsCache.Composition;
 using SecretsCache.Redis.Backplane;
 using SecretsCache.Redis.Composition;
+using SecretsCache.Redis.Diagnostics;
 using SecretsCache.Redis.Encryption;
 using SecretsCache.Redis.Lease;
 using SecretsCache.Sources;
@@ -47,10 +48,12 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         var ttl = TtlOf(key);
         level.Backplane.Track(key, _fleet.HeldByEngine);
         await _fleet.Removals.WaitAsync(key, cancellationToken).ConfigureAwait(false);
-        if (reason == FetchReason.RefreshAhead && current is not null && level.Connection.Watch.IsDown)
+        var deferral = reason == FetchReason.RefreshAhead && current is not null ? RefreshDeferral(_fleet.FreshFor(key)) : TimeSpan.Zero;
+        if (deferral > TimeSpan.Zero && level.Connection.Watch.IsDown)
         {
             // Nobody waits on a refresh-ahead and the value is still fresh: without Redis every instance would fetch it.
-            await level.WaitUntilUpAsync(RefreshDeferral(_fleet.FreshFor(key)), cancellationToken).ConfigureAwait(false);
+            await level.WaitUntilUpAsync(deferral, cancellationToken).ConfigureAwait(false);
+            deferral = TimeSpan.Zero;
         }
 
         if (reason == FetchReason.Forced)
@@ -75,10 +78,31 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
             return Confirmed(fetched, current, level);
         }
 
-        // Nobody waits on a refresh-ahead or a re-read after a message: those of this instance go in waves.
-        var read = reason is FetchReason.RefreshAhead or FetchReason.Announced && current is not null
-            ? await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken, fetchedAfter)).ConfigureAwait(false)
-            : await level.SingleFlight.GetOrFetchAsync(key, ttl, FetchFromAwsAsync, accept, cancellationToken).ConfigureAwait(false);
+        // Nobody waits on a refresh-ahead or a re-read after a message: those of this instance go in waves. A refresh-ahead
+        // that Redis did not answer (a busy moment, in this process or in Redis), or whose holder's wait brought nothing,
+        // asks again after the deferral instead of going to AWS at once: its value stays fresh until then, and the fleet's
+        // other instances, in the same moment, would each fetch it too.
+        FleetRead read;
+        if (reason is FetchReason.RefreshAhead or FetchReason.Announced && current is not null)
+        {
+            var mayDefer = deferral >= MinimumDeferral(level);
+            if (await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken, fetchedAfter, mayDefer)).ConfigureAwait(false) is { } first)
+            {
+                read = first;
+            }
+            else
+            {
+                RedisL2Metrics.Add(level.Connection.Metrics.DeferredRefreshes);
+                await Task.Delay(deferral, level.Connection.Time, cancellationToken).ConfigureAwait(false);
+                read = await level.Waves.JoinAsync(new FleetFetch(key, ttl, FetchFromAwsAsync, accept, cancellationToken, fetchedAfter)).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("A fetch that may not be deferred was deferred.");
+            }
+        }
+        else
+        {
+            read = await level.SingleFlight.GetOrFetchAsync(key, ttl, FetchFromAwsAsync, accept, cancellationToken).ConfigureAwait(false);
+        }
+
         var secret = read.Entry.Secret;
         if (read.Source == FleetSource.Aws && fromAws)
         {
@@ -156,6 +180,12 @@ internal sealed class SecondLevelSource : ISecretSource, IDisposable
         var wait = TimeSpan.FromTicks(Math.Min((freshFor ?? TimeSpan.Zero).Ticks, _cache.FetchTimeout.Ticks) / 2);
         return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
     }
+
+    /// <summary>
+    /// The shortest deferral worth a second attempt through Redis: two operation timeouts (a step and the one it may ask
+    /// again); a refresh with less freshness left goes to AWS when Redis does not answer.
+    /// </summary>
+    private static TimeSpan MinimumDeferral(RedisSecondLevel level) => level.Connection.Options.OperationTimeout * 2;
 
     /// <summary>
     /// What the second level should hold after a fetch: AWS's answer, or, when AWS only confirmed the value held (the source

@@ -104,8 +104,16 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         await using var level = await Levels.CreateAsync(server, _ns, _key, time: _time);
         await level.SingleFlight.GetOrFetchAsync("sm:app/first", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/first", "x", Version, _time.GetUtcNow()))); // scripts loaded
 
-        var one = await Levels.CommandsAsync(level, () => level.SingleFlight.GetOrFetchAsync(
-            "sm:app/one", Ttl, _ => ValueTask.FromResult(Levels.Secret("app/one", "one", Version, _time.GetUtcNow()))).AsTask());
+        // The fewest of three misses: a background command of the connection (a heartbeat in a slow moment) can fall in one.
+        var ones = new List<(FleetRead Value, long Commands)>();
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var key = $"app/one-{attempt}";
+            ones.Add(await Levels.CommandsAsync(level, () => level.SingleFlight.GetOrFetchAsync(
+                "sm:" + key, Ttl, _ => ValueTask.FromResult(Levels.Secret(key, "one", Version, _time.GetUtcNow()))).AsTask()));
+        }
+
+        var one = ones.MinBy(o => o.Commands);
         var forty = await Levels.CommandsAsync(level, () => level.SingleFlight.GetOrFetchManyAsync(
             [.. KeyNames.Select(k => new FleetFetch(k, Ttl, _ => ValueTask.FromResult(Levels.Secret(k[3..], "v-" + k, Version, _time.GetUtcNow())), null, CancellationToken.None))],
             CancellationToken.None).AsTask());
@@ -190,6 +198,64 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         var (status, handle) = await late.Lease.TryAcquireAsync(key);
         Assert.Equal(LeaseStatus.Acquired, status);
         await late.Lease.ReleaseAsync(handle!);
+    }
+
+    /// <summary>
+    /// A refresh-ahead Redis does not answer in time goes to AWS without a lease; at a fleet's refresh moment every instance
+    /// then fetches the key at once (in the fleet benchmark, a busy moment of the simulating process sent thousands). One
+    /// whose value stays fresh a while may be deferred instead: neither read nor fetched, it is asked again later.
+    /// </summary>
+    [RedisFact]
+    public async Task A_key_that_may_wait_is_deferred_not_fetched_when_Redis_does_not_answer_and_one_that_may_not_is_fetched()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, o => o.OperationTimeout = TimeSpan.FromMilliseconds(200));
+        await using var admin = await server.ConnectAdminAsync();
+        var fetched = new int[2];
+        FleetFetch Refresh(int i) => new(KeyNames[i], Ttl, _ =>
+        {
+            Interlocked.Increment(ref fetched[i]);
+            return ValueTask.FromResult(Levels.Secret(KeyNames[i][3..], "from-aws", Version, DateTimeOffset.UtcNow));
+        }, null, CancellationToken.None, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(4), MayDefer: i == 0);
+
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "60000", "WRITE"); // scripts wait: no step is answered
+        FleetOutcome[] outcomes;
+        try
+        {
+            outcomes = await level.SingleFlight.GetOrFetchManyAsync([Refresh(0), Refresh(1)], CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        Assert.True(outcomes[0].Deferred);
+        Assert.Null(outcomes[0].Read);
+        Assert.Equal(0, fetched[0]);
+        Assert.Equal(("from-aws", FleetSource.Aws), (outcomes[1].GetOrThrow().Entry.Secret.GetString(), outcomes[1].Read!.Source));
+        Assert.Equal(1, fetched[1]);
+    }
+
+    [RedisFact]
+    public async Task A_key_that_may_wait_is_deferred_when_its_holder_fails()
+    {
+        await using var holder = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var waiter = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        var lease = await holder.Lease.TryAcquireAsync(KeyNames[0]);
+        Assert.Equal(LeaseStatus.Acquired, lease.Status);
+        var fetched = 0;
+        var waiting = waiter.SingleFlight.GetOrFetchManyAsync(
+            [new FleetFetch(KeyNames[0], Ttl, _ =>
+            {
+                Interlocked.Increment(ref fetched);
+                return ValueTask.FromResult(Levels.Secret(KeyNames[0][3..], "from-aws", Version, _time.GetUtcNow()));
+            }, null, CancellationToken.None, MayDefer: true)],
+            CancellationToken.None).AsTask();
+        await Wait.UntilAsync(() => waiter.LeaseResults.Waiting == 1);
+        await holder.SingleFlight.FinishAsync(lease.Handle!, written: false); // the holder's fetch failed
+
+        var outcome = Assert.Single(await waiting.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.True(outcome.Deferred);
+        Assert.Equal(0, fetched);
     }
 
     [RedisFact]

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 using SecretsCache.Redis.Tests.Support;
 
@@ -103,6 +104,60 @@ public sealed class RefreshWavesTests(RedisServer server) : FleetProviderTests(s
         Assert.Equal(Keys, AwsCalls() - fetchedBefore); // one fetch per key for the whole fleet
         Assert.All(fleet, p => Assert.Equal(0, FleetProviders.LevelOf(p).Waves.Queued));
         Assert.All(fleet, p => Assert.InRange(FleetProviders.LevelOf(p).Waves.Started, 1, Keys * 2)); // the refreshes and re-reads went in waves
+    }
+
+    /// <summary>
+    /// A refresh-ahead that Redis does not answer in time, while its value stays fresh, is asked again after the deferral
+    /// (half of what is left of its freshness, at most half the fetch's budget), not sent to AWS at once: at a fleet's
+    /// refresh moment every instance would fetch it, and in the fleet benchmark a busy moment of the simulating process
+    /// sent thousands that way.
+    /// </summary>
+    [RedisFact]
+    public async Task A_refresh_ahead_Redis_does_not_answer_asks_again_after_its_deferral_instead_of_going_to_AWS()
+    {
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow()); // near the real time: the emulator checks signatures' dates
+        const string reference = "app/deferred";
+        var canonical = SecretReference.Parse(reference).ToString();
+        Aws.CreateSecret(reference, "value-0");
+        var provider = await Fleet.StartAsync(Configure, r =>
+        {
+            r.OperationTimeout = TimeSpan.FromMilliseconds(200);
+            r.RefreshAheadFraction = 0.5; // refreshed after about 30 s of the minute: 15 s of deferral left
+        }, time);
+        Assert.Equal("value-0", await provider.GetStringAsync(reference));
+        var level = FleetProviders.LevelOf(provider);
+        using var deferred = new MetricCollector<long>(level.Connection.Metrics.DeferredRefreshes);
+        await using (var other = await Levels.CreateAsync(Server, Fleet.Namespace, Fleet.Key, time: time))
+        {
+            Assert.True(await other.Store.WriteAsync(canonical, Levels.Secret(reference, "newer", VersionOf(provider, reference), time.GetUtcNow() + TimeSpan.FromSeconds(20)), Ttl));
+        }
+
+        time.Advance(TimeSpan.FromSeconds(31)); // past the refresh point, 29 s before expiry
+        await using var admin = await Server.ConnectAdminAsync();
+        await admin.GetServers()[0].ExecuteAsync("CLIENT", "PAUSE", "120000", "WRITE"); // the wave's scripts are not answered
+        try
+        {
+            Assert.Equal("value-0", await provider.GetStringAsync(reference)); // served; its refresh starts
+            await Wait.UntilAsync(() =>
+            {
+                if (deferred.GetMeasurementSnapshot().Count == 0)
+                {
+                    time.Advance(level.Connection.Options.OperationTimeout); // each step's timeout, then the lease step's two
+                }
+
+                return deferred.GetMeasurementSnapshot().Count == 1;
+            });
+        }
+        finally
+        {
+            await admin.GetServers()[0].ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        Assert.Equal(1, Aws.Requests.Count("secretsmanager.GetSecretValue")); // before, the refresh went to AWS here
+        time.Advance(TimeSpan.FromSeconds(15)); // the deferral: at most half of the 29 s left
+        await Wait.UntilAsync(() => provider.TryGetCached(reference, out var held) && held.GetString() == "newer");
+        Assert.Equal(1, Aws.Requests.Count("secretsmanager.GetSecretValue"));
+        Assert.Single(deferred.GetMeasurementSnapshot());
     }
 
     private static void Configure(SecretsCacheOptions o) => o.DefaultTtl = Ttl;
