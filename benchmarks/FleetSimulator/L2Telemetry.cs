@@ -18,6 +18,7 @@ internal sealed class L2Telemetry : IDisposable
         "secretscache.l2.misses",
         "secretscache.l2.errors",
         "secretscache.l2.late_answers",
+        "secretscache.l2.deferred_refreshes",
         "secretscache.lease.waits",
         "secretscache.fleet_limiter.fallbacks",
         "secretscache.fetch.errors", // the engine's: by error.type only (its other tags name the secret)
