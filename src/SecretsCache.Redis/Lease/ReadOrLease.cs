@@ -104,10 +104,9 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
 
         cancellationToken.ThrowIfCancellationRequested();
         var askedAt = connection.Time.GetTimestamp();
-        Guarded<(RedisResult[] Values, long[] Flags)> answered;
         try
         {
-            answered = await connection.Guard.RunAsync(
+            var answered = await connection.Guard.RunAsync(
                 Operation,
                 (connection.Multiplexer, names, handles, perKey, arguments, milliseconds: (long)Math.Ceiling(connection.Options.LeaseDuration.TotalMilliseconds)),
                 static async s => Parse(
@@ -117,73 +116,64 @@ internal sealed class ReadOrLease(RedisConnection connection, RedisL2Store store
                     s.handles.Length,
                     s.perKey),
                 cancellationToken).ConfigureAwait(false);
+
+            var second = new List<int>();
+            var decidedWithRead = new bool[canonicalKeys.Count];
+            L2Read[] reads;
+            if (answered.Ok)
+            {
+                var (values, flags) = answered.Value;
+                reads = store.Opened(ring, canonicalKeys, values, expectedVersion: null);
+                for (var i = 0; i < leases.Length; i++)
+                {
+                    switch (flags[i])
+                    {
+                        case 1:
+                            leases[i] = (LeaseStatus.Acquired, handles[i]);
+                            decidedWithRead[i] = true;
+                            break;
+                        case 2:
+                            leases[i] = (LeaseStatus.Held, null);
+                            decidedWithRead[i] = true;
+                            break;
+                        default:
+                            if (!Accepted(reads[i], i, accept))
+                            {
+                                second.Add(i); // there, but it did not open or is not what the caller wants: this instance may have to fetch it
+                            }
+
+                            break;
+                    }
+                }
+            }
+            else
+            {
+                reads = store.Unanswered(canonicalKeys.Count);
+                if (leaseWhenUnanswered && !connection.Guard.Skips)
+                {
+                    second.AddRange(Enumerable.Range(0, leases.Length)); // unanswered in a busy moment: the holders may still answer
+                }
+            }
+
+            if (second.Count > 0)
+            {
+                var outcomes = await lease.TryAcquireManyAsync([.. second.Select(i => handles[i])], cancellationToken).ConfigureAwait(false);
+                for (var j = 0; j < second.Count; j++)
+                {
+                    leases[second[j]] = outcomes[j];
+                }
+            }
+
+            return new ReadsAndLeases(reads, leases, askedAt, decidedWithRead);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // Sent, and stopped waiting for: the script may still take leases that nobody would fetch for or end.
+            // Sent, and stopped waiting for, or stopped before the lease step: the caller never learns of the leases the
+            // script (or the lease step) took, and nobody would fetch for them or end them before they expire. Releasing with
+            // the same tokens (compare-and-delete) ends any that were taken.
             await lease.ReleaseManyAsync(handles, CancellationToken.None).ConfigureAwait(false);
             throw;
         }
-
-        var second = new List<int>();
-        var decidedWithRead = new bool[canonicalKeys.Count];
-        L2Read[] reads;
-        if (answered.Ok)
-        {
-            var (values, flags) = answered.Value;
-            reads = store.Opened(ring, canonicalKeys, values, expectedVersion: null);
-            for (var i = 0; i < leases.Length; i++)
-            {
-                switch (flags[i])
-                {
-                    case 1:
-                        leases[i] = (LeaseStatus.Acquired, handles[i]);
-                        decidedWithRead[i] = true;
-                        break;
-                    case 2:
-                        leases[i] = (LeaseStatus.Held, null);
-                        decidedWithRead[i] = true;
-                        break;
-                    default:
-                        if (!Accepted(reads[i], i, accept))
-                        {
-                            second.Add(i); // there, but it did not open or is not what the caller wants: this instance may have to fetch it
-                        }
-
-                        break;
-                }
-            }
-        }
-        else
-        {
-            reads = store.Unanswered(canonicalKeys.Count);
-            if (leaseWhenUnanswered && !connection.Guard.Skips)
-            {
-                second.AddRange(Enumerable.Range(0, leases.Length)); // unanswered in a busy moment: the holders may still answer
-            }
-        }
-
-        if (second.Count > 0)
-        {
-            (LeaseStatus Status, LeaseHandle? Handle)[] outcomes;
-            try
-            {
-                outcomes = await lease.TryAcquireManyAsync([.. second.Select(i => handles[i])], cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                // The caller never learns of the leases the script took: end them, or they would hold their keys until they expire.
-                await lease.ReleaseManyAsync([.. leases.Select(l => l?.Handle).OfType<LeaseHandle>()], CancellationToken.None).ConfigureAwait(false);
-                throw;
-            }
-
-            for (var j = 0; j < second.Count; j++)
-            {
-                leases[second[j]] = outcomes[j];
-            }
-        }
-
-        return new ReadsAndLeases(reads, leases, askedAt, decidedWithRead);
     }
 
     /// <summary>Whether <paramref name="read"/> serves key <paramref name="index"/>: an entry opened, and the caller takes it.</summary>
