@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using SecretsCache.Redis.Encryption;
 using SecretsCache.Redis.Lease;
 using SecretsCache.Redis.Tests.Support;
 
@@ -198,6 +199,31 @@ public sealed class ManyKeySingleFlightTests(RedisServer server)
         var (status, handle) = await late.Lease.TryAcquireAsync(key);
         Assert.Equal(LeaseStatus.Acquired, status);
         await late.Lease.ReleaseAsync(handle!);
+    }
+
+    /// <summary>
+    /// The script trusts an entry's clear header only to skip a lease: an entry whose header was changed to claim a later
+    /// fetch does not open (the tag covers the header), so the refresh takes the lease in the second step and fetches.
+    /// </summary>
+    [RedisFact]
+    public async Task A_refresh_of_an_entry_whose_header_claims_a_later_fetch_still_leases_and_fetches()
+    {
+        await using var level = await Levels.CreateAsync(server, _ns, _key, FleetSingleFlightTests.LongWaits, _time);
+        await using var admin = await server.ConnectAdminAsync();
+        const string key = "sm:app/forged";
+        var held = Levels.Secret("app/forged", "held", Version, _time.GetUtcNow() - TimeSpan.FromMinutes(4));
+        Assert.True(await level.Store.WriteAsync(key, held, Ttl));
+        var name = level.Connection.Names.Entry(RedisNames.Hash(level.Connection.Keys.Ring!.Current, key));
+        var envelope = (byte[])(await admin.GetDatabase().StringGetAsync(name))!;
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(envelope.AsSpan(21), (_time.GetUtcNow() + TimeSpan.FromDays(365)).ToUnixTimeMilliseconds());
+        Assert.True(await admin.GetDatabase().StringSetAsync(name, envelope, TimeSpan.FromMinutes(5)));
+
+        var outcome = Assert.Single(await level.SingleFlight.GetOrFetchManyAsync(
+            [new FleetFetch(key, Ttl, _ => ValueTask.FromResult(Levels.Secret("app/forged", "fresh", Version, _time.GetUtcNow())), null, CancellationToken.None, held.FetchedAt)],
+            CancellationToken.None));
+
+        Assert.Equal(("fresh", FleetSource.Aws), (outcome.GetOrThrow().Entry.Secret.GetString(), outcome.Read!.Source));
+        Assert.Equal("fresh", (await level.Store.ReadAsync(key)).Entry?.Secret.GetString()); // written over the forged one
     }
 
     /// <summary>
